@@ -1,0 +1,214 @@
+/*
+ * auth: credentials, the request transaction's first statement, and the
+ * permission check.  See auth.h.
+ */
+#include "auth.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/crypto.h"
+#include "util/log.h"
+#include "validate.h"
+
+/* The columns of finicom.begin_request(). */
+enum { BR_ACTOR_TYPE, BR_ACTOR_ID, BR_EMAIL, BR_NAME, BR_CREATED_AT, BR_ORG_ID, BR_ORG_ROLE };
+
+static bool
+method_is_unsafe(enum http_method m)
+{
+	return m != HTTP_GET && m != HTTP_HEAD && m != HTTP_OPTIONS;
+}
+
+static void
+unauthenticated(struct request_ctx *ctx, const char *message)
+{
+	http_error(ctx->res, 401, "unauthenticated", message, NULL);
+}
+
+static const char *
+copy(struct request_ctx *ctx, const PGresult *r, int col)
+{
+	return PQgetisnull(r, 0, col) ? NULL : arena_strdup(ctx->arena, PQgetvalue(r, 0, col));
+}
+
+/* The {org} parameter of the route, if the pattern has one (always the first). */
+static const char *
+path_org(struct request_ctx *ctx)
+{
+	if (strncmp(ctx->route->pattern, "/api/v1/orgs/{org}", 18) != 0 || ctx->req->nparams < 1)
+		return NULL;
+	return ctx->req->params[0];
+}
+
+int
+auth_begin(struct request_ctx *ctx)
+{
+	struct http_request *req = ctx->req;
+	const char *cookie = http_cookie(req, SESSION_COOKIE);
+	const char *bearer = NULL, *credential = NULL, *token = NULL, *org;
+	char idle[16], hash[2 + 64 + 1];
+	const char *params[6];
+	struct db_stmt stmts[2];
+	PGresult *results[2];
+	bool required = ctx->route->permission != PERM_PUBLIC;
+
+	if (req->authorization != NULL) {
+		if (strncmp(req->authorization, "Bearer ", 7) != 0) {
+			unauthenticated(ctx, "the Authorization header must be \"Bearer <API key>\"");
+			return -1;
+		}
+		bearer = req->authorization + 7;
+	}
+	if (cookie != NULL && bearer != NULL) {
+		unauthenticated(ctx, "send a session cookie or an API key, not both");
+		return -1;
+	}
+	if (cookie != NULL) {
+		credential = "session";
+		token = cookie;
+	} else if (bearer != NULL) {
+		credential = "api_key";
+		token = strncmp(bearer, "fcm_", 4) == 0 ? bearer + 4 : NULL;
+	}
+	if (credential != NULL && !token_well_formed(token) && !required) {
+		credential = NULL; /* a stale cookie on a public route: carry on anonymously */
+		token = NULL;
+	} else if (credential != NULL && !token_well_formed(token)) {
+		unauthenticated(ctx, "the session or API key is not valid");
+		return -1;
+	}
+	if (credential == NULL && required) {
+		unauthenticated(ctx, "sign in or send an API key");
+		return -1;
+	}
+	org = path_org(ctx);
+	if (org != NULL && !uuid_ok(org)) {
+		http_error(ctx->res, 404, "not_found", "no such resource", NULL);
+		return -1;
+	}
+	ctx->org_id = org;
+	if (db_connection(ctx->db) == NULL) {
+		respond_db_error(ctx, NULL);
+		return -1;
+	}
+	if (token != NULL)
+		sha256_bytea(token, hash);
+	snprintf(idle, sizeof(idle), "%d", ctx->cfg->session_idle_timeout);
+	params[0] = credential;
+	params[1] = token ? hash : NULL;
+	params[2] = org;
+	params[3] = idle;
+	params[4] = req->request_id;
+	params[5] = req->remote_addr;
+	/* One round trip: BEGIN and the context statement travel together. */
+	stmts[0] = (struct db_stmt){"BEGIN", 0, NULL};
+	stmts[1] = (struct db_stmt){"SELECT * FROM finicom.begin_request($1, $2, $3, $4, $5, $6)", 6, params};
+	if (db_pipeline(ctx->db, stmts, 2, results) < 0) {
+		respond_db_error(ctx, db_ok(results[0]) ? results[1] : results[0]);
+		PQclear(results[0]);
+		PQclear(results[1]);
+		if (ctx->db->conn != NULL)
+			PQclear(PQexec(ctx->db->conn, "ROLLBACK"));
+		return -1;
+	}
+	PQclear(results[0]);
+	ctx->in_tx = true;
+	if (PQntuples(results[1]) == 1) {
+		const PGresult *r = results[1];
+		const char *type = PQgetvalue(r, 0, BR_ACTOR_TYPE);
+		ctx->actor.kind = !strcmp(type, "user") ? ACTOR_USER : ACTOR_API_KEY;
+		ctx->actor.id = copy(ctx, r, BR_ACTOR_ID);
+		ctx->actor.email = copy(ctx, r, BR_EMAIL);
+		ctx->actor.name = copy(ctx, r, BR_NAME);
+		ctx->actor.created_at = copy(ctx, r, BR_CREATED_AT);
+		ctx->org_role = role_from_name(PQgetisnull(r, 0, BR_ORG_ROLE) ? NULL : PQgetvalue(r, 0, BR_ORG_ROLE));
+		ctx->actor_label = arena_printf(ctx->arena, "%s:%s",
+		    ctx->actor.kind == ACTOR_USER ? "user" : "api_key", ctx->actor.id);
+		if (ctx->actor.kind == ACTOR_USER)
+			ctx->session_token = token;
+	}
+	PQclear(results[1]);
+	if (credential != NULL && ctx->actor.kind == ACTOR_NONE && required) {
+		unauthenticated(ctx, "the session or API key is not valid or has expired");
+		return -1;
+	}
+	return 0;
+}
+
+int
+auth_authorize(struct request_ctx *ctx)
+{
+	enum permission perm = ctx->route->permission;
+	const char *sent = ctx->req->csrf_token;
+
+	if (perm == PERM_PUBLIC)
+		return 0;
+	if (ctx->actor.kind == ACTOR_NONE) {
+		unauthenticated(ctx, "sign in or send an API key");
+		return -1;
+	}
+	/* Cookies ride along on cross-site requests; the CSRF token cannot. */
+	if (ctx->session_token != NULL && method_is_unsafe(ctx->req->method)) {
+		char expected[TOKEN_CHARS + 1];
+		csrf_token_for(ctx->session_token, expected);
+		if (sent == NULL || !secure_equal(sent, expected)) {
+			http_error(ctx->res, 403, "csrf_failed",
+			    "missing or wrong X-CSRF-Token header", NULL);
+			return -1;
+		}
+	}
+	if (perm == PERM_USER && ctx->actor.kind != ACTOR_USER) {
+		http_error(ctx->res, 403, "forbidden", "API keys cannot do this; sign in", NULL);
+		return -1;
+	}
+	if (authz_is_org_permission(perm)) {
+		if (ctx->org_role == ROLE_NONE) {
+			http_error(ctx->res, 404, "not_found", "no such resource", NULL);
+			return -1;
+		}
+		if (!authz_allows(ctx->org_role, perm)) {
+			http_error(ctx->res, 403, "forbidden", "your role does not allow this", NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+auth_end(struct request_ctx *ctx)
+{
+	PGresult *r;
+
+	if (!ctx->in_tx)
+		return;
+	ctx->in_tx = false;
+	if (ctx->db->conn == NULL)
+		return;
+	if (ctx->res->status >= 400) {
+		PQclear(PQexec(ctx->db->conn, "ROLLBACK"));
+		return;
+	}
+	r = PQexec(ctx->db->conn, "COMMIT");
+	if (!db_ok(r)) {
+		db_check(ctx->db);
+		http_response_clear(ctx->res);
+		respond_db_error(ctx, r);
+	}
+	PQclear(r);
+}
+
+void
+auth_set_cookie(struct request_ctx *ctx, const char *token)
+{
+	char value[256];
+
+	if (token != NULL)
+		snprintf(value, sizeof(value), "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s",
+		    SESSION_COOKIE, token, ctx->cfg->session_max_age,
+		    ctx->cfg->cookie_secure ? "; Secure" : "");
+	else
+		snprintf(value, sizeof(value), "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0%s",
+		    SESSION_COOKIE, ctx->cfg->cookie_secure ? "; Secure" : "");
+	http_add_header(ctx->res, "Set-Cookie", value);
+}

@@ -1,0 +1,87 @@
+/*
+ * context: what a handler is given.  The request is parsed and its body
+ * checked, the caller is authenticated and the route's permission has been
+ * enforced; for authenticated routes a transaction is open with the request
+ * context set (see sql/0002_accounts.sql).  Handlers never touch sockets or
+ * write raw headers.
+ */
+#ifndef FINICOM_CONTEXT_H
+#define FINICOM_CONTEXT_H
+
+#include <libpq-fe.h>
+
+#include "authz.h"
+#include "db.h"
+#include "http.h"
+#include "router.h"
+#include "util/config.h"
+
+enum actor_kind { ACTOR_NONE, ACTOR_USER, ACTOR_API_KEY };
+
+struct actor {
+	enum actor_kind kind;
+	const char *id;
+	const char *email;      /* users */
+	const char *name;       /* users; the key's name for API keys */
+	const char *created_at; /* users */
+};
+
+struct request_ctx {
+	struct http_request *req;
+	struct http_response *res;
+	struct db *db;
+	const struct config *cfg;
+	const struct route *route;
+	struct arena *arena;
+	struct actor actor;
+	const char *session_token; /* the cookie's token when signed in by cookie */
+	const char *org_id;        /* the {org} of the path, once it is known to be a UUID */
+	enum role org_role;        /* the actor's role in org_id; ROLE_NONE if not a member */
+	bool in_tx;                /* a request transaction is open */
+	const char *actor_label;   /* for the log line */
+};
+
+/*
+ * Run one statement inside the request transaction (one round trip).
+ * With last set, COMMIT travels in the same round trip and the transaction
+ * ends.  Returns the result (caller PQclear()s it), or NULL after writing
+ * the error response (see respond_db_error).
+ */
+PGresult *tx_exec(struct request_ctx *ctx, const char *sql, int nparams,
+    const char *const *params, bool last);
+
+/* One autocommit statement for routes without a request transaction. */
+PGresult *db_exec_once(struct request_ctx *ctx, const char *sql, int nparams,
+    const char *const *params);
+
+/*
+ * Turn a failed statement into a response: 503 when the database is gone,
+ * 409 conflict for a unique violation, 403 for a row-level security refusal,
+ * custom SQLSTATEs F04xx as their HTTP status (see sql/), else 500 with
+ * nothing internal in the message.  r may be NULL.
+ */
+void respond_db_error(struct request_ctx *ctx, const PGresult *r);
+
+/*
+ * Keyset pagination.  Reads ?limit (1-200, default 50) and ?cursor from the
+ * query (400 validation_failed naming the field when bad) into params[0..2]
+ * as text: the limit, the cursor's time and id (NULL without a cursor).
+ * Returns 0 or -1 with the response set.
+ */
+int page_params(struct request_ctx *ctx, const char *params[3]);
+
+/*
+ * Run a page query and reply 200 {"items": [...], "next_cursor": ...}.
+ * The query takes $1 limit, $2 cursor time, $3 cursor id (then its own
+ * parameters) and returns one row: the items as a JSON array text and the
+ * cursor_key of the last item when there are more, else NULL.
+ */
+void respond_page(struct request_ctx *ctx, const char *sql, int nparams, const char *const *params);
+
+/* Reply status with a JSON text from the database as the body, as is. */
+void respond_json_text(struct request_ctx *ctx, int status, const char *text);
+
+/* Parse a JSON text column into an object (owned by the caller) or NULL. */
+json_object *json_from_text(const char *text);
+
+#endif

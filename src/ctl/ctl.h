@@ -1,0 +1,13 @@
+/*
+ * ctl: finicomctl's subcommands.  Each returns the process exit status:
+ * 0 done, 1 failed, 2 bad usage or configuration.
+ */
+#ifndef FINICOM_CTL_H
+#define FINICOM_CTL_H
+
+int ctl_check_config(int argc, char **argv);
+int ctl_migrate(int argc, char **argv);
+int ctl_create_user(int argc, char **argv);
+int ctl_create_org(int argc, char **argv);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * finicomctl: the operator's command line.  One function per subcommand,
+ * in the files beside this one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "ctl/ctl.h"
+#include "util/config.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+} commands[] = {
+	{"check-config", ctl_check_config, "check-config FILE"},
+	{"migrate", ctl_migrate,
+	    "migrate [--database CONNINFO] [--sql-dir DIR] [--without-pg-cron]"},
+	{"create-user", ctl_create_user,
+	    "create-user --email EMAIL --name NAME [--database CONNINFO] [< password]"},
+	{"create-org", ctl_create_org,
+	    "create-org --name NAME --admin EMAIL [--member EMAIL=ROLE]... [--database CONNINFO]"},
+};
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  finicomctl %s\n", commands[i].usage);
+	return 2;
+}
+
+int
+ctl_check_config(int argc, char **argv)
+{
+	struct config cfg;
+	char err[512];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: finicomctl check-config FILE\n");
+		return 2;
+	}
+	if (config_load(argv[1], &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finicomctl: %s\n", err);
+		return 2;
+	}
+	printf("%s: ok\n", argv[1]);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("finicomctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "finicomctl: unknown command \"%s\"\n", argv[1]);
+	return usage();
+}

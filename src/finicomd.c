@@ -1,0 +1,402 @@
+/*
+ * finicomd: the FastCGI server's master process.
+ *
+ * The master reads finicom.conf, binds the listen socket, forks `workers`
+ * worker processes (worker.c) and supervises them; it never serves a request
+ * or opens a database connection itself.
+ *
+ * Signals are blocked in the master and taken synchronously with
+ * sigtimedwait(), so there is no race between "check the children" and
+ * "sleep" (the trap fcgiwrap's fork-and-pause loop falls into):
+ *   SIGCHLD  reap; respawn at once, or with backoff when a worker keeps
+ *            dying within a second of its start (0.1 s doubling to 30 s);
+ *   SIGTERM  stop: workers finish the request in flight and exit; after
+ *            9 s the rest are killed, so the master is gone within 10 s;
+ *   SIGHUP   re-read the configuration (a bad file is logged and ignored)
+ *            and replace the workers one at a time, so requests keep being
+ *            served by the others throughout.
+ * A worker's "generation" is the configuration it was forked with.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "worker.h"
+
+#define MAX_WORKERS 256
+#define BACKOFF_MIN 0.1
+#define BACKOFF_MAX 30.0
+#define CRASH_WINDOW 1.0
+#define STOP_GRACE 9.0
+#define SETTLE_TIME 0.3 /* a new worker counts as serving after this */
+
+struct worker_slot {
+	pid_t pid;
+	unsigned generation;
+	bool terminating; /* we sent SIGTERM (reload or shrink) */
+	double started;
+	double backoff;
+	double spawn_at;  /* when to (re)spawn an empty slot */
+};
+
+static struct config cfg;
+static const char *config_path = SYSCONFDIR "/finicom/finicom.conf";
+static struct worker_slot slots[MAX_WORKERS];
+static unsigned generation;
+static int listen_fd = -1;
+
+static void
+on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: finicomd [-c config_file]\n");
+	exit(2);
+}
+
+/* Bind the unix socket (mode and group from the config) or TCP address. */
+static int
+listen_open(void)
+{
+	int fd;
+
+	if (config_listen_is_unix(&cfg)) {
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		struct stat st;
+		mode_t old;
+
+		memcpy(sun.sun_path, cfg.listen, strlen(cfg.listen) + 1); /* < 108, checked by config */
+		if (lstat(cfg.listen, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(cfg.listen);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd < 0)
+			return -1;
+		old = umask(0177);
+		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+			umask(old);
+			fprintf(stderr, "finicomd: could not bind \"%s\": %s\n", cfg.listen, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		umask(old);
+		if (cfg.listen_group[0] != '\0') {
+			struct group *gr = getgrnam(cfg.listen_group);
+			if (gr == NULL || chown(cfg.listen, (uid_t)-1, gr->gr_gid) < 0) {
+				fprintf(stderr, "finicomd: could not give \"%s\" to group \"%s\": %s\n",
+				    cfg.listen, cfg.listen_group, gr ? strerror(errno) : "no such group");
+				close(fd);
+				return -1;
+			}
+		}
+		if (chmod(cfg.listen, (mode_t)cfg.listen_mode) < 0) {
+			fprintf(stderr, "finicomd: could not chmod \"%s\": %s\n", cfg.listen, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	} else {
+		char host[256];
+		const char *colon = strrchr(cfg.listen, ':');
+		struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+		    .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+		struct addrinfo *ai;
+		int one = 1, rc;
+
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - cfg.listen), cfg.listen);
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			memmove(host, host + 1, strlen(host));
+			host[strlen(host) - 1] = '\0';
+		}
+		rc = getaddrinfo(host, colon + 1, &hints, &ai);
+		if (rc != 0) {
+			fprintf(stderr, "finicomd: could not resolve \"%s\": %s\n", cfg.listen, gai_strerror(rc));
+			return -1;
+		}
+		fd = socket(ai->ai_family, ai->ai_socktype, 0);
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			fprintf(stderr, "finicomd: could not bind \"%s\": %s\n", cfg.listen, strerror(errno));
+			freeaddrinfo(ai);
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		freeaddrinfo(ai);
+	}
+	if (listen(fd, 256) < 0) {
+		fprintf(stderr, "finicomd: could not listen on \"%s\": %s\n", cfg.listen, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+spawn(struct worker_slot *slot)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_msg(LOG_ERROR, "could not fork a worker: %s", strerror(errno));
+		slot->spawn_at = db_now() + 1.0;
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		_exit(worker_run(&cfg, listen_fd));
+	}
+	slot->pid = pid;
+	slot->generation = generation;
+	slot->terminating = false;
+	slot->started = db_now();
+}
+
+static void
+describe_exit(pid_t pid, int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "worker %ld exited with status %d", (long)pid, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "worker %ld was killed by signal %d (%s)", (long)pid, WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "worker %ld ended", (long)pid);
+}
+
+/* Reap every exited child; schedule respawns.  Returns how many were reaped. */
+static int
+reap(bool stopping)
+{
+	int status, n = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		char why[160];
+		n++;
+		for (int i = 0; i < MAX_WORKERS; i++) {
+			struct worker_slot *s = &slots[i];
+			double now = db_now();
+			if (s->pid != pid)
+				continue;
+			describe_exit(pid, status, why, sizeof(why));
+			s->pid = 0;
+			if (stopping || s->terminating) {
+				log_msg(LOG_INFO, "%s", why);
+				s->backoff = 0;
+				s->spawn_at = now;
+			} else if (now - s->started < CRASH_WINDOW) {
+				s->backoff = s->backoff == 0 ? BACKOFF_MIN : s->backoff * 2;
+				if (s->backoff > BACKOFF_MAX)
+					s->backoff = BACKOFF_MAX;
+				s->spawn_at = now + s->backoff;
+				log_msg(LOG_ERROR, "%s soon after start; respawning in %.1f s", why, s->backoff);
+			} else {
+				s->backoff = 0;
+				s->spawn_at = now;
+				log_msg(LOG_WARN, "%s; respawning", why);
+			}
+			s->terminating = false;
+			break;
+		}
+	}
+	return n;
+}
+
+static int
+live_workers(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < MAX_WORKERS; i++)
+		if (slots[i].pid > 0)
+			n++;
+	return n;
+}
+
+/*
+ * Bring the slots in line with the configuration: spawn what is due, and
+ * during a reload send SIGTERM to one old worker at a time.  Returns the
+ * seconds until the next scheduled spawn (or 1).
+ */
+static double
+supervise(void)
+{
+	double now = db_now(), wait = 1.0;
+	bool rolling = false;
+
+	for (int i = 0; i < MAX_WORKERS; i++) {
+		/* One replacement at a time: wait for the last one to settle in. */
+		if (slots[i].pid > 0 && (slots[i].terminating ||
+		    (slots[i].generation == generation && now - slots[i].started < SETTLE_TIME))) {
+			rolling = true;
+			if (wait > SETTLE_TIME)
+				wait = SETTLE_TIME;
+		}
+		if (i < cfg.workers && slots[i].pid == 0)
+			rolling = true;
+	}
+	for (int i = 0; i < MAX_WORKERS; i++) {
+		struct worker_slot *s = &slots[i];
+
+		if (i >= cfg.workers) {
+			if (s->pid > 0 && !s->terminating) {
+				kill(s->pid, SIGTERM);
+				s->terminating = true;
+			}
+			continue;
+		}
+		if (s->pid == 0) {
+			if (s->spawn_at <= now)
+				spawn(s);
+			else if (s->spawn_at - now < wait)
+				wait = s->spawn_at - now;
+		} else if (s->generation != generation && !rolling && !s->terminating) {
+			kill(s->pid, SIGTERM);
+			s->terminating = true;
+			rolling = true;
+		}
+	}
+	return wait;
+}
+
+static void
+reload(void)
+{
+	struct config fresh;
+	char err[512];
+
+	if (config_load(config_path, &fresh, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERROR, "reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	if (strcmp(fresh.listen, cfg.listen) != 0 || fresh.listen_mode != cfg.listen_mode ||
+	    strcmp(fresh.listen_group, cfg.listen_group) != 0) {
+		log_msg(LOG_WARN, "listen settings change only on restart; keeping \"%s\"", cfg.listen);
+		memcpy(fresh.listen, cfg.listen, sizeof(fresh.listen));
+		fresh.listen_mode = cfg.listen_mode;
+		memcpy(fresh.listen_group, cfg.listen_group, sizeof(fresh.listen_group));
+	}
+	cfg = fresh;
+	log_set_level(cfg.log_level);
+	generation++;
+	log_msg(LOG_INFO, "configuration reloaded; replacing workers one at a time");
+}
+
+static void
+stop(void)
+{
+	double deadline = db_now() + STOP_GRACE;
+	sigset_t set;
+	siginfo_t info;
+	struct timespec ts = {0, 100 * 1000 * 1000};
+
+	log_msg(LOG_INFO, "stopping: waiting for requests in flight");
+	for (int i = 0; i < MAX_WORKERS; i++)
+		if (slots[i].pid > 0)
+			kill(slots[i].pid, SIGTERM);
+	close(listen_fd);
+	if (config_listen_is_unix(&cfg))
+		unlink(cfg.listen);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	while (live_workers() > 0 && db_now() < deadline) {
+		reap(true);
+		if (live_workers() > 0)
+			sigtimedwait(&set, &info, &ts);
+	}
+	for (int i = 0; i < MAX_WORKERS; i++)
+		if (slots[i].pid > 0) {
+			log_msg(LOG_WARN, "worker %ld did not stop in time; killing it", (long)slots[i].pid);
+			kill(slots[i].pid, SIGKILL);
+		}
+	while (live_workers() > 0 && waitpid(-1, NULL, 0) > 0)
+		reap(true);
+	log_msg(LOG_INFO, "stopped");
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[512];
+	sigset_t set;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:hV")) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'V':
+			printf("finicomd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finicomd: %s\n", err);
+		return 2;
+	}
+	log_set_process("finicomd");
+	log_set_level(cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	signal(SIGCHLD, on_sigchld); /* a handler, so SIGCHLD is surely queued while blocked */
+	listen_fd = listen_open();
+	if (listen_fd < 0)
+		return 1;
+	log_msg(LOG_INFO, "listening on %s with %d workers", cfg.listen, cfg.workers);
+
+	for (;;) {
+		double wait = supervise();
+		struct timespec ts;
+		siginfo_t info;
+		int sig;
+
+		if (wait < 0.01)
+			wait = 0.01;
+		ts.tv_sec = (time_t)wait;
+		ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+		sig = sigtimedwait(&set, &info, &ts);
+		if (sig == SIGCHLD) {
+			reap(false);
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			stop();
+			return 0;
+		} else if (sig == SIGHUP) {
+			reload();
+		}
+		reap(false); /* SIGCHLD may coalesce with another signal */
+	}
+}

@@ -1,0 +1,212 @@
+/*
+ * auth handlers: signup, login, logout, me.
+ *
+ * Passwords are hashed and verified here, outside any transaction (Argon2id
+ * takes tens of milliseconds and must not hold a database snapshot); the
+ * database only stores and returns hashes through SECURITY DEFINER
+ * functions (sql/0002_accounts.sql).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "handlers/handlers.h"
+#include "util/crypto.h"
+#include "util/password.h"
+#include "validate.h"
+
+/* The user object of API.md, built by the database. */
+#define USER_JSON \
+	"json_build_object('id', u.id, 'email', u.email, 'name', u.name, " \
+	"'created_at', finicom.ts(u.created_at))::text"
+
+/* Reply {user, csrf_token} with a fresh session cookie. */
+static void
+respond_session(struct request_ctx *ctx, int status, const char *user_json, const char *token)
+{
+	json_object *body = json_object_new_object();
+	char csrf[TOKEN_CHARS + 1];
+
+	csrf_token_for(token, csrf);
+	json_object_object_add(body, "user", json_from_text(user_json));
+	json_object_object_add(body, "csrf_token", json_object_new_string(csrf));
+	http_respond(ctx->res, status, body);
+	auth_set_cookie(ctx, token);
+}
+
+static const struct field signup_fields[] = {
+	{"email", valid_email, true},    /* SIGNUP_EMAIL */
+	{"password", valid_password, true}, /* SIGNUP_PASSWORD */
+	{"name", valid_name, true},      /* SIGNUP_NAME */
+};
+enum { SIGNUP_EMAIL, SIGNUP_PASSWORD, SIGNUP_NAME, SIGNUP_NFIELDS };
+
+/*
+ * POST /api/v1/auth/signup {email, password, name}
+ * 201 {user, csrf_token} and the session cookie; 400 validation_failed;
+ * 403 forbidden when signup = invite_only; 409 email_taken.
+ */
+void
+auth_signup(struct request_ctx *ctx)
+{
+	json_object *f[SIGNUP_NFIELDS];
+	char hash[PASSWORD_HASH_MAX], token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], max_age[16];
+	const char *params[5];
+	PGresult *r;
+
+	if (ctx->cfg->signup == SIGNUP_INVITE_ONLY) {
+		http_error(ctx->res, 403, "forbidden",
+		    "signup is by invitation only on this server", NULL);
+		return;
+	}
+	if (validate_body(ctx->req->json, signup_fields, SIGNUP_NFIELDS, f, ctx->res) < 0)
+		return;
+	if (password_hash(json_object_get_string(f[SIGNUP_PASSWORD]), hash) < 0 ||
+	    token_generate(token) < 0) {
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+		return;
+	}
+	sha256_bytea(token, token_hash);
+	snprintf(max_age, sizeof(max_age), "%d", ctx->cfg->session_max_age);
+	params[0] = json_object_get_string(f[SIGNUP_EMAIL]);
+	params[1] = json_object_get_string(f[SIGNUP_NAME]);
+	params[2] = hash;
+	params[3] = token_hash;
+	params[4] = max_age;
+	r = db_exec_once(ctx, "SELECT " USER_JSON " FROM finicom.auth_signup($1, $2, $3, $4, $5) u",
+	    5, params);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	if (r == NULL) {
+		if (ctx->res->status == 409)
+			http_error(ctx->res, 409, "email_taken",
+			    "an account with this email already exists; sign in instead", "email");
+		return;
+	}
+	respond_session(ctx, 201, PQgetvalue(r, 0, 0), token);
+	PQclear(r);
+	OPENSSL_cleanse(token, sizeof(token));
+}
+
+static const struct field login_fields[] = {
+	{"email", valid_email, true},       /* LOGIN_EMAIL */
+	{"password", valid_password, true}, /* LOGIN_PASSWORD */
+};
+enum { LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN_NFIELDS };
+
+/*
+ * POST /api/v1/auth/login {email, password}
+ * 200 {user, csrf_token} and a new session cookie (the session the client
+ * came with, if any, ends); 400 validation_failed; 401 invalid_credentials,
+ * the same reply after the same work for an unknown email and a wrong
+ * password.
+ */
+void
+auth_login(struct request_ctx *ctx)
+{
+	json_object *f[LOGIN_NFIELDS];
+	char token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], old_hash[2 + 64 + 1], max_age[16];
+	char new_hash[PASSWORD_HASH_MAX];
+	const char *params[5], *stored, *old_cookie;
+	PGresult *r;
+	bool ok;
+
+	if (validate_body(ctx->req->json, login_fields, LOGIN_NFIELDS, f, ctx->res) < 0)
+		return;
+	params[0] = json_object_get_string(f[LOGIN_EMAIL]);
+	r = db_exec_once(ctx, "SELECT user_id, password_hash FROM finicom.auth_login_lookup($1)", 1,
+	    params);
+	if (r == NULL)
+		return;
+	stored = PQntuples(r) == 1 ? PQgetvalue(r, 0, 1) : NULL;
+	ok = password_verify(stored, json_object_get_string(f[LOGIN_PASSWORD]));
+	if (!ok) {
+		PQclear(r);
+		http_error(ctx->res, 401, "invalid_credentials", "the email or password is incorrect", NULL);
+		return;
+	}
+	new_hash[0] = '\0';
+	if (password_needs_rehash(stored) &&
+	    password_hash(json_object_get_string(f[LOGIN_PASSWORD]), new_hash) < 0)
+		new_hash[0] = '\0';
+	if (token_generate(token) < 0) {
+		PQclear(r);
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+		return;
+	}
+	sha256_bytea(token, token_hash);
+	old_cookie = http_cookie(ctx->req, SESSION_COOKIE);
+	if (token_well_formed(old_cookie))
+		sha256_bytea(old_cookie, old_hash);
+	snprintf(max_age, sizeof(max_age), "%d", ctx->cfg->session_max_age);
+	params[0] = arena_strdup(ctx->arena, PQgetvalue(r, 0, 0));
+	PQclear(r);
+	params[1] = token_hash;
+	params[2] = max_age;
+	params[3] = new_hash[0] ? new_hash : NULL;
+	params[4] = token_well_formed(old_cookie) ? old_hash : NULL;
+	r = db_exec_once(ctx,
+	    "SELECT " USER_JSON " FROM finicom.auth_login_complete($1, $2, $3, $4, $5) u", 5, params);
+	OPENSSL_cleanse(new_hash, sizeof(new_hash));
+	if (r == NULL)
+		return;
+	respond_session(ctx, 200, PQgetvalue(r, 0, 0), token);
+	PQclear(r);
+	OPENSSL_cleanse(token, sizeof(token));
+}
+
+/*
+ * POST /api/v1/auth/logout (session, CSRF)
+ * 204 and a cookie that clears it; the session is deleted server-side.
+ */
+void
+auth_logout(struct request_ctx *ctx)
+{
+	char hash[2 + 64 + 1];
+	const char *params[1] = {hash};
+	PGresult *r;
+
+	sha256_bytea(ctx->session_token, hash);
+	r = tx_exec(ctx, "SELECT finicom.auth_logout($1)", 1, params, true);
+	if (r == NULL)
+		return;
+	PQclear(r);
+	http_respond(ctx->res, 204, NULL);
+	auth_set_cookie(ctx, NULL);
+}
+
+/*
+ * GET /api/v1/me
+ * 200 {user, csrf_token, memberships} for a session;
+ * 200 {api_key: {id, name, role, org_id}} for an API key; 401 otherwise.
+ */
+void
+auth_me(struct request_ctx *ctx)
+{
+	json_object *body, *user;
+	char csrf[TOKEN_CHARS + 1];
+	const char *params[1] = {ctx->actor.id};
+	PGresult *r;
+
+	r = tx_exec(ctx,
+	    "SELECT coalesce(json_agg(json_build_object("
+	    " 'org', json_build_object('id', o.id, 'name', o.name),"
+	    " 'role', m.role, 'joined_at', finicom.ts(m.joined_at)) ORDER BY m.joined_at, o.id), '[]')::text"
+	    " FROM finicom.memberships m JOIN finicom.orgs o ON o.id = m.org_id WHERE m.user_id = $1",
+	    1, params, true);
+	if (r == NULL)
+		return;
+	body = json_object_new_object();
+	user = json_object_new_object();
+	json_object_object_add(user, "id", json_object_new_string(ctx->actor.id));
+	json_object_object_add(user, "email", json_object_new_string(ctx->actor.email));
+	json_object_object_add(user, "name", json_object_new_string(ctx->actor.name));
+	json_object_object_add(user, "created_at", json_object_new_string(ctx->actor.created_at));
+	json_object_object_add(body, "user", user);
+	csrf_token_for(ctx->session_token, csrf);
+	json_object_object_add(body, "csrf_token", json_object_new_string(csrf));
+	json_object_object_add(body, "memberships", json_from_text(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	http_respond(ctx->res, 200, body);
+}

@@ -1,0 +1,37 @@
+/*
+ * handlers: every route handler, one file per resource.  Each handler's
+ * comment lists its HTTP outcomes.
+ */
+#ifndef FINICOM_HANDLERS_H
+#define FINICOM_HANDLERS_H
+
+#include "context.h"
+
+/* meta.c */
+void health_get(struct request_ctx *ctx);
+void openapi_get(struct request_ctx *ctx);
+
+/* auth.c */
+void auth_signup(struct request_ctx *ctx);
+void auth_login(struct request_ctx *ctx);
+void auth_logout(struct request_ctx *ctx);
+void auth_me(struct request_ctx *ctx);
+
+/* orgs.c */
+void org_create(struct request_ctx *ctx);
+void org_get(struct request_ctx *ctx);
+void org_patch(struct request_ctx *ctx);
+void org_delete(struct request_ctx *ctx);
+void billing_get(struct request_ctx *ctx);
+void billing_patch(struct request_ctx *ctx);
+
+/* members.c */
+void members_list(struct request_ctx *ctx);
+void member_get(struct request_ctx *ctx);
+void member_patch(struct request_ctx *ctx);
+void member_delete(struct request_ctx *ctx);
+
+/* The embedded OpenAPI document (src/openapi.json) and its length. */
+const char *openapi_document(size_t *len);
+
+#endif

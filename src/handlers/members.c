@@ -1,0 +1,130 @@
+/*
+ * members: the people of an org.  Role changes and removals take effect on
+ * the very next request, since every request reads the membership from the
+ * database in its own transaction (finicom.begin_request); nothing is
+ * cached.  The last admin is protected by the database itself.
+ */
+#include <string.h>
+
+#include "handlers/handlers.h"
+#include "validate.h"
+
+/* The {user_id} of the path, or NULL after a 404 when it is not a UUID. */
+static const char *
+path_user(struct request_ctx *ctx)
+{
+	const char *id = ctx->req->params[1];
+
+	if (!uuid_ok(id)) {
+		http_error(ctx->res, 404, "not_found", "no such member", NULL);
+		return NULL;
+	}
+	return id;
+}
+
+static void
+respond_member(struct request_ctx *ctx, PGresult *r)
+{
+	if (PQntuples(r) != 1)
+		http_error(ctx->res, 404, "not_found", "no such member", NULL);
+	else
+		respond_json_text(ctx, 200, PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* GET /api/v1/orgs/{org}/members?limit=&cursor= (member): 200 page, oldest first. */
+void
+members_list(struct request_ctx *ctx)
+{
+	const char *params[4];
+
+	if (page_params(ctx, params) < 0)
+		return;
+	params[3] = ctx->org_id;
+	respond_page(ctx,
+	    "WITH page AS ("
+	    " SELECT finicom.member_json(m, u.email, u.name) AS item, finicom.cursor_key(m.joined_at, m.user_id) AS k,"
+	    "  row_number() OVER (ORDER BY m.joined_at, m.user_id) AS n"
+	    " FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id"
+	    " WHERE m.org_id = $4"
+	    "  AND ($2::timestamptz IS NULL OR (m.joined_at, m.user_id) > ($2::timestamptz, $3::uuid))"
+	    " ORDER BY m.joined_at, m.user_id LIMIT $1::integer + 1)"
+	    " SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text,"
+	    "  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)"
+	    " FROM page",
+	    4, params);
+}
+
+#define MEMBER_SELECT \
+	"SELECT finicom.member_json(m, u.email, u.name) FROM finicom.memberships m" \
+	" JOIN finicom.users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2"
+
+/* GET /api/v1/orgs/{org}/members/{user_id} (member): 200 item; 404. */
+void
+member_get(struct request_ctx *ctx)
+{
+	const char *params[2] = {ctx->org_id, path_user(ctx)};
+	PGresult *r;
+
+	if (params[1] == NULL)
+		return;
+	r = tx_exec(ctx, MEMBER_SELECT, 2, params, true);
+	if (r != NULL)
+		respond_member(ctx, r);
+}
+
+static const struct field member_patch_fields[] = {
+	{"role", valid_role, true}, /* MEMBER_ROLE */
+};
+
+/*
+ * PATCH /api/v1/orgs/{org}/members/{user_id} {role} (admin)
+ * 200 item; 400 validation_failed; 404 not a member; 409 last_admin.
+ */
+void
+member_patch(struct request_ctx *ctx)
+{
+	json_object *f[1];
+	const char *params[3] = {ctx->org_id, path_user(ctx), NULL};
+	PGresult *r;
+
+	if (params[1] == NULL || validate_body(ctx->req->json, member_patch_fields, 1, f, ctx->res) < 0)
+		return;
+	params[2] = json_object_get_string(f[0]);
+	r = tx_exec(ctx,
+	    "WITH changed AS ("
+	    " UPDATE finicom.memberships SET role = $3::finicom.role"
+	    " WHERE org_id = $1 AND user_id = $2 RETURNING *)"
+	    " SELECT finicom.member_json(m, u.email, u.name) FROM changed m JOIN finicom.users u ON u.id = m.user_id",
+	    3, params, true);
+	if (r != NULL)
+		respond_member(ctx, r);
+}
+
+/*
+ * DELETE /api/v1/orgs/{org}/members/{user_id} (admin, or the member: leave)
+ * 204; 403 removing someone else below admin; 404; 409 last_admin.
+ */
+void
+member_delete(struct request_ctx *ctx)
+{
+	const char *params[2] = {ctx->org_id, path_user(ctx)};
+	PGresult *r;
+
+	if (params[1] == NULL)
+		return;
+	if ((ctx->actor.id == NULL || strcmp(params[1], ctx->actor.id) != 0) &&
+	    !authz_allows(ctx->org_role, PERM_MEMBERS_MANAGE)) {
+		http_error(ctx->res, 403, "forbidden", "your role does not allow removing others", NULL);
+		return;
+	}
+	r = tx_exec(ctx, "DELETE FROM finicom.memberships WHERE org_id = $1 AND user_id = $2", 2, params,
+	    true);
+	if (r == NULL)
+		return;
+	if (strcmp(PQcmdTuples(r), "1") != 0)
+		http_error(ctx->res, 404, "not_found", "no such member", NULL);
+	else
+		http_respond(ctx->res, 204, NULL);
+	PQclear(r);
+}

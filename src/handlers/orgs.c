@@ -1,0 +1,198 @@
+/*
+ * orgs: organizations and their billing settings.
+ *
+ * Every statement runs in the request transaction, where the database knows
+ * the actor and the org of the path; row-level security refuses what the
+ * permission check in C already refused.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers/handlers.h"
+#include "validate.h"
+
+static bool
+valid_ttl(json_object *v, const char **why)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int)) {
+		*why = "must be a whole number of hours";
+		return false;
+	}
+	n = json_object_get_int64(v);
+	if (n < 1 || n > 720) {
+		*why = "must be from 1 to 720 hours";
+		return false;
+	}
+	return true;
+}
+
+static bool
+valid_plan(json_object *v, const char **why)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+
+	if (strcmp(s, "trial") && strcmp(s, "free") && strcmp(s, "pro")) {
+		*why = "must be trial, free or pro";
+		return false;
+	}
+	return true;
+}
+
+/* Reply with the org of the path as the caller sees it. */
+#define ORG_SELECT "SELECT finicom.org_json(o, $2) FROM finicom.orgs o WHERE o.id = $1"
+
+static void
+respond_org(struct request_ctx *ctx, PGresult *r, int status)
+{
+	if (PQntuples(r) != 1)
+		http_error(ctx->res, 404, "not_found", "no such resource", NULL);
+	else
+		respond_json_text(ctx, status, PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+static const struct field org_create_fields[] = {
+	{"name", valid_name, true}, /* ORG_NAME */
+};
+
+/*
+ * POST /api/v1/orgs {name} (a signed-in user)
+ * 201 org, the caller its admin; 400 validation_failed; 403 for API keys.
+ */
+void
+org_create(struct request_ctx *ctx)
+{
+	json_object *f[1];
+	const char *params[1];
+	PGresult *r;
+
+	if (validate_body(ctx->req->json, org_create_fields, 1, f, ctx->res) < 0)
+		return;
+	params[0] = json_object_get_string(f[0]);
+	r = tx_exec(ctx, "SELECT finicom.org_json(o, 'admin') FROM finicom.org_create($1) o", 1, params,
+	    true);
+	if (r != NULL)
+		respond_org(ctx, r, 201);
+}
+
+/* GET /api/v1/orgs/{org} (member): 200 org; 404 for non-members. */
+void
+org_get(struct request_ctx *ctx)
+{
+	const char *params[2] = {ctx->org_id, role_name(ctx->org_role)};
+	PGresult *r = tx_exec(ctx, ORG_SELECT, 2, params, true);
+
+	if (r != NULL)
+		respond_org(ctx, r, 200);
+}
+
+static const struct field org_patch_fields[] = {
+	{"name", valid_name, false},             /* PATCH_NAME */
+	{"invite_ttl_hours", valid_ttl, false},  /* PATCH_TTL */
+};
+
+/*
+ * PATCH /api/v1/orgs/{org} {name?, invite_ttl_hours?} (admin)
+ * 200 org; 400 validation_failed; 403 below admin; 404 non-members.
+ */
+void
+org_patch(struct request_ctx *ctx)
+{
+	json_object *f[2];
+	const char *params[4];
+	char ttl[16];
+	PGresult *r;
+
+	if (validate_body(ctx->req->json, org_patch_fields, 2, f, ctx->res) < 0)
+		return;
+	params[0] = ctx->org_id;
+	params[1] = role_name(ctx->org_role);
+	params[2] = f[0] ? json_object_get_string(f[0]) : NULL;
+	if (f[1] != NULL)
+		snprintf(ttl, sizeof(ttl), "%d", json_object_get_int(f[1]));
+	params[3] = f[1] ? ttl : NULL;
+	r = tx_exec(ctx,
+	    "WITH changed AS ("
+	    " UPDATE finicom.orgs SET name = coalesce($3, name),"
+	    "  invite_ttl_hours = coalesce($4::integer, invite_ttl_hours)"
+	    " WHERE id = $1 RETURNING *)"
+	    " SELECT finicom.org_json(o, $2) FROM changed o",
+	    4, params, true);
+	if (r != NULL)
+		respond_org(ctx, r, 200);
+}
+
+/* DELETE /api/v1/orgs/{org} (admin): 204; its audit events stay. */
+void
+org_delete(struct request_ctx *ctx)
+{
+	const char *params[1] = {ctx->org_id};
+	PGresult *r = tx_exec(ctx, "DELETE FROM finicom.orgs WHERE id = $1", 1, params, true);
+
+	if (r == NULL)
+		return;
+	if (strcmp(PQcmdTuples(r), "1") != 0)
+		http_error(ctx->res, 404, "not_found", "no such resource", NULL);
+	else
+		http_respond(ctx->res, 204, NULL);
+	PQclear(r);
+}
+
+#define BILLING_JSON \
+	"pg_catalog.json_build_object('plan', finicom.effective_plan(o)," \
+	" 'trial_ends_at', finicom.ts(o.trial_ends_at), 'billing_email', o.billing_email," \
+	" 'seats_used', (SELECT count(*) FROM finicom.memberships m WHERE m.org_id = o.id))::text"
+
+/* GET /api/v1/orgs/{org}/billing (admin): 200 {plan, trial_ends_at, billing_email, seats_used}. */
+void
+billing_get(struct request_ctx *ctx)
+{
+	const char *params[1] = {ctx->org_id};
+	PGresult *r = tx_exec(ctx, "SELECT " BILLING_JSON " FROM finicom.orgs o WHERE o.id = $1", 1,
+	    params, true);
+
+	if (r != NULL)
+		respond_org(ctx, r, 200);
+}
+
+static bool
+valid_billing_email(json_object *v, const char **why)
+{
+	return valid_email(v, why);
+}
+
+static const struct field billing_fields[] = {
+	{"plan", valid_plan, false},                   /* BILLING_PLAN */
+	{"billing_email", valid_billing_email, false}, /* BILLING_EMAIL */
+};
+
+/*
+ * PATCH /api/v1/orgs/{org}/billing {plan?, billing_email?} (admin)
+ * 200 billing; 400 validation_failed.  billing_email null clears it.
+ */
+void
+billing_patch(struct request_ctx *ctx)
+{
+	json_object *f[2], *email_field = NULL;
+	const char *params[4];
+	PGresult *r;
+
+	if (validate_body(ctx->req->json, billing_fields, 2, f, ctx->res) < 0)
+		return;
+	json_object_object_get_ex(ctx->req->json, "billing_email", &email_field);
+	params[0] = ctx->org_id;
+	params[1] = f[0] ? json_object_get_string(f[0]) : NULL;
+	params[2] = f[1] ? json_object_get_string(f[1]) : NULL;
+	params[3] = email_field != NULL ? "t" : "f"; /* present (maybe null): set it */
+	r = tx_exec(ctx,
+	    "WITH changed AS ("
+	    " UPDATE finicom.orgs SET plan = coalesce($2::finicom.plan, plan),"
+	    "  billing_email = CASE WHEN $4::boolean THEN $3 ELSE billing_email END"
+	    " WHERE id = $1 RETURNING *)"
+	    " SELECT " BILLING_JSON " FROM changed o",
+	    4, params, true);
+	if (r != NULL)
+		respond_org(ctx, r, 200);
+}

@@ -1,0 +1,488 @@
+/*
+ * http: request parsing and response writing.  See http.h.
+ */
+#include "http.h"
+#include "util/jsoncheck.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+
+static const struct {
+	enum http_method method;
+	const char *name;
+} methods[] = {
+	{HTTP_GET, "GET"}, {HTTP_HEAD, "HEAD"}, {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"},
+	{HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"}, {HTTP_OPTIONS, "OPTIONS"},
+};
+
+enum http_method
+http_method_from(const char *name)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(methods[i].name, name))
+			return methods[i].method;
+	return HTTP_OTHER;
+}
+
+const char *
+http_method_name(enum http_method m)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].method == m)
+			return methods[i].name;
+	return "OTHER";
+}
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+http_percent_decode(const char *in, size_t len, char *out, bool plus_is_space)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		if (c == '%') {
+			int hi, lo;
+			if (i + 2 >= len)
+				return -1;
+			hi = hexval((unsigned char)in[i + 1]);
+			lo = hexval((unsigned char)in[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (c == '+' && plus_is_space) {
+			c = ' ';
+		}
+		if (c == '\0')
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static const char *
+env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *envp != NULL; envp++)
+		if (!strncmp(*envp, name, n) && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* A request id we accept from nginx: 1-64 chars of [A-Za-z0-9_-]. */
+static bool
+request_id_ok(const char *id)
+{
+	size_t n = 0;
+
+	for (; id[n]; n++)
+		if (!isalnum((unsigned char)id[n]) && id[n] != '-' && id[n] != '_')
+			return false;
+	return n > 0 && n <= 64;
+}
+
+static const char *
+make_request_id(struct arena *a)
+{
+	unsigned char raw[16];
+	char *id = arena_alloc(a, 33);
+
+	if (id == NULL)
+		return "-";
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		memset(raw, 0, sizeof(raw));
+	for (int i = 0; i < 16; i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	return id;
+}
+
+static int
+parse_query(struct http_request *req, const char *qs, struct http_failure *fail)
+{
+	const char *p = qs;
+
+	while (*p) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq ? (size_t)(eq - p) : len;
+		char *key, *val;
+
+		if (len > 0) {
+			if (req->nquery == HTTP_MAX_QUERY) {
+				*fail = (struct http_failure){400, "validation_failed", "too many query parameters"};
+				return -1;
+			}
+			key = arena_alloc(req->arena, klen + 1);
+			val = arena_alloc(req->arena, (eq ? len - klen - 1 : 0) + 1);
+			if (key == NULL || val == NULL ||
+			    http_percent_decode(p, klen, key, true) < 0 ||
+			    http_percent_decode(eq ? eq + 1 : "", eq ? len - klen - 1 : 0, val, true) < 0) {
+				*fail = (struct http_failure){400, "validation_failed", "malformed query string"};
+				return -1;
+			}
+			req->query[req->nquery++] = (struct http_pair){key, val};
+		}
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+	return 0;
+}
+
+void
+http_parse_cookies(struct http_request *req, char *header)
+{
+	char *save = NULL;
+
+	for (char *part = strtok_r(header, ";", &save); part != NULL; part = strtok_r(NULL, ";", &save)) {
+		char *eq, *name, *value, *end;
+
+		while (*part == ' ' || *part == '\t')
+			part++;
+		eq = strchr(part, '=');
+		if (eq == NULL || eq == part)
+			continue;
+		*eq = '\0';
+		name = part;
+		value = eq + 1;
+		end = eq;
+		while (end > name && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		end = value + strlen(value);
+		while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (value[0] == '"' && end - value >= 2 && end[-1] == '"') {
+			end[-1] = '\0';
+			value++;
+		}
+		if (req->ncookies == HTTP_MAX_COOKIES)
+			break;
+		req->cookies[req->ncookies++] = (struct http_pair){name, value};
+	}
+}
+
+int
+http_request_parse(struct http_request *req, struct arena *a, char *const *envp,
+    struct http_failure *fail)
+{
+	const char *method = env_get(envp, "REQUEST_METHOD");
+	const char *uri = env_get(envp, "REQUEST_URI");
+	const char *v, *q;
+	size_t path_len;
+	char *path;
+
+	memset(req, 0, sizeof(*req));
+	req->arena = a;
+	v = env_get(envp, "REQUEST_ID");
+	req->request_id = (v != NULL && request_id_ok(v)) ? v : make_request_id(a);
+	req->remote_addr = env_get(envp, "REMOTE_ADDR");
+	req->method_name = method ? method : "";
+	req->method = http_method_from(req->method_name);
+	req->path = "/";
+
+	if (uri == NULL || uri[0] != '/') {
+		*fail = (struct http_failure){400, "validation_failed", "malformed request URI"};
+		return -1;
+	}
+	if (strlen(uri) > HTTP_MAX_URI) {
+		*fail = (struct http_failure){414, "validation_failed", "request URI is too long"};
+		return -1;
+	}
+	q = strchr(uri, '?');
+	path_len = q ? (size_t)(q - uri) : strlen(uri);
+	path = arena_alloc(a, path_len + 1);
+	if (path == NULL || http_percent_decode(uri, path_len, path, false) < 0) {
+		*fail = (struct http_failure){400, "validation_failed", "malformed request path"};
+		return -1;
+	}
+	req->path = path;
+	if (q != NULL && parse_query(req, q + 1, fail) < 0)
+		return -1;
+
+	req->content_type = env_get(envp, "CONTENT_TYPE");
+	if (req->content_type != NULL && req->content_type[0] == '\0')
+		req->content_type = NULL;
+	v = env_get(envp, "CONTENT_LENGTH");
+	if (v != NULL && *v != '\0') {
+		char *end;
+		errno = 0;
+		req->content_length = strtoll(v, &end, 10);
+		if (errno || *end != '\0' || req->content_length < 0 || !isdigit((unsigned char)*v)) {
+			*fail = (struct http_failure){400, "validation_failed", "malformed Content-Length"};
+			return -1;
+		}
+		if (req->content_length > HTTP_BODY_MAX) {
+			*fail = (struct http_failure){413, "payload_too_large", "request body is larger than 64 KiB"};
+			return -1;
+		}
+	}
+	req->authorization = env_get(envp, "HTTP_AUTHORIZATION");
+	req->csrf_token = env_get(envp, "HTTP_X_CSRF_TOKEN");
+	v = env_get(envp, "HTTP_COOKIE");
+	if (v != NULL) {
+		char *copy = arena_strndup(a, v, strnlen(v, 8192));
+		if (copy != NULL)
+			http_parse_cookies(req, copy);
+	}
+	return 0;
+}
+
+void
+http_request_clear(struct http_request *req)
+{
+	if (req->json != NULL) {
+		json_object_put(req->json);
+		req->json = NULL;
+	}
+}
+
+/* application/json, optionally with "; charset=utf-8", any case. */
+static bool
+content_type_is_json(const char *ct)
+{
+	const char *p;
+
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+		return false;
+	p = ct + 16;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return true;
+	if (*p++ != ';')
+		return false;
+	while (*p == ' ')
+		p++;
+	if (strncasecmp(p, "charset=", 8) != 0)
+		return false;
+	p += 8;
+	if (*p == '"')
+		p++;
+	return strncasecmp(p, "utf-8", 5) == 0 && (p[5] == '\0' || p[5] == '"' || p[5] == ' ');
+}
+
+int
+http_parse_body(struct http_request *req, struct http_failure *fail)
+{
+	json_tokener *tok;
+	json_object *obj;
+	size_t used;
+
+	if (req->body == NULL || req->body_len == 0)
+		return 0;
+	if (!content_type_is_json(req->content_type)) {
+		*fail = (struct http_failure){415, "unsupported_media_type",
+		    "request bodies must be application/json"};
+		return -1;
+	}
+	if (!json_check(req->body, req->body_len, HTTP_JSON_DEPTH)) {
+		*fail = (struct http_failure){400, "invalid_json",
+		    "request body is not valid JSON (or is nested deeper than 32)"};
+		return -1;
+	}
+	tok = json_tokener_new_ex(HTTP_JSON_DEPTH + 1);
+	if (tok == NULL) {
+		*fail = (struct http_failure){500, "internal", "internal error"};
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
+	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
+		/* Strict mode needs the end of input to finish a bare number. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+	}
+	used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (obj == NULL) {
+		*fail = (struct http_failure){400, "invalid_json",
+		    "request body is not valid JSON (or is nested deeper than 32)"};
+		return -1;
+	}
+	for (size_t i = used; i < req->body_len; i++) {
+		char c = req->body[i];
+		if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+			json_object_put(obj);
+			*fail = (struct http_failure){400, "invalid_json", "unexpected data after the JSON value"};
+			return -1;
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		*fail = (struct http_failure){400, "invalid_json", "request body must be a JSON object"};
+		return -1;
+	}
+	req->json = obj;
+	return 0;
+}
+
+const char *
+http_query(const struct http_request *req, const char *name)
+{
+	for (int i = 0; i < req->nquery; i++)
+		if (!strcmp(req->query[i].name, name))
+			return req->query[i].value;
+	return NULL;
+}
+
+const char *
+http_cookie(const struct http_request *req, const char *name)
+{
+	for (int i = 0; i < req->ncookies; i++)
+		if (!strcmp(req->cookies[i].name, name))
+			return req->cookies[i].value;
+	return NULL;
+}
+
+void
+http_response_init(struct http_response *res)
+{
+	res->status = 0;
+	res->body = NULL;
+	res->raw_body = NULL;
+	res->raw_len = 0;
+	res->content_type = NULL;
+	res->headers_len = 0;
+	res->headers[0] = '\0';
+}
+
+void
+http_response_clear(struct http_response *res)
+{
+	if (res->body != NULL)
+		json_object_put(res->body);
+	http_response_init(res);
+}
+
+void
+http_respond(struct http_response *res, int status, json_object *body)
+{
+	if (res->body != NULL)
+		json_object_put(res->body);
+	res->status = status;
+	res->body = body;
+	res->raw_body = NULL;
+}
+
+void
+http_error(struct http_response *res, int status, const char *code, const char *message,
+    const char *field)
+{
+	json_object *err = json_object_new_object();
+	json_object *outer = json_object_new_object();
+
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message", json_object_new_string(message));
+	if (field != NULL)
+		json_object_object_add(err, "field", json_object_new_string(field));
+	json_object_object_add(outer, "error", err);
+	http_respond(res, status, outer);
+}
+
+void
+http_fail(struct http_response *res, const struct http_failure *fail)
+{
+	http_error(res, fail->status, fail->code, fail->message, NULL);
+}
+
+int
+http_add_header(struct http_response *res, const char *name, const char *value)
+{
+	size_t room = sizeof(res->headers) - res->headers_len;
+	int n;
+
+	/* Header injection is impossible by construction, but refuse it anyway. */
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return -1;
+	n = snprintf(res->headers + res->headers_len, room, "%s: %s\r\n", name, value);
+	if (n < 0 || (size_t)n >= room) {
+		res->headers[res->headers_len] = '\0';
+		return -1;
+	}
+	res->headers_len += (size_t)n;
+	return 0;
+}
+
+int
+http_response_write(const struct http_response *res, const struct http_request *req,
+    http_write_fn write, void *ctx)
+{
+	char head[512];
+	const char *body = NULL;
+	size_t body_len = 0;
+	const char *ctype = "application/json";
+	int n;
+
+	if (res->body != NULL) {
+		body = json_object_to_json_string_length(res->body,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &body_len);
+	} else if (res->raw_body != NULL) {
+		body = res->raw_body;
+		body_len = res->raw_len;
+		if (res->content_type != NULL)
+			ctype = res->content_type;
+	}
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "Cache-Control: no-store\r\n",
+	    res->status, http_reason(res->status), req->request_id ? req->request_id : "-");
+	if (body != NULL)
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, body_len);
+	if (write(ctx, head, (size_t)n) < 0)
+		return -1;
+	if (res->headers_len > 0 && write(ctx, res->headers, res->headers_len) < 0)
+		return -1;
+	if (write(ctx, "\r\n", 2) < 0)
+		return -1;
+	if (body != NULL && req->method != HTTP_HEAD && body_len > 0)
+		return write(ctx, body, body_len);
+	return 0;
+}

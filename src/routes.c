@@ -1,0 +1,31 @@
+/*
+ * routes: the route table.  One line per endpoint: method, pattern,
+ * handler, the permission it needs, flags.  Order matters only between
+ * patterns that could both match; literal routes come first.
+ */
+#include "handlers/handlers.h"
+#include "router.h"
+
+const struct route router_routes[] = {
+	{HTTP_GET, "/healthz", health_get, PERM_PUBLIC, ROUTE_NO_DB},
+	{HTTP_GET, "/api/v1/openapi.json", openapi_get, PERM_PUBLIC, ROUTE_NO_DB},
+	{HTTP_POST, "/api/v1/auth/signup", auth_signup, PERM_PUBLIC, ROUTE_BODY},
+	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY},
+	{HTTP_POST, "/api/v1/auth/logout", auth_logout, PERM_USER, 0},
+	{HTTP_GET, "/api/v1/me", auth_me, PERM_USER, 0},
+
+	{HTTP_POST, "/api/v1/orgs", org_create, PERM_USER, ROUTE_BODY},
+	{HTTP_GET, "/api/v1/orgs/{org}", org_get, PERM_ORG_VIEW, 0},
+	{HTTP_PATCH, "/api/v1/orgs/{org}", org_patch, PERM_SETTINGS_MANAGE, ROUTE_BODY},
+	{HTTP_DELETE, "/api/v1/orgs/{org}", org_delete, PERM_SETTINGS_MANAGE, 0},
+	{HTTP_GET, "/api/v1/orgs/{org}/billing", billing_get, PERM_BILLING_MANAGE, 0},
+	{HTTP_PATCH, "/api/v1/orgs/{org}/billing", billing_patch, PERM_BILLING_MANAGE, ROUTE_BODY},
+
+	{HTTP_GET, "/api/v1/orgs/{org}/members", members_list, PERM_ORG_VIEW, 0},
+	{HTTP_GET, "/api/v1/orgs/{org}/members/{user_id}", member_get, PERM_ORG_VIEW, 0},
+	{HTTP_PATCH, "/api/v1/orgs/{org}/members/{user_id}", member_patch, PERM_MEMBERS_MANAGE, ROUTE_BODY},
+	/* Admins remove anyone; every member may remove themselves (checked in the handler). */
+	{HTTP_DELETE, "/api/v1/orgs/{org}/members/{user_id}", member_delete, PERM_ORG_LEAVE, 0},
+};
+
+const size_t router_nroutes = sizeof(router_routes) / sizeof(router_routes[0]);

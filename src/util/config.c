@@ -1,0 +1,383 @@
+/*
+ * config: parse finicom.conf into struct config.  See config.h.
+ *
+ * The keys are a table (name, parser, where the value goes), in the manner of
+ * kcgi's validator arrays: adding a key is one line here and one field there.
+ */
+#include "util/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int (*value_parser)(const char *value, void *dst, size_t size, const char **why);
+
+struct key_spec {
+	const char *name;
+	value_parser parse;
+	size_t offset;
+	size_t size;
+	bool required;
+};
+
+static int
+parse_string(const char *v, void *dst, size_t size, const char **why)
+{
+	if (strlen(v) >= size) {
+		*why = "value is too long";
+		return -1;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+parse_nonempty(const char *v, void *dst, size_t size, const char **why)
+{
+	if (*v == '\0') {
+		*why = "value must not be empty";
+		return -1;
+	}
+	return parse_string(v, dst, size, why);
+}
+
+static int
+parse_int_range(const char *v, int lo, int hi, int base, int *out)
+{
+	char *end;
+	long n;
+
+	if (*v == '\0' || !(isdigit((unsigned char)*v)))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, base);
+	if (errno || *end != '\0' || n < lo || n > hi)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int
+parse_workers(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (parse_int_range(v, 1, 256, 10, dst) < 0) {
+		*why = "expected a whole number from 1 to 256";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_port(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (parse_int_range(v, 1, 65535, 10, dst) < 0) {
+		*why = "expected a port number from 1 to 65535";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_mode(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (parse_int_range(v, 0, 0777, 8, dst) < 0) {
+		*why = "expected an octal mode such as 0660";
+		return -1;
+	}
+	return 0;
+}
+
+/* Seconds, with an optional unit: 90, 90s, 15m, 12h, 7d (1 s to 365 d). */
+static int
+parse_duration(const char *v, void *dst, size_t size, const char **why)
+{
+	char num[32];
+	size_t n = strlen(v);
+	int mult = 1, value;
+
+	(void)size;
+	if (n > 0 && n < sizeof(num) && strchr("smhd", v[n - 1]) != NULL) {
+		mult = v[n - 1] == 's' ? 1 : v[n - 1] == 'm' ? 60 : v[n - 1] == 'h' ? 3600 : 86400;
+		n--;
+	}
+	if (n == 0 || n >= sizeof(num)) {
+		*why = "expected a duration such as 90s, 15m, 12h or 7d";
+		return -1;
+	}
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (parse_int_range(num, 1, 365 * 86400, 10, &value) < 0 || value > 365 * 86400 / mult) {
+		*why = "expected a duration from 1s to 365d, such as 90s, 15m, 12h or 7d";
+		return -1;
+	}
+	*(int *)dst = value * mult;
+	return 0;
+}
+
+static int
+parse_bool(const char *v, void *dst, size_t size, const char **why)
+{
+	bool *b = dst;
+
+	(void)size;
+	if (!strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "yes"))
+		*b = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "no"))
+		*b = false;
+	else {
+		*why = "expected true or false";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_signup(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (!strcmp(v, "open"))
+		*(enum signup_mode *)dst = SIGNUP_OPEN;
+	else if (!strcmp(v, "invite_only"))
+		*(enum signup_mode *)dst = SIGNUP_INVITE_ONLY;
+	else {
+		*why = "expected open or invite_only";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_starttls(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (!strcmp(v, "off"))
+		*(enum starttls_mode *)dst = STARTTLS_OFF;
+	else if (!strcmp(v, "enabled"))
+		*(enum starttls_mode *)dst = STARTTLS_ENABLED;
+	else if (!strcmp(v, "required"))
+		*(enum starttls_mode *)dst = STARTTLS_REQUIRED;
+	else {
+		*why = "expected off, enabled or required";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_log_level(const char *v, void *dst, size_t size, const char **why)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error"};
+
+	(void)size;
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(v, names[i])) {
+			*(enum log_level *)dst = (enum log_level)i;
+			return 0;
+		}
+	*why = "expected debug, info, warn or error";
+	return -1;
+}
+
+/* "/absolute/path" (fits sockaddr_un) or "host:port". */
+static int
+parse_listen(const char *v, void *dst, size_t size, const char **why)
+{
+	const char *colon;
+	int port;
+
+	if (v[0] == '/') {
+		if (strlen(v) >= 108) {
+			*why = "unix socket path is longer than 107 bytes";
+			return -1;
+		}
+		return parse_string(v, dst, size, why);
+	}
+	colon = strrchr(v, ':');
+	if (colon == NULL || colon == v || parse_int_range(colon + 1, 1, 65535, 10, &port) < 0) {
+		*why = "expected an absolute unix socket path or host:port";
+		return -1;
+	}
+	return parse_string(v, dst, size, why);
+}
+
+static int
+parse_url(const char *v, void *dst, size_t size, const char **why)
+{
+	size_t n = strlen(v);
+
+	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || n < 9) {
+		*why = "expected an http:// or https:// URL";
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '<' || *p == '>') {
+			*why = "URL contains a space, quote or control character";
+			return -1;
+		}
+	if (parse_string(v, dst, size, why) < 0)
+		return -1;
+	while (n > 0 && ((char *)dst)[n - 1] == '/')
+		((char *)dst)[--n] = '\0';
+	return 0;
+}
+
+static int
+parse_group(const char *v, void *dst, size_t size, const char **why)
+{
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.') {
+			*why = "expected a group name";
+			return -1;
+		}
+	return parse_string(v, dst, size, why);
+}
+
+#define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+
+static const struct key_spec keys[] = {
+	{"listen", parse_listen, F(listen), true},
+	{"listen_mode", parse_mode, F(listen_mode), false},
+	{"listen_group", parse_group, F(listen_group), false},
+	{"workers", parse_workers, F(workers), false},
+	{"database", parse_nonempty, F(database), true},
+	{"mailer_database", parse_nonempty, F(mailer_database), false},
+	{"public_url", parse_url, F(public_url), true},
+	{"cookie_secure", parse_bool, F(cookie_secure), false},
+	{"signup", parse_signup, F(signup), false},
+	{"secret_key_file", parse_nonempty, F(secret_key_file), false},
+	{"session_idle_timeout", parse_duration, F(session_idle_timeout), false},
+	{"session_max_age", parse_duration, F(session_max_age), false},
+	{"log_level", parse_log_level, F(log_level), false},
+	{"smtp_host", parse_nonempty, F(smtp_host), false},
+	{"smtp_port", parse_port, F(smtp_port), false},
+	{"smtp_starttls", parse_starttls, F(smtp_starttls), false},
+	{"smtp_user", parse_nonempty, F(smtp_user), false},
+	{"smtp_password_file", parse_nonempty, F(smtp_password_file), false},
+	{"mail_from", parse_nonempty, F(mail_from), false},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen_mode = 0660;
+	cfg->workers = 4;
+	cfg->cookie_secure = true;
+	cfg->signup = SIGNUP_OPEN;
+	cfg->log_level = LOG_INFO;
+	cfg->session_idle_timeout = 12 * 3600;
+	cfg->session_max_age = 7 * 86400;
+	snprintf(cfg->smtp_host, sizeof(cfg->smtp_host), "127.0.0.1");
+	cfg->smtp_port = 25;
+	cfg->smtp_starttls = STARTTLS_REQUIRED;
+	snprintf(cfg->mail_from, sizeof(cfg->mail_from), "Finicom <no-reply@localhost>");
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+int
+config_parse(FILE *fp, const char *name, struct config *cfg, char *err, size_t errlen)
+{
+	char line[4096];
+	bool seen[NKEYS] = {false};
+	int lineno = 0;
+
+	config_defaults(cfg);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *key, *value, *eq;
+		const char *why = NULL;
+		size_t i;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			snprintf(err, errlen, "%s:%d: line is longer than %zu bytes", name, lineno,
+			    sizeof(line) - 2);
+			return -1;
+		}
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%d: expected \"key = value\"", name, lineno);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(key);
+		value = trim(eq + 1);
+		if (value[0] == '"') {
+			size_t n = strlen(value);
+			if (n < 2 || value[n - 1] != '"') {
+				snprintf(err, errlen, "%s:%d: unterminated quoted value", name, lineno);
+				return -1;
+			}
+			value[n - 1] = '\0';
+			value++;
+		}
+		for (i = 0; i < NKEYS; i++)
+			if (!strcmp(keys[i].name, key))
+				break;
+		if (i == NKEYS) {
+			snprintf(err, errlen, "%s:%d: unknown key \"%.64s\"", name, lineno, key);
+			return -1;
+		}
+		if (seen[i]) {
+			snprintf(err, errlen, "%s:%d: key \"%s\" is set twice", name, lineno, key);
+			return -1;
+		}
+		seen[i] = true;
+		if (keys[i].parse(value, (char *)cfg + keys[i].offset, keys[i].size, &why) < 0) {
+			snprintf(err, errlen, "%s:%d: invalid value for \"%s\": %s", name, lineno, key, why);
+			return -1;
+		}
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: could not read: %s", name, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].required && !seen[i]) {
+			snprintf(err, errlen, "%s:%d: missing required key \"%s\"", name, lineno, keys[i].name);
+			return -1;
+		}
+	return 0;
+}
+
+int
+config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	int rc;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: could not open: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = config_parse(fp, path, cfg, err, errlen);
+	fclose(fp);
+	return rc;
+}
+
+bool
+config_listen_is_unix(const struct config *cfg)
+{
+	return cfg->listen[0] == '/';
+}

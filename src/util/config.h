@@ -1,0 +1,61 @@
+/*
+ * config: the finicom.conf file shared by finicomd, finicom-mailer and
+ * finicomctl.
+ *
+ * The format is "key = value", one per line; '#' starts a comment line;
+ * a value may be wrapped in double quotes.  Every key is known in advance:
+ * an unknown key, a repeated key or a bad value is an error that names the
+ * file and the line.  Values are stored already parsed and checked.
+ */
+#ifndef FINICOM_CONFIG_H
+#define FINICOM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util/log.h"
+
+#define CONFIG_PATH_MAX 1024
+
+enum signup_mode { SIGNUP_OPEN, SIGNUP_INVITE_ONLY };
+enum starttls_mode { STARTTLS_OFF, STARTTLS_ENABLED, STARTTLS_REQUIRED };
+
+struct config {
+	char listen[CONFIG_PATH_MAX];     /* "/abs/path.sock" or "host:port" */
+	int listen_mode;                  /* unix socket permission bits */
+	char listen_group[64];            /* unix socket group, "" = unchanged */
+	int workers;
+	char database[CONFIG_PATH_MAX];   /* libpq connection string for finicom_app */
+	char mailer_database[CONFIG_PATH_MAX]; /* for finicom_mailer; "" = database with user=finicom_mailer */
+	char public_url[512];             /* no trailing slash */
+	bool cookie_secure;
+	enum signup_mode signup;
+	char secret_key_file[CONFIG_PATH_MAX];
+	int session_idle_timeout;         /* seconds; sessions end after this idle */
+	int session_max_age;              /* seconds; and after this in any case */
+	enum log_level log_level;
+	char smtp_host[256];
+	int smtp_port;
+	enum starttls_mode smtp_starttls;
+	char smtp_user[256];
+	char smtp_password_file[CONFIG_PATH_MAX];
+	char mail_from[320];
+};
+
+/* Fill cfg with the defaults of every optional key. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Read and check the file at path into cfg.  Returns 0, or -1 with a
+ * "path:line: message" (or "path: message") text in err.
+ */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+
+/* Same, from an open stream; name is used in messages. */
+int config_parse(FILE *fp, const char *name, struct config *cfg, char *err, size_t errlen);
+
+/* True when listen names a unix socket path. */
+bool config_listen_is_unix(const struct config *cfg);
+
+#endif

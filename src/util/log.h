@@ -1,0 +1,29 @@
+/*
+ * log: one line per event on stderr, as key=value pairs.
+ *
+ * Values are quoted when they hold spaces, quotes or control bytes, so a line
+ * always parses back.  Nothing secret is ever passed here: callers log route
+ * patterns, never raw paths that may carry tokens.
+ */
+#ifndef FINICOM_LOG_H
+#define FINICOM_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_set_level(enum log_level level);
+void log_set_process(const char *name);
+int log_enabled(enum log_level level);
+
+/* Log "msg" with printf-style text at level. */
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Append key=value to buf (size cap) at *len, quoting when needed. */
+void log_kv(char *buf, size_t cap, size_t *len, const char *key, const char *value);
+
+/* Write a finished line (no trailing newline in buf) with time and level. */
+void log_line(enum log_level level, const char *kv);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * validate: request body fields, checked by named validators before a
+ * handler reads them (kcgi's pattern).  A handler declares its fields as a
+ * table; validate_body() refuses unknown fields, missing required ones and
+ * bad values with 400 validation_failed naming the field, and hands back
+ * each field's value (borrowed from the body; NULL when absent).
+ */
+#ifndef FINICOM_VALIDATE_H
+#define FINICOM_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "http.h"
+
+#define NAME_MAX_CHARS 200
+#define EMAIL_MAX_BYTES 254
+
+/* A validator: true when v is acceptable; otherwise *why says what is wrong. */
+typedef bool (*field_validator)(json_object *v, const char **why);
+
+struct field {
+	const char *name;
+	field_validator check;
+	bool required;
+};
+
+/*
+ * Check body (may be NULL: no body) against fields[0..n).  On success
+ * returns 0 with out[i] set; on failure writes the 400 into res, returns -1.
+ */
+int validate_body(json_object *body, const struct field *fields, size_t n, json_object **out,
+    struct http_response *res);
+
+bool valid_email(json_object *v, const char **why);
+bool valid_password(json_object *v, const char **why);
+bool valid_name(json_object *v, const char **why);
+bool valid_role(json_object *v, const char **why);
+
+/* The same checks on plain strings (for the CLI). */
+bool email_ok(const char *s, const char **why);
+bool name_ok(const char *s, size_t len, const char **why);
+bool password_ok(const char *s, size_t len, const char **why);
+
+/* Parse a UUID in canonical text form (any case); true when well formed. */
+bool uuid_ok(const char *s);
+
+#endif

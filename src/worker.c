@@ -1,0 +1,255 @@
+/*
+ * worker: the accept loop and the dispatch of one request.
+ *
+ * Dispatch order, which decides which error a bad request gets:
+ *   parse (400/413/414) → route (404/405) → body (415/400) → handler.
+ * Every response, error or not, carries X-Request-Id and gets one log line.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "auth.h"
+#include "context.h"
+#include "db.h"
+#include "handlers/handlers.h"
+#include "http.h"
+#include "router.h"
+#include "util/arena.h"
+#include "util/log.h"
+#include "util/password.h"
+
+#define ARENA_FIRST_BLOCK (128 * 1024)
+#define ARENA_LIMIT (4 * 1024 * 1024)
+
+static volatile sig_atomic_t stopping;
+static int worker_listen_fd = -1;
+static int devnull_fd = -1;
+
+/*
+ * SIGTERM: stop accepting.  Replacing the listen descriptor with /dev/null
+ * makes a blocked or upcoming accept() fail at once, so the loop ends after
+ * the request in flight, without a race between "check flag" and "accept".
+ */
+static void
+on_terminate(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+	if (devnull_fd >= 0)
+		dup2(devnull_fd, worker_listen_fd);
+}
+
+static int
+fcgx_write(void *ctx, const char *data, size_t len)
+{
+	return FCGX_PutStr(data, (int)len, ctx) == (int)len ? 0 : -1;
+}
+
+/* Read the declared body (at most HTTP_BODY_MAX, checked by the parser). */
+static int
+read_body(struct http_request *req, FCGX_Stream *in)
+{
+	char *buf;
+	size_t got = 0, want = (size_t)req->content_length;
+
+	if (want == 0)
+		return 0;
+	buf = arena_alloc(req->arena, want + 1);
+	if (buf == NULL)
+		return -1;
+	while (got < want) {
+		int n = FCGX_GetStr(buf + got, (int)(want - got), in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	req->body = buf;
+	req->body_len = got;
+	return 0;
+}
+
+/* The path for the log: segments of 40 or more bytes (tokens) are hidden. */
+static const char *
+loggable_path(struct arena *a, const char *path)
+{
+	size_t n = strnlen(path, 256);
+	char *out = arena_alloc(a, n + 16 * 8);
+	size_t o = 0;
+	const char *p = path;
+
+	if (out == NULL)
+		return "-";
+	while (*p && (size_t)(p - path) < n) {
+		const char *slash = strchr(p + 1, '/');
+		size_t seg = slash ? (size_t)(slash - p) : strlen(p);
+		if (seg > 40) {
+			memcpy(out + o, "/{redacted}", 11);
+			o += 11;
+		} else {
+			memcpy(out + o, p, seg);
+			o += seg;
+		}
+		p += seg;
+		if (o > n + 100)
+			break;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void
+log_request(struct request_ctx *ctx, double started)
+{
+	char line[1024], num[32];
+	size_t len = 0;
+	struct http_request *req = ctx->req;
+
+	log_kv(line, sizeof(line), &len, "request_id", req->request_id);
+	log_kv(line, sizeof(line), &len, "method", req->method_name);
+	log_kv(line, sizeof(line), &len, "path", loggable_path(ctx->arena, req->path));
+	log_kv(line, sizeof(line), &len, "route", ctx->route ? ctx->route->pattern : "-");
+	snprintf(num, sizeof(num), "%d", ctx->res->status);
+	log_kv(line, sizeof(line), &len, "status", num);
+	snprintf(num, sizeof(num), "%.3f", (db_now() - started) * 1000.0);
+	log_kv(line, sizeof(line), &len, "duration_ms", num);
+	log_kv(line, sizeof(line), &len, "actor", ctx->actor_label);
+	log_kv(line, sizeof(line), &len, "org", ctx->org_id);
+	log_kv(line, sizeof(line), &len, "ip", req->remote_addr);
+	log_line(ctx->res->status >= 500 ? LOG_WARN : LOG_INFO, line);
+}
+
+/* Route, check and run one request; fills ctx->res. */
+static void
+dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
+{
+	struct http_request *req = ctx->req;
+	struct http_failure fail;
+	const struct route *route;
+	char allow[128];
+
+	if (http_request_parse(req, ctx->arena, fcgx->envp, &fail) < 0) {
+		http_fail(ctx->res, &fail);
+		return;
+	}
+	route = router_match(router_routes, router_nroutes, req->method, req->path, ctx->arena,
+	    req->params, &req->nparams, allow, sizeof(allow));
+	if (route == NULL) {
+		if (allow[0] != '\0') {
+			http_error(ctx->res, 405, "method_not_allowed",
+			    "this method is not allowed on this path", NULL);
+			http_add_header(ctx->res, "Allow", allow);
+		} else {
+			http_error(ctx->res, 404, "not_found", "no such resource", NULL);
+		}
+		return;
+	}
+	ctx->route = route;
+	if (read_body(req, fcgx->in) < 0) {
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+		return;
+	}
+	if (http_parse_body(req, &fail) < 0) {
+		http_fail(ctx->res, &fail);
+		return;
+	}
+	if ((route->flags & ROUTE_BODY) && req->json == NULL) {
+		http_error(ctx->res, 400, "invalid_json", "a JSON object body is required", NULL);
+		return;
+	}
+	if (route->permission != PERM_PUBLIC || (route->flags & ROUTE_OPTIONAL_AUTH)) {
+		if (auth_begin(ctx) < 0 || auth_authorize(ctx) < 0) {
+			auth_end(ctx);
+			return;
+		}
+	}
+	route->handler(ctx);
+	if (ctx->res->status == 0)
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+	auth_end(ctx);
+}
+
+int
+worker_run(const struct config *cfg, int listen_fd)
+{
+	struct sigaction sa;
+	FCGX_Request fcgx;
+	struct arena arena;
+	struct db db;
+	struct http_request req;
+	struct http_response res;
+
+	log_set_process("finicomd-worker");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_terminate; /* no SA_RESTART: accept() must return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+	worker_listen_fd = listen_fd;
+	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0 ||
+	    arena_init(&arena, ARENA_FIRST_BLOCK, ARENA_LIMIT) < 0) {
+		log_msg(LOG_ERROR, "could not initialize the worker");
+		return 1;
+	}
+	db_init(&db, cfg->database, "finicomd");
+	db_connection(&db); /* connect now if we can; requests retry otherwise */
+	password_warm();    /* so the first unknown-email login costs what later ones do */
+	log_msg(LOG_INFO, "worker ready");
+
+	while (!stopping) {
+		struct request_ctx ctx = {
+			.req = &req, .res = &res, .db = &db, .cfg = cfg, .route = NULL,
+			.arena = &arena, .actor_label = "-", .org_id = NULL, .org_role = ROLE_NONE,
+		};
+		double started;
+
+		if (FCGX_Accept_r(&fcgx) < 0) {
+			if (stopping)
+				break;
+			if (errno == EINTR)
+				continue;
+			log_msg(LOG_ERROR, "accept failed: %s", strerror(errno));
+			break;
+		}
+		started = db_now();
+		http_response_init(&res);
+		memset(&req, 0, sizeof(req));
+		req.request_id = "-";
+		req.method_name = "-";
+		req.path = "-";
+		dispatch(&ctx, &fcgx);
+		if (http_response_write(&res, &req, fcgx_write, fcgx.out) < 0)
+			log_msg(LOG_WARN, "could not write the response (client gone)");
+		/* Never carry a transaction into the next request. */
+		if (db.conn != NULL && PQtransactionStatus(db.conn) != PQTRANS_IDLE) {
+			log_msg(LOG_ERROR, "request left a transaction open; rolling back");
+			PQclear(PQexec(db.conn, "ROLLBACK"));
+		}
+		/* Before Finish: the parameters the request points into are freed there. */
+		log_request(&ctx, started);
+		FCGX_Finish_r(&fcgx);
+		http_request_clear(&req);
+		http_response_clear(&res);
+		arena_reset(&arena);
+	}
+	FCGX_Free(&fcgx, 0);
+	db_close(&db);
+	arena_free(&arena);
+	log_msg(LOG_INFO, "worker stopped");
+	return 0;
+}

@@ -1,0 +1,16 @@
+/*
+ * worker: one FastCGI worker process.  It accepts requests on the listen
+ * socket it inherited from the master, one at a time, and answers each.
+ */
+#ifndef FINICOM_WORKER_H
+#define FINICOM_WORKER_H
+
+#include "util/config.h"
+
+/*
+ * Serve requests until SIGTERM: the request in flight is finished, then the
+ * worker exits.  Returns the process exit status.
+ */
+int worker_run(const struct config *cfg, int listen_fd);
+
+#endif
