@@ -62,7 +62,7 @@ CREATE FUNCTION finicom.current_org_id() RETURNS uuid
     AS $$ SELECT nullif(pg_catalog.current_setting('finicom.org_id', true), '')::uuid $$;
 
 GRANT EXECUTE ON FUNCTION finicom.current_actor_type(), finicom.current_actor_id(),
-    finicom.current_user_id(), finicom.current_org_id() TO finicom_app, finicom_mailer;
+    finicom.current_user_id(), finicom.current_org_id() TO finicom_app;
 
 -- Row-level security.  users: a user sees themselves (the orgs migration
 -- widens this to people who share an org).  sessions: no policy, so no rows,

@@ -64,7 +64,7 @@ CREATE FUNCTION finicom.can_see_user(p_user uuid) RETURNS boolean
     $$;
 
 GRANT EXECUTE ON FUNCTION finicom.has_role(uuid, finicom.role), finicom.can_see_user(uuid)
-    TO finicom_app, finicom_mailer;
+    TO finicom_app;
 
 ALTER TABLE finicom.orgs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE finicom.orgs FORCE ROW LEVEL SECURITY;

@@ -26,6 +26,14 @@ const struct route router_routes[] = {
 	{HTTP_PATCH, "/api/v1/orgs/{org}/members/{user_id}", member_patch, PERM_MEMBERS_MANAGE, ROUTE_BODY},
 	/* Admins remove anyone; every member may remove themselves (checked in the handler). */
 	{HTTP_DELETE, "/api/v1/orgs/{org}/members/{user_id}", member_delete, PERM_ORG_LEAVE, 0},
+
+	{HTTP_POST, "/api/v1/orgs/{org}/invitations", invitation_create, PERM_INVITATIONS_MANAGE, ROUTE_BODY},
+	{HTTP_GET, "/api/v1/orgs/{org}/invitations", invitations_list, PERM_INVITATIONS_MANAGE, 0},
+	{HTTP_DELETE, "/api/v1/orgs/{org}/invitations/{id}", invitation_cancel, PERM_INVITATIONS_MANAGE, 0},
+	{HTTP_POST, "/api/v1/orgs/{org}/invitations/{id}/resend", invitation_resend, PERM_INVITATIONS_MANAGE, 0},
+	{HTTP_GET, "/api/v1/invitations/{token}", invitation_preview, PERM_PUBLIC, ROUTE_SECRET_PATH},
+	{HTTP_POST, "/api/v1/invitations/{token}/accept", invitation_accept, PERM_PUBLIC,
+	    ROUTE_SECRET_PATH | ROUTE_OPTIONAL_AUTH},
 };
 
 const size_t router_nroutes = sizeof(router_routes) / sizeof(router_routes[0]);

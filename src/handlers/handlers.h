@@ -31,6 +31,14 @@ void member_get(struct request_ctx *ctx);
 void member_patch(struct request_ctx *ctx);
 void member_delete(struct request_ctx *ctx);
 
+/* invitations.c */
+void invitation_create(struct request_ctx *ctx);
+void invitations_list(struct request_ctx *ctx);
+void invitation_cancel(struct request_ctx *ctx);
+void invitation_resend(struct request_ctx *ctx);
+void invitation_preview(struct request_ctx *ctx);
+void invitation_accept(struct request_ctx *ctx);
+
 /* The embedded OpenAPI document (src/openapi.json) and its length. */
 const char *openapi_document(size_t *len);
 

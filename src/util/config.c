@@ -71,6 +71,17 @@ parse_workers(const char *v, void *dst, size_t size, const char **why)
 }
 
 static int
+parse_attempts(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (parse_int_range(v, 1, 1000, 10, dst) < 0) {
+		*why = "expected a whole number from 1 to 1000";
+		return -1;
+	}
+	return 0;
+}
+
+static int
 parse_port(const char *v, void *dst, size_t size, const char **why)
 {
 	(void)size;
@@ -259,6 +270,11 @@ static const struct key_spec keys[] = {
 	{"smtp_user", parse_nonempty, F(smtp_user), false},
 	{"smtp_password_file", parse_nonempty, F(smtp_password_file), false},
 	{"mail_from", parse_nonempty, F(mail_from), false},
+	{"smtp_timeout", parse_duration, F(smtp_timeout), false},
+	{"mail_retry_base", parse_duration, F(mail_retry_base), false},
+	{"mail_retry_max", parse_duration, F(mail_retry_max), false},
+	{"mail_max_attempts", parse_attempts, F(mail_max_attempts), false},
+	{"mail_poll_interval", parse_duration, F(mail_poll_interval), false},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -278,6 +294,11 @@ config_defaults(struct config *cfg)
 	cfg->smtp_port = 25;
 	cfg->smtp_starttls = STARTTLS_REQUIRED;
 	snprintf(cfg->mail_from, sizeof(cfg->mail_from), "Finicom <no-reply@localhost>");
+	cfg->smtp_timeout = 30;
+	cfg->mail_retry_base = 30;
+	cfg->mail_retry_max = 3600;
+	cfg->mail_max_attempts = 12;
+	cfg->mail_poll_interval = 10;
 }
 
 static char *

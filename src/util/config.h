@@ -41,6 +41,11 @@ struct config {
 	char smtp_user[256];
 	char smtp_password_file[CONFIG_PATH_MAX];
 	char mail_from[320];
+	int smtp_timeout;                 /* seconds for each SMTP exchange */
+	int mail_retry_base;              /* seconds before the first retry; doubles */
+	int mail_retry_max;               /* the longest wait between retries */
+	int mail_max_attempts;            /* then the message is failed */
+	int mail_poll_interval;           /* seconds between outbox polls besides NOTIFY */
 };
 
 /* Fill cfg with the defaults of every optional key. */

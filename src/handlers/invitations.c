@@ -1,0 +1,306 @@
+/*
+ * invitations: inviting people by email, and the invitee's side.
+ *
+ * A token is made here, sent only inside the email (the outbox row, until
+ * the mailer sends it) and stored only as its SHA-256; no reply and no log
+ * line carries it.  The database functions in sql/0004_invitations.sql do
+ * each step in one statement, with the mail queued in the same transaction.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "handlers/handlers.h"
+#include "util/crypto.h"
+#include "util/password.h"
+#include "validate.h"
+
+/* A fresh token, its hash (bytea text) and the accept link for the mail. */
+static int
+new_invitation_token(struct request_ctx *ctx, char token[TOKEN_CHARS + 1], char hash[2 + 64 + 1],
+    const char **link)
+{
+	if (token_generate(token) < 0) {
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+		return -1;
+	}
+	sha256_bytea(token, hash);
+	*link = arena_printf(ctx->arena, "%s/invite/%s", ctx->cfg->public_url, token);
+	return *link ? 0 : -1;
+}
+
+static const struct field invite_fields[] = {
+	{"email", valid_email, true}, /* INVITE_EMAIL */
+	{"role", valid_role, true},   /* INVITE_ROLE */
+};
+
+/*
+ * POST /api/v1/orgs/{org}/invitations {email, role} (admin)
+ * 201 invitation; 400 validation_failed; 409 already_member or
+ * invitation_pending.  The mail is queued in the same transaction.
+ */
+void
+invitation_create(struct request_ctx *ctx)
+{
+	json_object *f[2];
+	char token[TOKEN_CHARS + 1], hash[2 + 64 + 1];
+	const char *params[5];
+	PGresult *r;
+
+	if (validate_body(ctx->req->json, invite_fields, 2, f, ctx->res) < 0 ||
+	    new_invitation_token(ctx, token, hash, &params[4]) < 0)
+		return;
+	params[0] = ctx->org_id;
+	params[1] = json_object_get_string(f[0]);
+	params[2] = json_object_get_string(f[1]);
+	params[3] = hash;
+	r = tx_exec(ctx, "SELECT finicom.invitation_create($1, $2, $3, $4, $5)", 5, params, true);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (r == NULL)
+		return;
+	respond_json_text(ctx, 201, PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/*
+ * GET /api/v1/orgs/{org}/invitations?status=pending|accepted|canceled|expired|all (admin)
+ * 200 page, oldest first; 400 validation_failed for another status.  A
+ * pending invitation past its expiry lists as expired.
+ */
+void
+invitations_list(struct request_ctx *ctx)
+{
+	static const char *const statuses[] = {"pending", "accepted", "canceled", "expired", "all"};
+	const char *status = http_query(ctx->req, "status");
+	const char *params[5];
+	size_t i;
+
+	if (status == NULL)
+		status = "pending";
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (!strcmp(status, statuses[i]))
+			break;
+	if (i == sizeof(statuses) / sizeof(statuses[0])) {
+		http_error(ctx->res, 400, "validation_failed",
+		    "status must be pending, accepted, canceled, expired or all", "status");
+		return;
+	}
+	if (page_params(ctx, params) < 0)
+		return;
+	params[3] = ctx->org_id;
+	params[4] = status;
+	respond_page(ctx,
+	    "WITH page AS ("
+	    " SELECT finicom.invitation_json(i) AS item, finicom.cursor_key(i.created_at, i.id) AS k,"
+	    "  row_number() OVER (ORDER BY i.created_at, i.id) AS n"
+	    " FROM finicom.invitations i"
+	    " CROSS JOIN LATERAL (SELECT CASE WHEN i.status = 'pending' AND i.expires_at <= now()"
+	    "  THEN 'expired' ELSE i.status::text END AS status) s"
+	    " WHERE i.org_id = $4 AND ($5 = 'all' OR s.status = $5)"
+	    "  AND ($2::timestamptz IS NULL OR (i.created_at, i.id) > ($2::timestamptz, $3::uuid))"
+	    " ORDER BY i.created_at, i.id LIMIT $1::integer + 1)"
+	    " SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text,"
+	    "  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)"
+	    " FROM page",
+	    5, params);
+}
+
+/* The {id} of .../invitations/{id}, or NULL after a 404. */
+static const char *
+path_invitation(struct request_ctx *ctx)
+{
+	if (!uuid_ok(ctx->req->params[1])) {
+		http_error(ctx->res, 404, "not_found", "no such invitation", NULL);
+		return NULL;
+	}
+	return ctx->req->params[1];
+}
+
+/* DELETE /api/v1/orgs/{org}/invitations/{id} (admin): 204 canceled; 404; 409 not_pending. */
+void
+invitation_cancel(struct request_ctx *ctx)
+{
+	const char *params[2] = {ctx->org_id, path_invitation(ctx)};
+	PGresult *r;
+
+	if (params[1] == NULL)
+		return;
+	r = tx_exec(ctx, "SELECT finicom.invitation_cancel($1, $2)", 2, params, true);
+	if (r == NULL)
+		return;
+	PQclear(r);
+	http_respond(ctx->res, 204, NULL);
+}
+
+/*
+ * POST /api/v1/orgs/{org}/invitations/{id}/resend (admin)
+ * 200 invitation with a new expiry; the old link stops working and a new
+ * mail is queued; 404; 409 not_pending.
+ */
+void
+invitation_resend(struct request_ctx *ctx)
+{
+	char token[TOKEN_CHARS + 1], hash[2 + 64 + 1];
+	const char *params[4] = {ctx->org_id, path_invitation(ctx), hash, NULL};
+	PGresult *r;
+
+	if (params[1] == NULL || new_invitation_token(ctx, token, hash, &params[3]) < 0)
+		return;
+	r = tx_exec(ctx, "SELECT finicom.invitation_resend($1, $2, $3, $4)", 4, params, true);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (r == NULL)
+		return;
+	respond_json_text(ctx, 200, PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* The token of the path as a hash, or NULL after a 404 for a malformed one. */
+static const char *
+path_token_hash(struct request_ctx *ctx, char hash[2 + 64 + 1])
+{
+	if (!token_well_formed(ctx->req->params[0])) {
+		http_error(ctx->res, 404, "not_found", "no such invitation", NULL);
+		return NULL;
+	}
+	sha256_bytea(ctx->req->params[0], hash);
+	return hash;
+}
+
+static void
+respond_gone(struct request_ctx *ctx, const char *status)
+{
+	json_object *body = json_object_new_object(), *err = json_object_new_object();
+	char message[96];
+
+	snprintf(message, sizeof(message), "this invitation is %s", status);
+	json_object_object_add(err, "code", json_object_new_string("gone"));
+	json_object_object_add(err, "message", json_object_new_string(message));
+	json_object_object_add(body, "error", err);
+	json_object_object_add(body, "status", json_object_new_string(status));
+	http_respond(ctx->res, 410, body);
+}
+
+/*
+ * GET /api/v1/invitations/{token} (no authentication)
+ * 200 {org: {name}, email, role, invited_by: {name}, expires_at, status};
+ * 404 unknown token; 410 gone with status when expired, canceled or accepted.
+ */
+void
+invitation_preview(struct request_ctx *ctx)
+{
+	char hash[2 + 64 + 1];
+	const char *params[1] = {path_token_hash(ctx, hash)};
+	PGresult *r;
+
+	if (params[0] == NULL)
+		return;
+	r = db_exec_once(ctx, "SELECT status, body FROM finicom.invitation_preview($1)", 1, params);
+	if (r == NULL)
+		return;
+	if (PQntuples(r) != 1)
+		http_error(ctx->res, 404, "not_found", "no such invitation", NULL);
+	else if (strcmp(PQgetvalue(r, 0, 0), "pending") != 0)
+		respond_gone(ctx, arena_strdup(ctx->arena, PQgetvalue(r, 0, 0)));
+	else
+		respond_json_text(ctx, 200, PQgetvalue(r, 0, 1));
+	PQclear(r);
+}
+
+static const struct field accept_fields[] = {
+	{"name", valid_name, true},         /* ACCEPT_NAME */
+	{"password", valid_password, true}, /* ACCEPT_PASSWORD */
+};
+
+/* The columns of finicom.invitation_accept(). */
+enum { ACC_OUTCOME, ACC_STATUS, ACC_ORG_ID, ACC_ORG_NAME, ACC_ROLE, ACC_USER };
+
+/*
+ * POST /api/v1/invitations/{token}/accept
+ * Signed in (session): 200 {org: {id, name}, role}; 403 email_mismatch when
+ * the invitation is for another email; 409 already_member.
+ * Not signed in, body {name, password}: creates the account with the
+ * invited email and signs it in: 201 {org, role, user, csrf_token} and the
+ * cookie; 400 validation_failed; 409 email_taken (sign in first).
+ * Either way: 404 unknown token; 410 gone once expires_at has passed (even
+ * before the expiry job ran), or when canceled or already accepted; 403 for
+ * API keys.
+ */
+void
+invitation_accept(struct request_ctx *ctx)
+{
+	char hash[2 + 64 + 1], session[TOKEN_CHARS + 1], session_hash[2 + 64 + 1], max_age[16];
+	char password[PASSWORD_HASH_MAX];
+	const char *params[6];
+	json_object *f[2], *body, *org;
+	const char *outcome;
+	bool signed_in = ctx->actor.kind == ACTOR_USER;
+	PGresult *r;
+
+	if (ctx->actor.kind == ACTOR_API_KEY) {
+		http_error(ctx->res, 403, "forbidden", "API keys cannot accept invitations", NULL);
+		return;
+	}
+	params[0] = path_token_hash(ctx, hash);
+	if (params[0] == NULL)
+		return;
+	params[1] = signed_in ? ctx->actor.id : NULL;
+	params[2] = params[3] = params[4] = params[5] = NULL;
+	if (!signed_in) {
+		if (validate_body(ctx->req->json, accept_fields, 2, f, ctx->res) < 0)
+			return;
+		if (password_hash(json_object_get_string(f[1]), password) < 0 || token_generate(session) < 0) {
+			http_error(ctx->res, 500, "internal", "internal error", NULL);
+			return;
+		}
+		sha256_bytea(session, session_hash);
+		snprintf(max_age, sizeof(max_age), "%d", ctx->cfg->session_max_age);
+		params[2] = json_object_get_string(f[0]);
+		params[3] = password;
+		params[4] = session_hash;
+		params[5] = max_age;
+	}
+	if (ctx->in_tx)
+		r = tx_exec(ctx, "SELECT * FROM finicom.invitation_accept($1, $2, $3, $4, $5, $6)", 6,
+		    params, true);
+	else
+		r = db_exec_once(ctx, "SELECT * FROM finicom.invitation_accept($1, $2, $3, $4, $5, $6)", 6,
+		    params);
+	OPENSSL_cleanse(password, sizeof(password));
+	if (r == NULL)
+		return;
+	outcome = PQgetvalue(r, 0, ACC_OUTCOME);
+	if (!strcmp(outcome, "not_found")) {
+		http_error(ctx->res, 404, "not_found", "no such invitation", NULL);
+	} else if (!strcmp(outcome, "gone")) {
+		respond_gone(ctx, arena_strdup(ctx->arena, PQgetvalue(r, 0, ACC_STATUS)));
+	} else if (!strcmp(outcome, "email_mismatch")) {
+		http_error(ctx->res, 403, "email_mismatch",
+		    "this invitation is for another email address; sign in with that one", NULL);
+	} else if (!strcmp(outcome, "already_member")) {
+		http_error(ctx->res, 409, "already_member", "you are already a member of this organization",
+		    NULL);
+	} else if (!strcmp(outcome, "email_taken")) {
+		http_error(ctx->res, 409, "email_taken",
+		    "an account with this email exists; sign in, then accept", NULL);
+	} else {
+		body = json_object_new_object();
+		org = json_object_new_object();
+		json_object_object_add(org, "id", json_object_new_string(PQgetvalue(r, 0, ACC_ORG_ID)));
+		json_object_object_add(org, "name", json_object_new_string(PQgetvalue(r, 0, ACC_ORG_NAME)));
+		json_object_object_add(body, "org", org);
+		json_object_object_add(body, "role", json_object_new_string(PQgetvalue(r, 0, ACC_ROLE)));
+		if (!signed_in) {
+			char csrf[TOKEN_CHARS + 1];
+			csrf_token_for(session, csrf);
+			json_object_object_add(body, "user", json_from_text(PQgetvalue(r, 0, ACC_USER)));
+			json_object_object_add(body, "csrf_token", json_object_new_string(csrf));
+			auth_set_cookie(ctx, session);
+		}
+		http_respond(ctx->res, signed_in ? 200 : 201, body);
+	}
+	PQclear(r);
+	if (!signed_in)
+		OPENSSL_cleanse(session, sizeof(session));
+}
