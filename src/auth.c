@@ -123,6 +123,12 @@ auth_begin(struct request_ctx *ctx)
 		ctx->actor.name = copy(ctx, r, BR_NAME);
 		ctx->actor.created_at = copy(ctx, r, BR_CREATED_AT);
 		ctx->org_role = role_from_name(PQgetisnull(r, 0, BR_ORG_ROLE) ? NULL : PQgetvalue(r, 0, BR_ORG_ROLE));
+		if (ctx->actor.kind == ACTOR_API_KEY) {
+			ctx->actor.org_id = copy(ctx, r, BR_ORG_ID);
+			ctx->actor.key_role = ctx->org_role;
+			if (org == NULL)
+				ctx->org_role = ROLE_NONE; /* no org in the path: no org role */
+		}
 		ctx->actor_label = arena_printf(ctx->arena, "%s:%s",
 		    ctx->actor.kind == ACTOR_USER ? "user" : "api_key", ctx->actor.id);
 		if (ctx->actor.kind == ACTOR_USER)

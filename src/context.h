@@ -23,7 +23,9 @@ struct actor {
 	const char *id;
 	const char *email;      /* users */
 	const char *name;       /* users; the key's name for API keys */
-	const char *created_at; /* users */
+	const char *created_at;
+	const char *org_id;     /* API keys: the key's org */
+	enum role key_role;     /* API keys: the key's own role */
 };
 
 struct request_ctx {

@@ -29,13 +29,17 @@ respond_db_error(struct request_ctx *ctx, const PGresult *r)
 		http_error(ctx->res, 403, "forbidden", "you are not allowed to do this", NULL);
 		return;
 	}
-	/* Our own errors: RAISE ... USING ERRCODE = 'F0409', MESSAGE = code, DETAIL = text. */
+	/*
+	 * Our own errors: RAISE ... USING ERRCODE = 'F0409', MESSAGE = code,
+	 * DETAIL = text, and for validation HINT = the field's name.
+	 */
 	if (state[0] == 'F' && state[1] == '0' && strlen(state) == 5) {
 		int status = (state[2] - '0') * 100 + (state[3] - '0') * 10 + (state[4] - '0');
 		const char *code = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+		const char *field = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
 		if (status >= 400 && status < 500 && code != NULL) {
-			http_error(ctx->res, status, code, detail ? detail : code, NULL);
+			http_error(ctx->res, status, code, detail ? detail : code, field);
 			return;
 		}
 	}

@@ -23,6 +23,7 @@ enum route_flags {
 	ROUTE_SECRET_PATH = 1 << 1, /* the path holds a token: never log it */
 	ROUTE_NO_DB = 1 << 2,     /* no request transaction: the handler uses the db itself, if at all */
 	ROUTE_OPTIONAL_AUTH = 1 << 3, /* public, but a valid session is picked up when sent */
+	ROUTE_NO_API_KEY = 1 << 4,    /* people only: a request with an API key is 403 */
 };
 
 struct route {

@@ -9,10 +9,10 @@
 const struct route router_routes[] = {
 	{HTTP_GET, "/healthz", health_get, PERM_PUBLIC, ROUTE_NO_DB},
 	{HTTP_GET, "/api/v1/openapi.json", openapi_get, PERM_PUBLIC, ROUTE_NO_DB},
-	{HTTP_POST, "/api/v1/auth/signup", auth_signup, PERM_PUBLIC, ROUTE_BODY},
-	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY},
+	{HTTP_POST, "/api/v1/auth/signup", auth_signup, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY},
+	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY},
 	{HTTP_POST, "/api/v1/auth/logout", auth_logout, PERM_USER, 0},
-	{HTTP_GET, "/api/v1/me", auth_me, PERM_USER, 0},
+	{HTTP_GET, "/api/v1/me", auth_me, PERM_AUTHENTICATED, 0},
 
 	{HTTP_POST, "/api/v1/orgs", org_create, PERM_USER, ROUTE_BODY},
 	{HTTP_GET, "/api/v1/orgs/{org}", org_get, PERM_ORG_VIEW, 0},
@@ -33,7 +33,11 @@ const struct route router_routes[] = {
 	{HTTP_POST, "/api/v1/orgs/{org}/invitations/{id}/resend", invitation_resend, PERM_INVITATIONS_MANAGE, 0},
 	{HTTP_GET, "/api/v1/invitations/{token}", invitation_preview, PERM_PUBLIC, ROUTE_SECRET_PATH},
 	{HTTP_POST, "/api/v1/invitations/{token}/accept", invitation_accept, PERM_PUBLIC,
-	    ROUTE_SECRET_PATH | ROUTE_OPTIONAL_AUTH},
+	    ROUTE_SECRET_PATH | ROUTE_OPTIONAL_AUTH | ROUTE_NO_API_KEY},
+
+	{HTTP_POST, "/api/v1/orgs/{org}/api-keys", api_key_create, PERM_API_KEYS_MANAGE, ROUTE_BODY},
+	{HTTP_GET, "/api/v1/orgs/{org}/api-keys", api_keys_list, PERM_API_KEYS_MANAGE, 0},
+	{HTTP_DELETE, "/api/v1/orgs/{org}/api-keys/{id}", api_key_revoke, PERM_API_KEYS_MANAGE, 0},
 };
 
 const size_t router_nroutes = sizeof(router_routes) / sizeof(router_routes[0]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authz.h"
 #include "util/password.h"
 
 /* Count UTF-8 code points; the body already passed a strict UTF-8 check. */
@@ -141,7 +142,7 @@ valid_role(json_object *v, const char **why)
 	if (!want_string(v, why))
 		return false;
 	s = json_object_get_string(v);
-	if (strcmp(s, "admin") && strcmp(s, "write") && strcmp(s, "read")) {
+	if (role_from_name(s) == ROLE_NONE) {
 		*why = "must be admin, write or read";
 		return false;
 	}

@@ -167,6 +167,10 @@ dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
 		http_error(ctx->res, 400, "invalid_json", "a JSON object body is required", NULL);
 		return;
 	}
+	if ((route->flags & ROUTE_NO_API_KEY) && req->authorization != NULL) {
+		http_error(ctx->res, 403, "forbidden", "API keys cannot do this; sign in", NULL);
+		return;
+	}
 	if (route->permission != PERM_PUBLIC || (route->flags & ROUTE_OPTIONAL_AUTH)) {
 		if (auth_begin(ctx) < 0 || auth_authorize(ctx) < 0) {
 			auth_end(ctx);

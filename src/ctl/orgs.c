@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include "authz.h"
 #include "ctl/ctl.h"
 #include "validate.h"
 
@@ -89,7 +90,7 @@ ctl_create_org(int argc, char **argv)
 	}
 	for (int i = 0; i < nmembers; i++) {
 		char *eq = strchr(members[i], '=');
-		if (eq == NULL || (strcmp(eq + 1, "admin") && strcmp(eq + 1, "write") && strcmp(eq + 1, "read"))) {
+		if (eq == NULL || role_from_name(eq + 1) == ROLE_NONE) {
 			fprintf(stderr, "finicomctl: --member wants EMAIL=admin|write|read, not \"%s\"\n",
 			    members[i]);
 			return 2;
@@ -109,7 +110,7 @@ ctl_create_org(int argc, char **argv)
 	if (ok)
 		snprintf(org, sizeof(org), "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	ok = ok && add_member(conn, org, admin, "admin");
+	ok = ok && add_member(conn, org, admin, role_name(ROLE_ADMIN));
 	for (int i = 0; ok && i < nmembers; i++) {
 		char *eq = strchr(members[i], '=');
 		*eq = '\0';

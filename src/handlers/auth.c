@@ -178,7 +178,7 @@ auth_logout(struct request_ctx *ctx)
 
 /*
  * GET /api/v1/me
- * 200 {user, csrf_token, memberships} for a session;
+ * 200 {user, csrf_token, memberships: [{org: {id, name}, role, joined_at}]} for a session;
  * 200 {api_key: {id, name, role, org_id}} for an API key; 401 otherwise.
  */
 void
@@ -189,6 +189,17 @@ auth_me(struct request_ctx *ctx)
 	const char *params[1] = {ctx->actor.id};
 	PGresult *r;
 
+	if (ctx->actor.kind == ACTOR_API_KEY) {
+		json_object *key = json_object_new_object();
+		json_object_object_add(key, "id", json_object_new_string(ctx->actor.id));
+		json_object_object_add(key, "name", json_object_new_string(ctx->actor.name));
+		json_object_object_add(key, "role", json_object_new_string(role_name(ctx->actor.key_role)));
+		json_object_object_add(key, "org_id", json_object_new_string(ctx->actor.org_id));
+		body = json_object_new_object();
+		json_object_object_add(body, "api_key", key);
+		http_respond(ctx->res, 200, body);
+		return;
+	}
 	r = tx_exec(ctx,
 	    "SELECT coalesce(json_agg(json_build_object("
 	    " 'org', json_build_object('id', o.id, 'name', o.name),"

@@ -39,6 +39,11 @@ void invitation_resend(struct request_ctx *ctx);
 void invitation_preview(struct request_ctx *ctx);
 void invitation_accept(struct request_ctx *ctx);
 
+/* api_keys.c */
+void api_key_create(struct request_ctx *ctx);
+void api_keys_list(struct request_ctx *ctx);
+void api_key_revoke(struct request_ctx *ctx);
+
 /* The embedded OpenAPI document (src/openapi.json) and its length. */
 const char *openapi_document(size_t *len);
 
