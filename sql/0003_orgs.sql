@@ -31,8 +31,20 @@ CREATE TABLE finicom.memberships (
     user_id        uuid NOT NULL REFERENCES finicom.users (id) ON DELETE CASCADE,
     role           finicom.role NOT NULL,
     joined_at      timestamptz NOT NULL DEFAULT now(),
-    last_active_at timestamptz,
     PRIMARY KEY (org_id, user_id)
+);
+
+-- A member's last authenticated request to the org, written at most once a
+-- minute by begin_request.  A table of its own: the stamp is written at the
+-- start of every request, and on the membership row it would lock that row
+-- for the whole request, so two admins changing each other's roles at once
+-- would deadlock.  Here it locks nothing anyone else needs.
+CREATE TABLE finicom.member_activity (
+    org_id         uuid NOT NULL,
+    user_id        uuid NOT NULL,
+    last_active_at timestamptz NOT NULL,
+    PRIMARY KEY (org_id, user_id),
+    FOREIGN KEY (org_id, user_id) REFERENCES finicom.memberships (org_id, user_id) ON DELETE CASCADE
 );
 -- Keyset pagination of members, and "my orgs" for /me and has_role().
 CREATE INDEX memberships_org_joined_idx ON finicom.memberships (org_id, joined_at, user_id);
@@ -70,6 +82,8 @@ ALTER TABLE finicom.orgs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE finicom.orgs FORCE ROW LEVEL SECURITY;
 ALTER TABLE finicom.memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE finicom.memberships FORCE ROW LEVEL SECURITY;
+ALTER TABLE finicom.member_activity ENABLE ROW LEVEL SECURITY;
+ALTER TABLE finicom.member_activity FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY orgs_owner ON finicom.orgs TO finicom_owner USING (true) WITH CHECK (true);
 CREATE POLICY orgs_select ON finicom.orgs FOR SELECT TO finicom_app
@@ -94,6 +108,12 @@ CREATE POLICY memberships_update ON finicom.memberships FOR UPDATE TO finicom_ap
 CREATE POLICY memberships_delete ON finicom.memberships FOR DELETE TO finicom_app
     USING (org_id = (SELECT finicom.current_org_id())
            AND ((SELECT finicom.has_role(org_id, 'admin')) OR user_id = (SELECT finicom.current_user_id())));
+
+CREATE POLICY member_activity_owner ON finicom.member_activity TO finicom_owner USING (true) WITH CHECK (true);
+-- Read by members; written only by begin_request (SECURITY DEFINER).
+CREATE POLICY member_activity_select ON finicom.member_activity FOR SELECT TO finicom_app
+    USING ((SELECT finicom.has_role(org_id, 'read')));
+GRANT SELECT ON finicom.member_activity TO finicom_app;
 
 -- Users: also visible to the people they share an org with.
 DROP POLICY users_select_self ON finicom.users;
@@ -175,13 +195,14 @@ CREATE FUNCTION finicom.effective_plan(o finicom.orgs) RETURNS finicom.plan
 -- A member as API.md shows it.
 -- (The user's columns come one by one: a whole users row would need the
 -- password_hash column, which finicom_app may not read.)
-CREATE FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text) RETURNS text
+CREATE FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text,
+                                    p_last_active_at timestamptz) RETURNS text
     LANGUAGE sql STABLE SET search_path = ''
     AS $$
         SELECT pg_catalog.json_build_object(
             'user', pg_catalog.json_build_object('id', m.user_id, 'email', p_email, 'name', p_name),
             'role', m.role, 'joined_at', finicom.ts(m.joined_at),
-            'last_active_at', finicom.ts(m.last_active_at))::text
+            'last_active_at', finicom.ts(p_last_active_at))::text
     $$;
 
 -- Opaque keyset cursors: the sort time (microseconds) and the id.
@@ -190,7 +211,7 @@ CREATE FUNCTION finicom.cursor_key(t timestamptz, id uuid) RETURNS text
     AS $$ SELECT pg_catalog.to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || ',' || id $$;
 
 GRANT EXECUTE ON FUNCTION finicom.org_json(finicom.orgs, text), finicom.effective_plan(finicom.orgs),
-    finicom.member_json(finicom.memberships, text, text), finicom.cursor_key(timestamptz, uuid)
+    finicom.member_json(finicom.memberships, text, text, timestamptz), finicom.cursor_key(timestamptz, uuid)
     TO finicom_app;
 
 -- begin_request, now with the org of the path: the actor's role there, the
@@ -231,11 +252,10 @@ CREATE OR REPLACE FUNCTION finicom.begin_request(p_credential text, p_token_hash
             WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
             IF FOUND THEN
                 PERFORM pg_catalog.set_config('finicom.org_id', p_org_id::text, true);
-                IF v_member.last_active_at IS NULL
-                   OR v_member.last_active_at < pg_catalog.now() - interval '1 minute' THEN
-                    UPDATE finicom.memberships m SET last_active_at = pg_catalog.now()
-                    WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
-                END IF;
+                INSERT INTO finicom.member_activity AS a (org_id, user_id, last_active_at)
+                VALUES (p_org_id, v_session.user_id, pg_catalog.now())
+                ON CONFLICT ON CONSTRAINT member_activity_pkey DO UPDATE SET last_active_at = excluded.last_active_at
+                WHERE a.last_active_at < pg_catalog.now() - interval '1 minute';
             END IF;
         END IF;
         RETURN QUERY

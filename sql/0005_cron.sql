@@ -48,6 +48,8 @@ BEGIN
             $body$
     $fn$;
     ALTER FUNCTION finicom.purge_cron_history() OWNER TO finicom_owner;
+    -- Created by the superuser, so the owner's default privileges did not apply.
+    REVOKE ALL ON FUNCTION finicom.purge_cron_history() FROM PUBLIC;
 
     PERFORM cron.schedule('finicom-expire-invitations', '* * * * *', 'SELECT finicom.expire_invitations()');
     PERFORM cron.schedule('finicom-purge-sessions', '17 * * * *', 'SELECT finicom.purge_sessions()');

@@ -159,11 +159,10 @@ CREATE OR REPLACE FUNCTION finicom.begin_request(p_credential text, p_token_hash
             WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
             IF FOUND THEN
                 PERFORM pg_catalog.set_config('finicom.org_id', p_org_id::text, true);
-                IF v_member.last_active_at IS NULL
-                   OR v_member.last_active_at < pg_catalog.now() - interval '1 minute' THEN
-                    UPDATE finicom.memberships m SET last_active_at = pg_catalog.now()
-                    WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
-                END IF;
+                INSERT INTO finicom.member_activity AS a (org_id, user_id, last_active_at)
+                VALUES (p_org_id, v_session.user_id, pg_catalog.now())
+                ON CONFLICT ON CONSTRAINT member_activity_pkey DO UPDATE SET last_active_at = excluded.last_active_at
+                WHERE a.last_active_at < pg_catalog.now() - interval '1 minute';
             END IF;
         END IF;
         RETURN QUERY

@@ -38,6 +38,8 @@ const struct route router_routes[] = {
 	{HTTP_POST, "/api/v1/orgs/{org}/api-keys", api_key_create, PERM_API_KEYS_MANAGE, ROUTE_BODY},
 	{HTTP_GET, "/api/v1/orgs/{org}/api-keys", api_keys_list, PERM_API_KEYS_MANAGE, 0},
 	{HTTP_DELETE, "/api/v1/orgs/{org}/api-keys/{id}", api_key_revoke, PERM_API_KEYS_MANAGE, 0},
+
+	{HTTP_GET, "/api/v1/orgs/{org}/audit-events", audit_events_list, PERM_AUDIT_VIEW, 0},
 };
 
 const size_t router_nroutes = sizeof(router_routes) / sizeof(router_routes[0]);

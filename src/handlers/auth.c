@@ -53,7 +53,7 @@ auth_signup(struct request_ctx *ctx)
 {
 	json_object *f[SIGNUP_NFIELDS];
 	char hash[PASSWORD_HASH_MAX], token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], max_age[16];
-	const char *params[5];
+	const char *params[7];
 	PGresult *r;
 
 	if (ctx->cfg->signup == SIGNUP_INVITE_ONLY) {
@@ -75,13 +75,15 @@ auth_signup(struct request_ctx *ctx)
 	params[2] = hash;
 	params[3] = token_hash;
 	params[4] = max_age;
-	r = db_exec_once(ctx, "SELECT " USER_JSON " FROM finicom.auth_signup($1, $2, $3, $4, $5) u",
-	    5, params);
+	params[5] = ctx->req->remote_addr;
+	params[6] = ctx->req->request_id;
+	r = db_exec_once(ctx,
+	    "SELECT " USER_JSON " FROM finicom.auth_signup($1, $2, $3, $4, $5, $6, $7) u", 7, params);
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (r == NULL) {
 		if (ctx->res->status == 409)
 			http_error(ctx->res, 409, "email_taken",
-			    "an account with this email already exists; sign in instead", "email");
+			    "an account with this email already exists; sign in instead", NULL);
 		return;
 	}
 	respond_session(ctx, 201, PQgetvalue(r, 0, 0), token);
@@ -108,7 +110,7 @@ auth_login(struct request_ctx *ctx)
 	json_object *f[LOGIN_NFIELDS];
 	char token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], old_hash[2 + 64 + 1], max_age[16];
 	char new_hash[PASSWORD_HASH_MAX];
-	const char *params[5], *stored, *old_cookie;
+	const char *params[7], *stored, *old_cookie;
 	PGresult *r;
 	bool ok;
 
@@ -122,6 +124,12 @@ auth_login(struct request_ctx *ctx)
 	stored = PQntuples(r) == 1 ? PQgetvalue(r, 0, 1) : NULL;
 	ok = password_verify(stored, json_object_get_string(f[LOGIN_PASSWORD]));
 	if (!ok) {
+		PQclear(r);
+		params[1] = ctx->req->remote_addr;
+		params[2] = ctx->req->request_id;
+		r = db_exec_once(ctx, "SELECT finicom.auth_login_failed($1, $2, $3)", 3, params);
+		if (r == NULL)
+			return;
 		PQclear(r);
 		http_error(ctx->res, 401, "invalid_credentials", "the email or password is incorrect", NULL);
 		return;
@@ -146,8 +154,11 @@ auth_login(struct request_ctx *ctx)
 	params[2] = max_age;
 	params[3] = new_hash[0] ? new_hash : NULL;
 	params[4] = token_well_formed(old_cookie) ? old_hash : NULL;
+	params[5] = ctx->req->remote_addr;
+	params[6] = ctx->req->request_id;
 	r = db_exec_once(ctx,
-	    "SELECT " USER_JSON " FROM finicom.auth_login_complete($1, $2, $3, $4, $5) u", 5, params);
+	    "SELECT " USER_JSON " FROM finicom.auth_login_complete($1, $2, $3, $4, $5, $6, $7) u", 7,
+	    params);
 	OPENSSL_cleanse(new_hash, sizeof(new_hash));
 	if (r == NULL)
 		return;

@@ -44,6 +44,9 @@ void api_key_create(struct request_ctx *ctx);
 void api_keys_list(struct request_ctx *ctx);
 void api_key_revoke(struct request_ctx *ctx);
 
+/* audit.c */
+void audit_events_list(struct request_ctx *ctx);
+
 /* The embedded OpenAPI document (src/openapi.json) and its length. */
 const char *openapi_document(size_t *len);
 

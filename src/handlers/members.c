@@ -43,9 +43,10 @@ members_list(struct request_ctx *ctx)
 	params[3] = ctx->org_id;
 	respond_page(ctx,
 	    "WITH page AS ("
-	    " SELECT finicom.member_json(m, u.email, u.name) AS item, finicom.cursor_key(m.joined_at, m.user_id) AS k,"
+	    " SELECT finicom.member_json(m, u.email, u.name, a.last_active_at) AS item, finicom.cursor_key(m.joined_at, m.user_id) AS k,"
 	    "  row_number() OVER (ORDER BY m.joined_at, m.user_id) AS n"
 	    " FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id"
+	    " LEFT JOIN finicom.member_activity a ON a.org_id = m.org_id AND a.user_id = m.user_id"
 	    " WHERE m.org_id = $4"
 	    "  AND ($2::timestamptz IS NULL OR (m.joined_at, m.user_id) > ($2::timestamptz, $3::uuid))"
 	    " ORDER BY m.joined_at, m.user_id LIMIT $1::integer + 1)"
@@ -56,8 +57,10 @@ members_list(struct request_ctx *ctx)
 }
 
 #define MEMBER_SELECT \
-	"SELECT finicom.member_json(m, u.email, u.name) FROM finicom.memberships m" \
-	" JOIN finicom.users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2"
+	"SELECT finicom.member_json(m, u.email, u.name, a.last_active_at) FROM finicom.memberships m" \
+	" JOIN finicom.users u ON u.id = m.user_id" \
+	" LEFT JOIN finicom.member_activity a ON a.org_id = m.org_id AND a.user_id = m.user_id" \
+	" WHERE m.org_id = $1 AND m.user_id = $2"
 
 /* GET /api/v1/orgs/{org}/members/{user_id} (member): 200 item; 404. */
 void
@@ -95,7 +98,9 @@ member_patch(struct request_ctx *ctx)
 	    "WITH changed AS ("
 	    " UPDATE finicom.memberships SET role = $3::finicom.role"
 	    " WHERE org_id = $1 AND user_id = $2 RETURNING *)"
-	    " SELECT finicom.member_json(m, u.email, u.name) FROM changed m JOIN finicom.users u ON u.id = m.user_id",
+	    " SELECT finicom.member_json(m, u.email, u.name, a.last_active_at) FROM changed m"
+	    " JOIN finicom.users u ON u.id = m.user_id"
+	    " LEFT JOIN finicom.member_activity a ON a.org_id = m.org_id AND a.user_id = m.user_id",
 	    3, params, true);
 	if (r != NULL)
 		respond_member(ctx, r);

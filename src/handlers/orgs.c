@@ -175,17 +175,19 @@ static const struct field billing_fields[] = {
 void
 billing_patch(struct request_ctx *ctx)
 {
-	json_object *f[2], *email_field = NULL;
+	json_object *f[2];
+	bool email_present;
 	const char *params[4];
 	PGresult *r;
 
 	if (validate_body(ctx->req->json, billing_fields, 2, f, ctx->res) < 0)
 		return;
-	json_object_object_get_ex(ctx->req->json, "billing_email", &email_field);
+	/* json-c keeps a JSON null as a NULL value: ask whether the key is there. */
+	email_present = json_object_object_get_ex(ctx->req->json, "billing_email", NULL);
 	params[0] = ctx->org_id;
 	params[1] = f[0] ? json_object_get_string(f[0]) : NULL;
 	params[2] = f[1] ? json_object_get_string(f[1]) : NULL;
-	params[3] = email_field != NULL ? "t" : "f"; /* present (maybe null): set it */
+	params[3] = email_present ? "t" : "f"; /* present (maybe null): set it */
 	r = tx_exec(ctx,
 	    "WITH changed AS ("
 	    " UPDATE finicom.orgs SET plan = coalesce($2::finicom.plan, plan),"
