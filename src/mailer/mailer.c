@@ -1,0 +1,512 @@
+/*
+ * finicom-mailer: drains finicom.mail_outbox to the SMTP relay.
+ *
+ * One message per transaction, as sql/0004_invitations.sql describes it:
+ * BEGIN and finicom.mail_claim() (the next due row, locked FOR UPDATE SKIP
+ * LOCKED, so any number of mailers can run), the SMTP session (smtp.c), then
+ * finicom.mail_sent() or finicom.mail_failed() and COMMIT.  A mailer that
+ * dies between the send and the COMMIT leaves the row queued and unlocked:
+ * the message goes again later with the same Message-ID (at least once,
+ * never lost).
+ *
+ * With nothing due the mailer asks finicom.mail_next_due() how long to
+ * sleep, and sleeps on its connection's socket at most mail_poll_interval:
+ * LISTEN finicom_mail wakes it when a row is queued.  The connection comes
+ * back by itself after PostgreSQL restarts (db.c); LISTEN is issued again on
+ * every new connection.
+ *
+ * Signals: SIGTERM and SIGINT are blocked except inside ppoll(), so they
+ * never interrupt a transaction or an SMTP exchange.  Their handler only
+ * sets a flag; the loop ends after the message in flight and exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "mailer/smtp.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#define MAILER_USER "finicom_mailer"
+#define RETRY_MIN 1.0      /* seconds before reconnecting; doubles ... */
+#define RETRY_MAX 30.0     /* ... up to this */
+#define BUSY_FLOOR 0.25    /* shortest sleep when due rows are locked by another mailer */
+
+static volatile sig_atomic_t stop_requested;
+static sigset_t wait_mask; /* the mask inside ppoll(): SIGTERM and SIGINT open */
+
+static struct config cfg;
+static struct db db;
+static struct mail_sender *sender;
+static char conninfo[CONFIG_PATH_MAX + 64];
+
+/* The connection LISTEN was issued on (pointer and backend, since a new
+ * connection may reuse the old one's address). */
+static PGconn *listening_conn;
+static int listening_pid;
+
+static const char *config_path = SYSCONFDIR "/finicom/finicom.conf";
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: finicom-mailer [-c config_file]\n");
+	exit(2);
+}
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* Sleep up to seconds, waking for input on fd (-1: none) or a stop signal. */
+static int
+wait_on(int fd, double seconds)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec ts;
+
+	if (seconds < 0)
+		seconds = 0;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	return ppoll(&pfd, fd >= 0 ? 1 : 0, &ts, &wait_mask);
+}
+
+/* Let a pending SIGTERM/SIGINT in, without sleeping. */
+static void
+check_signals(void)
+{
+	wait_on(-1, 0);
+}
+
+/*
+ * The connection string: mailer_database, or database with the mailer's
+ * role put last (libpq: a later keyword wins; for a URI, a query parameter).
+ */
+static void
+build_conninfo(void)
+{
+	const char *base = cfg.database;
+
+	if (cfg.mailer_database[0] != '\0')
+		snprintf(conninfo, sizeof(conninfo), "%s", cfg.mailer_database);
+	else if (!strncmp(base, "postgresql://", 13) || !strncmp(base, "postgres://", 11))
+		snprintf(conninfo, sizeof(conninfo), "%s%suser=" MAILER_USER, base,
+		    strchr(base, '?') ? "&" : "?");
+	else
+		snprintf(conninfo, sizeof(conninfo), "%s user=" MAILER_USER, base);
+}
+
+/*
+ * Read the SMTP password: the file's first line.  Returns a malloc'd string
+ * the caller frees, or NULL with the reason in err.
+ */
+static char *
+read_password(const char *path, char *err, size_t errlen)
+{
+	char buf[1024];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: could not open: %s", path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: could not read: %s", path, strerror(errno));
+		fclose(fp);
+		return NULL;
+	}
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "%s: the SMTP password is empty", path);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+/* Undo an open transaction after a failed statement, if the connection lives. */
+static void
+rollback(void)
+{
+	PGresult *r;
+
+	if (db.conn == NULL || PQstatus(db.conn) != CONNECTION_OK ||
+	    PQtransactionStatus(db.conn) == PQTRANS_IDLE)
+		return;
+	r = PQexec(db.conn, "ROLLBACK");
+	PQclear(r);
+	db_check(&db);
+}
+
+static void
+clear_results(PGresult **res, int n)
+{
+	for (int i = 0; i < n; i++)
+		PQclear(res[i]);
+}
+
+/* The first line of a libpq message, in buf. */
+static const char *
+first_line(const char *text, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", text);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
+}
+
+/* The first error among failed results, for the log. */
+static const char *
+results_error(PGresult **res, int n)
+{
+	static char buf[300];
+
+	for (int i = 0; i < n; i++)
+		if (res[i] != NULL && !db_ok(res[i]) && PQresultStatus(res[i]) != PGRES_PIPELINE_ABORTED)
+			return first_line(PQresultErrorMessage(res[i]), buf, sizeof(buf));
+	return db.conn ? first_line(PQerrorMessage(db.conn), buf, sizeof(buf)) : "connection lost";
+}
+
+/* Server notices (such as "terminating connection") go to our log, not raw to stderr. */
+static void
+log_notice(void *arg, const char *message)
+{
+	char buf[300];
+
+	(void)arg;
+	log_msg(LOG_INFO, "database says: %s", first_line(message, buf, sizeof(buf)));
+}
+
+/*
+ * On a new connection: LISTEN, and let a transaction stay idle for as long
+ * as one SMTP session may take (db.c's default of 60 s could otherwise end
+ * it mid-send and have the message sent twice).  Returns 0 or -1.
+ */
+static int
+session_setup(PGconn *conn)
+{
+	char idle[32];
+	const char *params[] = {idle};
+	const struct db_stmt stmts[] = {
+	    {"LISTEN finicom_mail", 0, NULL},
+	    {"SELECT pg_catalog.set_config('idle_in_transaction_session_timeout', $1, false)", 1,
+		params},
+	};
+	PGresult *res[2];
+
+	PQsetNoticeProcessor(conn, log_notice, NULL);
+	snprintf(idle, sizeof(idle), "%lds", 5L * cfg.smtp_timeout + 60);
+	if (db_pipeline(&db, stmts, 2, res) < 0) {
+		log_msg(LOG_WARN, "could not listen for new mail: %s", results_error(res, 2));
+		clear_results(res, 2);
+		return -1;
+	}
+	clear_results(res, 2);
+	listening_conn = conn;
+	listening_pid = PQbackendPID(conn);
+	return 0;
+}
+
+/* The domain part of an address, for the log (the rest stays private). */
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at ? at + 1 : "-";
+}
+
+static void
+log_delivery(enum log_level level, const char *message_id, const char *recipient,
+    const char *status, int attempts, const char *error)
+{
+	char line[1200], n[16];
+	size_t len = 0;
+
+	snprintf(n, sizeof(n), "%d", attempts);
+	log_kv(line, sizeof(line), &len, "msg", status[0] == 's' ? "mail sent" : "mail not sent");
+	log_kv(line, sizeof(line), &len, "message_id", message_id);
+	log_kv(line, sizeof(line), &len, "to_domain", domain_of(recipient));
+	log_kv(line, sizeof(line), &len, "status", status);
+	log_kv(line, sizeof(line), &len, "attempts", n);
+	if (error != NULL)
+		log_kv(line, sizeof(line), &len, "error", error);
+	log_line(level, line);
+}
+
+enum outcome { OUTCOME_DELIVERED, OUTCOME_IDLE, OUTCOME_DB_ERROR };
+
+/* With nothing to claim: end the transaction and learn when to look again. */
+static enum outcome
+finish_idle(double *next_due)
+{
+	const struct db_stmt stmts[] = {
+	    {"ROLLBACK", 0, NULL},
+	    {"SELECT finicom.mail_next_due()", 0, NULL},
+	};
+	PGresult *res[2];
+
+	if (db_pipeline(&db, stmts, 2, res) < 0) {
+		log_msg(LOG_WARN, "could not read the outbox: %s", results_error(res, 2));
+		clear_results(res, 2);
+		rollback();
+		return OUTCOME_DB_ERROR;
+	}
+	*next_due = PQntuples(res[1]) == 1 && !PQgetisnull(res[1], 0, 0) ?
+	    strtod(PQgetvalue(res[1], 0, 0), NULL) : -1;
+	clear_results(res, 2);
+	return OUTCOME_IDLE;
+}
+
+/*
+ * Claim the next due message, send it and record the result, all in one
+ * transaction.  Returns OUTCOME_DELIVERED when a message was handled (sent
+ * or not), OUTCOME_IDLE with *next_due (seconds, -1 for none) when nothing
+ * is due, OUTCOME_DB_ERROR when the database failed.
+ */
+static enum outcome
+deliver_next(double *next_due)
+{
+	static const struct db_stmt claim[] = {
+	    {"BEGIN", 0, NULL},
+	    {"SELECT id, recipient, subject, body, message_id, attempts FROM finicom.mail_claim()", 0,
+		NULL},
+	};
+	PGresult *res[2], *done[2];
+	const char *id, *recipient, *message_id;
+	char error[600], base[16], cap[16], max[16];
+	struct mail_message msg;
+	char *text;
+	int attempts, sent = 0, max_attempts = cfg.mail_max_attempts;
+	const char *status = "sent";
+
+	if (db_pipeline(&db, claim, 2, res) < 0) {
+		log_msg(LOG_WARN, "could not claim a message: %s", results_error(res, 2));
+		clear_results(res, 2);
+		rollback();
+		return OUTCOME_DB_ERROR;
+	}
+	PQclear(res[0]);
+	if (PQntuples(res[1]) == 0) {
+		PQclear(res[1]);
+		return finish_idle(next_due);
+	}
+
+	id = PQgetvalue(res[1], 0, 0);
+	recipient = PQgetvalue(res[1], 0, 1);
+	message_id = PQgetvalue(res[1], 0, 4);
+	attempts = atoi(PQgetvalue(res[1], 0, 5));
+	msg = (struct mail_message){
+	    .from = cfg.mail_from,
+	    .to = recipient,
+	    .subject = PQgetvalue(res[1], 0, 2),
+	    .body = PQgetvalue(res[1], 0, 3),
+	    .message_id = message_id,
+	    .date = time(NULL),
+	};
+	text = mail_build_message(&msg, error, sizeof(error));
+	if (text == NULL) {
+		max_attempts = 1; /* the same row will never build: fail it now */
+	} else {
+		sent = mail_sender_send(sender, recipient, text, error, sizeof(error)) == 0;
+		free(text);
+	}
+
+	if (sent) {
+		const char *params[] = {id};
+		const struct db_stmt stmts[] = {
+		    {"SELECT finicom.mail_sent($1)", 1, params},
+		    {"COMMIT", 0, NULL},
+		};
+
+		if (db_pipeline(&db, stmts, 2, done) < 0) {
+			log_msg(LOG_ERROR, "message %s was sent but could not be marked sent (%s); it will be "
+			    "sent again", message_id, results_error(done, 2));
+			clear_results(done, 2);
+			rollback();
+			PQclear(res[1]);
+			return OUTCOME_DB_ERROR;
+		}
+	} else {
+		const char *params[] = {id, error, base, cap, max};
+		const struct db_stmt stmts[] = {
+		    {"SELECT finicom.mail_failed($1, $2, $3, $4, $5)", 5, params},
+		    {"COMMIT", 0, NULL},
+		};
+
+		snprintf(base, sizeof(base), "%d", cfg.mail_retry_base);
+		snprintf(cap, sizeof(cap), "%d", cfg.mail_retry_max);
+		snprintf(max, sizeof(max), "%d", max_attempts);
+		if (db_pipeline(&db, stmts, 2, done) < 0) {
+			log_msg(LOG_ERROR, "could not record the failure of message %s: %s", message_id,
+			    results_error(done, 2));
+			clear_results(done, 2);
+			rollback();
+			PQclear(res[1]);
+			return OUTCOME_DB_ERROR;
+		}
+		status = PQntuples(done[0]) == 1 && !strcmp(PQgetvalue(done[0], 0, 0), "failed") ?
+		    "failed" : "retry";
+	}
+	log_delivery(sent ? LOG_INFO : LOG_WARN, message_id, recipient, status, attempts + 1,
+	    sent ? NULL : error);
+	clear_results(done, 2);
+	PQclear(res[1]);
+	return OUTCOME_DELIVERED;
+}
+
+/* True when a NOTIFY already sits in libpq's buffer (none is lost unread). */
+static int
+drain_notifies(PGconn *conn)
+{
+	PGnotify *n;
+	int got = 0;
+
+	while ((n = PQnotifies(conn)) != NULL) {
+		PQfreemem(n);
+		got = 1;
+	}
+	return got;
+}
+
+/* Sleep until a NOTIFY, a stop signal or seconds pass. */
+static void
+wait_for_mail(PGconn *conn, double seconds)
+{
+	if (drain_notifies(conn))
+		return;
+	if (wait_on(PQsocket(conn), seconds) > 0) {
+		if (!PQconsumeInput(conn))
+			db_check(&db); /* the server went away; reconnect next time */
+		else
+			drain_notifies(conn);
+	}
+}
+
+static void
+run(void)
+{
+	double retry = RETRY_MIN;
+
+	while (!stop_requested) {
+		PGconn *conn = db_connection(&db);
+		double next_due = -1, sleep;
+
+		if (conn == NULL || ((conn != listening_conn || PQbackendPID(conn) != listening_pid) &&
+		    session_setup(conn) < 0)) {
+			wait_on(-1, retry);
+			retry = retry * 2 < RETRY_MAX ? retry * 2 : RETRY_MAX;
+			continue;
+		}
+		switch (deliver_next(&next_due)) {
+		case OUTCOME_DELIVERED:
+			retry = RETRY_MIN;
+			check_signals();
+			continue;
+		case OUTCOME_DB_ERROR:
+			wait_on(-1, retry);
+			retry = retry * 2 < RETRY_MAX ? retry * 2 : RETRY_MAX;
+			continue;
+		case OUTCOME_IDLE:
+			retry = RETRY_MIN;
+			break;
+		}
+		sleep = cfg.mail_poll_interval;
+		if (next_due >= 0 && next_due < sleep)
+			sleep = next_due < BUSY_FLOOR ? BUSY_FLOOR : next_due;
+		if (db.conn == conn) /* finish_idle may have lost it */
+			wait_for_mail(conn, sleep);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[1200];
+	char *password = NULL;
+	sigset_t block;
+	struct sigaction sa;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:hV")) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'V':
+			printf("finicom-mailer %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finicom-mailer: %s\n", err);
+		return 2;
+	}
+	log_set_process("finicom-mailer");
+	log_set_level(cfg.log_level);
+
+	if (cfg.smtp_user[0] != '\0') {
+		if (cfg.smtp_password_file[0] == '\0') {
+			fprintf(stderr, "finicom-mailer: %s: smtp_user is set but smtp_password_file is not\n",
+			    config_path);
+			return 2;
+		}
+		if ((password = read_password(cfg.smtp_password_file, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "finicom-mailer: %s\n", err);
+			return 2;
+		}
+		if (cfg.smtp_starttls == STARTTLS_OFF)
+			log_msg(LOG_WARN, "smtp_starttls is off: the SMTP password may cross the network in clear");
+	}
+	sender = mail_sender_new(&cfg, password, err, sizeof(err));
+	if (password != NULL) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	if (sender == NULL) {
+		fprintf(stderr, "finicom-mailer: %s: %s\n", config_path, err);
+		return 2;
+	}
+
+	signal(SIGPIPE, SIG_IGN); /* a relay that hangs up must not kill us mid-write */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGINT);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	build_conninfo();
+	db_init(&db, conninfo, "finicom-mailer");
+	log_msg(LOG_INFO, "started; relay %s:%d, starttls %s", cfg.smtp_host, cfg.smtp_port,
+	    cfg.smtp_starttls == STARTTLS_OFF ? "off" :
+	    cfg.smtp_starttls == STARTTLS_ENABLED ? "enabled" : "required");
+	run();
+	db_close(&db);
+	mail_sender_free(sender);
+	log_msg(LOG_INFO, "stopped");
+	return 0;
+}

@@ -1,0 +1,281 @@
+/*
+ * test_mailer: the mailer's message builder (src/mailer/smtp.c).  The text
+ * it makes has every header, CRLF line endings only, the body unchanged but
+ * for its line endings, a non-ASCII Subject as RFC 2047 encoded words; a
+ * header value with a line break (header injection) is refused.
+ */
+#include <stdlib.h>
+
+#include "mailer/smtp.h"
+#include "tap.h"
+
+/* 2025-03-04 05:06:07 UTC, a Tuesday. */
+#define DATE ((time_t)1741064767)
+
+static struct mail_message
+sample(void)
+{
+	return (struct mail_message){
+	    .from = "Finicom <no-reply@example.com>",
+	    .to = "ada@example.org",
+	    .subject = "Bob invited you to Acme on Finicom",
+	    .body = "Hello,\n\nOpen this link:\n\nhttps://teams.example.com/invite/abc\n",
+	    .message_id = "<6f1c@finicom.invalid>",
+	    .date = DATE,
+	};
+}
+
+/* The headers part of text (before the blank line), malloc'd. */
+static char *
+headers_of(const char *text)
+{
+	const char *end = strstr(text, "\r\n\r\n");
+
+	return end ? strndup(text, (size_t)(end - text) + 2) : NULL;
+}
+
+static const char *
+body_of(const char *text)
+{
+	const char *end = strstr(text, "\r\n\r\n");
+
+	return end ? end + 4 : NULL;
+}
+
+/* True when every LF is preceded by CR and every CR followed by LF. */
+static int
+crlf_only(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p == '\n' && (p == s || p[-1] != '\r'))
+			return 0;
+		if (*p == '\r' && p[1] != '\n')
+			return 0;
+	}
+	return 1;
+}
+
+static void
+test_mailer_headers(void)
+{
+	struct mail_message m = sample();
+	char err[256] = "";
+	char *text = mail_build_message(&m, err, sizeof(err));
+	char *h = text ? headers_of(text) : NULL;
+	static const char *const want[] = {
+	    "From: Finicom <no-reply@example.com>\r\n",
+	    "To: ada@example.org\r\n",
+	    "Subject: Bob invited you to Acme on Finicom\r\n",
+	    "Date: Tue, 04 Mar 2025 05:06:07 +0000\r\n",
+	    "Message-ID: <6f1c@finicom.invalid>\r\n",
+	    "MIME-Version: 1.0\r\n",
+	    "Content-Type: text/plain; charset=utf-8\r\n",
+	    "Content-Transfer-Encoding: 8bit\r\n",
+	};
+
+	ok(text != NULL, "test-mailer-build: a plain message builds (%s)", err);
+	ok(h != NULL, "test-mailer-build: headers end with an empty line");
+	for (size_t i = 0; h && i < sizeof(want) / sizeof(want[0]); i++)
+		ok(strstr(h, want[i]) != NULL, "test-mailer-headers: has %.*s", (int)strlen(want[i]) - 2,
+		    want[i]);
+	ok(h && !strncmp(h, "From: ", 6), "test-mailer-headers: text starts with a header");
+	free(h);
+	free(text);
+
+	m.message_id = "abc@finicom.invalid";
+	text = mail_build_message(&m, err, sizeof(err));
+	ok(text && strstr(text, "\r\nMessage-ID: <abc@finicom.invalid>\r\n"),
+	    "test-mailer-headers: a Message-ID without brackets gets them");
+	free(text);
+}
+
+static void
+test_mailer_crlf(void)
+{
+	static const char *const bodies[] = {
+	    "one\ntwo\n",
+	    "one\r\ntwo\r\n",
+	    "one\rtwo",
+	    "mixed\n\r\n\rend",
+	    "",
+	    "no newline at the end",
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		struct mail_message m = sample();
+		char *text;
+
+		m.body = bodies[i];
+		text = mail_build_message(&m, err, sizeof(err));
+		ok(text && crlf_only(text), "test-mailer-crlf: body %zu: CRLF line endings only", i);
+		ok(text && (strlen(text) < 2 || !strcmp(text + strlen(text) - 2, "\r\n")),
+		    "test-mailer-crlf: body %zu: text ends with CRLF", i);
+		free(text);
+	}
+}
+
+static void
+test_mailer_body(void)
+{
+	struct mail_message m = sample();
+	char err[256];
+	char *text;
+
+	text = mail_build_message(&m, err, sizeof(err));
+	is_str(text ? body_of(text) : NULL,
+	    "Hello,\r\n\r\nOpen this link:\r\n\r\nhttps://teams.example.com/invite/abc\r\n",
+	    "test-mailer-body: body kept, line endings made CRLF");
+	free(text);
+
+	m.body = "Grüße aus Zürich — ✓\n.leading dot stays (libESMTP stuffs it)\nlast";
+	text = mail_build_message(&m, err, sizeof(err));
+	is_str(text ? body_of(text) : NULL,
+	    "Grüße aus Zürich — ✓\r\n.leading dot stays (libESMTP stuffs it)\r\nlast\r\n",
+	    "test-mailer-body: UTF-8 body and leading dots unchanged");
+	free(text);
+}
+
+static void
+test_mailer_subject(void)
+{
+	struct mail_message m = sample();
+	char err[256];
+	char *text, *h;
+
+	m.subject = "Zoë invited you to Café";
+	text = mail_build_message(&m, err, sizeof(err));
+	h = text ? headers_of(text) : NULL;
+	ok(h && strstr(h, "Subject: =?UTF-8?B?Wm/DqyBpbnZpdGVkIHlvdSB0byBDYWbDqQ==?=\r\n"),
+	    "test-mailer-subject: non-ASCII subject is one encoded word");
+	ok(h && mail_is_ascii(h), "test-mailer-subject: headers are 7-bit");
+	free(h);
+	free(text);
+
+	/* "a" and 30 three-byte characters: three words of whole characters (37, 39
+	 * and 15 bytes), folded one a line. */
+	m.subject = "a€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€";
+	text = mail_build_message(&m, err, sizeof(err));
+	h = text ? headers_of(text) : NULL;
+	ok(h && strstr(h, "Subject: =?UTF-8?B?YeKCrOKCrOKCrOKCrOKCrOKCrOKCrOKCrOKCrOKCrOKCrOKCrA==?=\r\n"
+	    " =?UTF-8?B?4oKs4oKs4oKs4oKs4oKs4oKs4oKs4oKs4oKs4oKs4oKs4oKs4oKs?=\r\n"
+	    " =?UTF-8?B?4oKs4oKs4oKs4oKs4oKs?=\r\n"),
+	    "test-mailer-subject: long subject folded into words of whole characters");
+	for (const char *line = h; line && *line; line = strstr(line, "\r\n") + 2)
+		if (strstr(line, "\r\n") - line > 78)
+			ok(0, "test-mailer-subject: header line longer than 78: %.20s", line);
+	ok(h && mail_is_ascii(h), "test-mailer-subject: folded headers are 7-bit");
+	free(h);
+	free(text);
+
+	m.subject = "ASCII but =?looks?= encoded";
+	text = mail_build_message(&m, err, sizeof(err));
+	ok(text && strstr(text, "Subject: =?UTF-8?B?") != NULL,
+	    "test-mailer-subject: ASCII holding \"=?\" is encoded too");
+	free(text);
+}
+
+static void
+test_mailer_bad_injection(void)
+{
+	static const struct {
+		const char *field, *value;
+	} invalid[] = {
+	    {"subject", "Hi\r\nBcc: victim@example.net"},
+	    {"subject", "Hi\nBcc: victim@example.net"},
+	    {"subject", "Hi\rBcc: victim@example.net"},
+	    {"subject", "Hi\x01"},
+	    {"to", "ada@example.org\r\nBcc: victim@example.net"},
+	    {"to", "ada@example.org>\r\nRCPT TO:<victim@example.net"},
+	    {"to", "Ada <ada@example.org>"},
+	    {"to", "not-an-address"},
+	    {"from", "Finicom <no-reply@example.com>\r\nBcc: victim@example.net"},
+	    {"message_id", "<x@y>\r\nBcc: victim@example.net"},
+	    {"message_id", "<x@y> <z@w>"},
+	    {"message_id", ""},
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+		struct mail_message m = sample();
+		char *text;
+
+		err[0] = '\0';
+		if (!strcmp(invalid[i].field, "subject"))
+			m.subject = invalid[i].value;
+		else if (!strcmp(invalid[i].field, "to"))
+			m.to = invalid[i].value;
+		else if (!strcmp(invalid[i].field, "from"))
+			m.from = invalid[i].value;
+		else
+			m.message_id = invalid[i].value;
+		text = mail_build_message(&m, err, sizeof(err));
+		ok(text == NULL && err[0] != '\0', "test-mailer-bad-injection: %s %zu refused (%s)",
+		    invalid[i].field, i, err);
+		free(text);
+	}
+
+	{
+		struct mail_message m = sample();
+		char *text;
+
+		m.subject = "tab\tis fine";
+		text = mail_build_message(&m, err, sizeof(err));
+		ok(text != NULL, "test-mailer-headers: a tab in the subject is allowed");
+		free(text);
+	}
+}
+
+static void
+test_mailer_envelope(void)
+{
+	static const struct {
+		const char *from, *want;
+	} valid[] = {
+	    {"Finicom <no-reply@example.com>", "no-reply@example.com"},
+	    {"no-reply@example.com", "no-reply@example.com"},
+	    {"  no-reply@example.com ", "no-reply@example.com"},
+	    {"\"Finicom, Inc.\" <a@b.example>", "a@b.example"},
+	};
+	static const char *const invalid[] = {
+	    "Finicom", "Finicom <no-reply@example.com", "<>", "Finicom <a b@example.com>",
+	};
+	char buf[320];
+
+	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+		buf[0] = '\0';
+		ok(mail_envelope_address(valid[i].from, buf, sizeof(buf)) == 0 &&
+		    !strcmp(buf, valid[i].want), "test-mailer-envelope: \"%s\" gives %s", valid[i].from,
+		    valid[i].want);
+	}
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+		ok(mail_envelope_address(invalid[i], buf, sizeof(buf)) < 0,
+		    "test-mailer-envelope-bad-address: \"%s\" refused", invalid[i]);
+}
+
+static void
+test_mailer_from_encoded(void)
+{
+	struct mail_message m = sample();
+	char err[256];
+	char *text;
+
+	m.from = "Équipe Finicom <no-reply@example.com>";
+	text = mail_build_message(&m, err, sizeof(err));
+	ok(text && strstr(text, "From: =?UTF-8?B?w4lxdWlwZSBGaW5pY29t?= <no-reply@example.com>\r\n"),
+	    "test-mailer-headers: non-ASCII display name encoded, address kept");
+	free(text);
+}
+
+int
+main(void)
+{
+	test_mailer_headers();
+	test_mailer_crlf();
+	test_mailer_body();
+	test_mailer_subject();
+	test_mailer_bad_injection();
+	test_mailer_envelope();
+	test_mailer_from_encoded();
+	return done_testing();
+}
