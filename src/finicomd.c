@@ -37,6 +37,7 @@
 #include "db.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "worker.h"
 
 #define MAX_WORKERS 256
@@ -287,7 +288,8 @@ reload(void)
 	struct config fresh;
 	char err[512];
 
-	if (config_load(config_path, &fresh, err, sizeof(err)) < 0) {
+	if (config_load(config_path, &fresh, err, sizeof(err)) < 0 ||
+	    secret_load_key(fresh.secret_key_file, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERROR, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
@@ -358,6 +360,11 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finicomd: %s\n", err);
+		return 2;
+	}
+	/* Loaded once here; the workers inherit the key through fork. */
+	if (secret_load_key(cfg.secret_key_file, err, sizeof(err)) < 0) {
 		fprintf(stderr, "finicomd: %s\n", err);
 		return 2;
 	}

@@ -40,6 +40,32 @@ const struct route router_routes[] = {
 	{HTTP_DELETE, "/api/v1/orgs/{org}/api-keys/{id}", api_key_revoke, PERM_API_KEYS_MANAGE, 0},
 
 	{HTTP_GET, "/api/v1/orgs/{org}/audit-events", audit_events_list, PERM_AUDIT_VIEW, 0},
+	{HTTP_POST, "/api/v1/orgs/{org}/connections/{id}/sync", connection_sync, PERM_OBJECTS_WRITE, 0},
+	{HTTP_GET, "/api/v1/orgs/{org}/connections/{id}/runs", connection_runs_list, PERM_ORG_VIEW, 0},
+	/* sources: the generic object handlers (objects.c) read the kind from the path. */
+	{HTTP_GET, "/api/v1/orgs/{org}/sources", objects_list, PERM_ORG_VIEW, 0},
+	{HTTP_POST, "/api/v1/orgs/{org}/sources", object_create, PERM_OBJECTS_WRITE, ROUTE_BODY},
+	{HTTP_GET, "/api/v1/orgs/{org}/sources/{id}", object_get, PERM_ORG_VIEW, 0},
+	{HTTP_PATCH, "/api/v1/orgs/{org}/sources/{id}", object_patch, PERM_OBJECTS_WRITE, ROUTE_BODY},
+	{HTTP_DELETE, "/api/v1/orgs/{org}/sources/{id}", object_delete, PERM_OBJECTS_WRITE, 0},
+	/* integrations: the generic object handlers (objects.c) read the kind from the path. */
+	{HTTP_GET, "/api/v1/orgs/{org}/integrations", objects_list, PERM_ORG_VIEW, 0},
+	{HTTP_POST, "/api/v1/orgs/{org}/integrations", object_create, PERM_OBJECTS_WRITE, ROUTE_BODY},
+	{HTTP_GET, "/api/v1/orgs/{org}/integrations/{id}", object_get, PERM_ORG_VIEW, 0},
+	{HTTP_PATCH, "/api/v1/orgs/{org}/integrations/{id}", object_patch, PERM_OBJECTS_WRITE, ROUTE_BODY},
+	{HTTP_DELETE, "/api/v1/orgs/{org}/integrations/{id}", object_delete, PERM_OBJECTS_WRITE, 0},
+	/* destinations: the generic object handlers (objects.c) read the kind from the path. */
+	{HTTP_GET, "/api/v1/orgs/{org}/destinations", objects_list, PERM_ORG_VIEW, 0},
+	{HTTP_POST, "/api/v1/orgs/{org}/destinations", object_create, PERM_OBJECTS_WRITE, ROUTE_BODY},
+	{HTTP_GET, "/api/v1/orgs/{org}/destinations/{id}", object_get, PERM_ORG_VIEW, 0},
+	{HTTP_PATCH, "/api/v1/orgs/{org}/destinations/{id}", object_patch, PERM_OBJECTS_WRITE, ROUTE_BODY},
+	{HTTP_DELETE, "/api/v1/orgs/{org}/destinations/{id}", object_delete, PERM_OBJECTS_WRITE, 0},
+	/* connections: the generic object handlers (objects.c) read the kind from the path. */
+	{HTTP_GET, "/api/v1/orgs/{org}/connections", objects_list, PERM_ORG_VIEW, 0},
+	{HTTP_POST, "/api/v1/orgs/{org}/connections", object_create, PERM_OBJECTS_WRITE, ROUTE_BODY},
+	{HTTP_GET, "/api/v1/orgs/{org}/connections/{id}", object_get, PERM_ORG_VIEW, 0},
+	{HTTP_PATCH, "/api/v1/orgs/{org}/connections/{id}", object_patch, PERM_OBJECTS_WRITE, ROUTE_BODY},
+	{HTTP_DELETE, "/api/v1/orgs/{org}/connections/{id}", object_delete, PERM_OBJECTS_WRITE, 0},
 };
 
 const size_t router_nroutes = sizeof(router_routes) / sizeof(router_routes[0]);

@@ -10,5 +10,6 @@ int ctl_migrate(int argc, char **argv);
 int ctl_create_user(int argc, char **argv);
 int ctl_create_org(int argc, char **argv);
 int ctl_verify_audit(int argc, char **argv);
+int ctl_gen_key(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct {
 	{"create-org", ctl_create_org,
 	    "create-org --name NAME --admin EMAIL [--member EMAIL=ROLE]... [--database CONNINFO]"},
 	{"verify-audit", ctl_verify_audit, "verify-audit [--org ID] [--database CONNINFO]"},
+	{"gen-key", ctl_gen_key, "gen-key FILE"},
 };
 
 static int

@@ -47,6 +47,15 @@ void api_key_revoke(struct request_ctx *ctx);
 /* audit.c */
 void audit_events_list(struct request_ctx *ctx);
 
+/* objects.c */
+void objects_list(struct request_ctx *ctx);
+void object_get(struct request_ctx *ctx);
+void object_create(struct request_ctx *ctx);
+void object_patch(struct request_ctx *ctx);
+void object_delete(struct request_ctx *ctx);
+void connection_sync(struct request_ctx *ctx);
+void connection_runs_list(struct request_ctx *ctx);
+
 /* The embedded OpenAPI document (src/openapi.json) and its length. */
 const char *openapi_document(size_t *len);
 

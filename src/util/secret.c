@@ -1,0 +1,450 @@
+/*
+ * secret: AES-256-GCM for the secret values of configs.  See secret.h for
+ * the words (secret key, path, AAD, stored form, key file, key id).
+ */
+#include "util/secret.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "util/crypto.h"
+
+#define NONCE_BYTES 12
+#define TAG_BYTES 16
+#define PATH_MAX_BYTES 4096
+#define PLAIN_MAX_BYTES (1024 * 1024)
+
+static struct {
+	bool loaded;
+	unsigned char key[SECRET_KEY_BYTES];
+	char id[SECRET_KEY_ID_CHARS + 1];
+} current;
+
+void
+secret_key_id_of(const unsigned char key[SECRET_KEY_BYTES], char out[SECRET_KEY_ID_CHARS + 1])
+{
+	char hex[65];
+
+	sha256_hex(key, SECRET_KEY_BYTES, hex);
+	memcpy(out, hex, SECRET_KEY_ID_CHARS);
+	out[SECRET_KEY_ID_CHARS] = '\0';
+}
+
+void
+secret_use_key(const unsigned char key[SECRET_KEY_BYTES])
+{
+	memcpy(current.key, key, SECRET_KEY_BYTES);
+	secret_key_id_of(key, current.id);
+	current.loaded = true;
+}
+
+void
+secret_forget_key(void)
+{
+	OPENSSL_cleanse(current.key, sizeof(current.key));
+	current.id[0] = '\0';
+	current.loaded = false;
+}
+
+const char *
+secret_key_id(void)
+{
+	return current.loaded ? current.id : NULL;
+}
+
+static int
+hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int
+secret_load_key(const char *path, char *err, size_t errlen)
+{
+	unsigned char key[SECRET_KEY_BYTES];
+	char text[2 * SECRET_KEY_BYTES + 2];
+	struct stat st;
+	ssize_t got;
+	int fd, rc = -1;
+
+	if (path == NULL || *path == '\0') {
+		snprintf(err, errlen, "secret_key_file is not set: create a key with "
+		    "\"finicomctl gen-key FILE\" and name FILE in secret_key_file");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "could not open secret key file \"%s\": %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "could not stat secret key file \"%s\": %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "secret key file \"%s\" is not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen,
+		    "secret key file \"%s\" has mode %04o: it must not be accessible by group or "
+		    "others (chmod 600)", path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	got = read(fd, text, sizeof(text));
+	if (got < 0) {
+		snprintf(err, errlen, "could not read secret key file \"%s\": %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (got == (ssize_t)sizeof(text) - 1 && text[got - 1] == '\n')
+		got--;
+	if (got != 2 * SECRET_KEY_BYTES) {
+		snprintf(err, errlen, "secret key file \"%s\" must hold 64 hexadecimal characters "
+		    "(finicomctl gen-key writes one)", path);
+		goto out;
+	}
+	for (size_t i = 0; i < SECRET_KEY_BYTES; i++) {
+		int hi = hex_value((unsigned char)text[2 * i]);
+		int lo = hex_value((unsigned char)text[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			snprintf(err, errlen, "secret key file \"%s\" must hold 64 hexadecimal "
+			    "characters (finicomctl gen-key writes one)", path);
+			goto out;
+		}
+		key[i] = (unsigned char)(hi << 4 | lo);
+	}
+	secret_use_key(key);
+	rc = 0;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(text, sizeof(text));
+	close(fd);
+	return rc;
+}
+
+bool
+secret_name(const char *name)
+{
+	static const char *const suffixes[] = {
+		"password", "secret", "token", "api_key", "private_key",
+	};
+	size_t len = name ? strlen(name) : 0;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t n = strlen(suffixes[i]);
+		if (len >= n && strcasecmp(name + len - n, suffixes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+secret_is_ciphertext(const char *s)
+{
+	return s != NULL && strncmp(s, SECRET_PREFIX, strlen(SECRET_PREFIX)) == 0;
+}
+
+/* "enc:v1:<key id>:" + aad, the AAD that GCM authenticates (malloc'd). */
+static char *
+full_aad(const char *key_id, const char *aad, size_t *len)
+{
+	size_t n = strlen(SECRET_PREFIX) + strlen(key_id) + 1 + strlen(aad);
+	char *s = malloc(n + 1);
+
+	if (s != NULL)
+		snprintf(s, n + 1, "%s%s:%s", SECRET_PREFIX, key_id, aad);
+	*len = n;
+	return s;
+}
+
+char *
+secret_encrypt(const void *plain, size_t n, const char *aad)
+{
+	EVP_CIPHER_CTX *c = NULL;
+	unsigned char *raw = NULL;
+	char *out = NULL, *ad = NULL;
+	size_t raw_len = NONCE_BYTES + n + TAG_BYTES, ad_len, head;
+	int len, fin;
+
+	if (!current.loaded || n > PLAIN_MAX_BYTES || aad == NULL)
+		return NULL;
+	raw = malloc(raw_len);
+	ad = full_aad(current.id, aad, &ad_len);
+	c = EVP_CIPHER_CTX_new();
+	if (raw == NULL || ad == NULL || c == NULL || random_bytes(raw, NONCE_BYTES) < 0 ||
+	    EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) != 1 ||
+	    EVP_EncryptInit_ex(c, NULL, NULL, current.key, raw) != 1 ||
+	    EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)ad, (int)ad_len) != 1 ||
+	    EVP_EncryptUpdate(c, raw + NONCE_BYTES, &len, plain, (int)n) != 1 ||
+	    EVP_EncryptFinal_ex(c, raw + NONCE_BYTES + len, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, raw + NONCE_BYTES + n) != 1)
+		goto out;
+	head = strlen(SECRET_PREFIX) + SECRET_KEY_ID_CHARS + 1;
+	out = malloc(head + 4 * ((raw_len + 2) / 3) + 1);
+	if (out == NULL)
+		goto out;
+	snprintf(out, head + 1, "%s%s:", SECRET_PREFIX, current.id);
+	base64url_encode(raw, raw_len, out + head);
+out:
+	EVP_CIPHER_CTX_free(c);
+	if (raw != NULL)
+		OPENSSL_cleanse(raw, raw_len);
+	free(raw);
+	free(ad);
+	return out;
+}
+
+char *
+secret_decrypt(const char *stored, const char *aad, size_t *n)
+{
+	EVP_CIPHER_CTX *c = NULL;
+	unsigned char *raw = NULL;
+	char *plain = NULL, *ad = NULL, key_id[SECRET_KEY_ID_CHARS + 1];
+	const char *p;
+	size_t ad_len, b64_len;
+	long raw_len;
+	int len, fin, ok = 0;
+
+	if (!current.loaded || !secret_is_ciphertext(stored) || aad == NULL)
+		return NULL;
+	p = stored + strlen(SECRET_PREFIX);
+	if (strlen(p) < SECRET_KEY_ID_CHARS + 1 || p[SECRET_KEY_ID_CHARS] != ':')
+		return NULL;
+	memcpy(key_id, p, SECRET_KEY_ID_CHARS);
+	key_id[SECRET_KEY_ID_CHARS] = '\0';
+	if (strcmp(key_id, current.id) != 0)
+		return NULL; /* another key: only the current one is loaded */
+	p += SECRET_KEY_ID_CHARS + 1;
+	b64_len = strlen(p);
+	raw = malloc(b64_len * 3 / 4 + 3);
+	if (raw == NULL)
+		return NULL;
+	raw_len = base64url_decode(p, b64_len, raw, b64_len * 3 / 4 + 3);
+	if (raw_len < NONCE_BYTES + TAG_BYTES)
+		goto out;
+	*n = (size_t)raw_len - NONCE_BYTES - TAG_BYTES;
+	plain = malloc(*n + 1);
+	ad = full_aad(key_id, aad, &ad_len);
+	c = EVP_CIPHER_CTX_new();
+	if (plain == NULL || ad == NULL || c == NULL ||
+	    EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) != 1 ||
+	    EVP_DecryptInit_ex(c, NULL, NULL, current.key, raw) != 1 ||
+	    EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)ad, (int)ad_len) != 1 ||
+	    EVP_DecryptUpdate(c, (unsigned char *)plain, &len, raw + NONCE_BYTES, (int)*n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, raw + NONCE_BYTES + *n) != 1 ||
+	    EVP_DecryptFinal_ex(c, (unsigned char *)plain + len, &fin) != 1)
+		goto out;
+	plain[*n] = '\0';
+	ok = 1;
+out:
+	EVP_CIPHER_CTX_free(c);
+	free(raw);
+	free(ad);
+	if (!ok && plain != NULL) {
+		OPENSSL_cleanse(plain, *n + 1);
+		free(plain);
+		plain = NULL;
+	}
+	return plain;
+}
+
+void
+config_mask(json_object *v)
+{
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			config_mask(json_object_array_get_idx(v, i));
+		return;
+	}
+	if (!json_object_is_type(v, json_type_object))
+		return;
+	json_object_object_foreach(v, key, val) {
+		if (secret_name(key)) {
+			if (val != NULL && !json_object_is_type(val, json_type_null))
+				json_object_object_add(v, key, json_object_new_string(SECRET_MASK));
+		} else {
+			config_mask(val);
+		}
+	}
+}
+
+/* What config_merge_for_patch carries down the walk. */
+struct seal {
+	const char *aad_prefix;
+	char path[PATH_MAX_BYTES]; /* the JSON Pointer of the member being looked at */
+	size_t len;
+	char *err;
+	size_t errlen;
+};
+
+/* Append "/" and the escaped token to the path; -1 when it gets too long. */
+static int
+path_push(struct seal *s, const char *token)
+{
+	size_t len = s->len;
+
+	if (len + 1 >= sizeof(s->path))
+		return -1;
+	s->path[len++] = '/';
+	for (const char *p = token; *p; p++) {
+		const char *put = *p == '~' ? "~0" : *p == '/' ? "~1" : NULL;
+		size_t n = put ? 2 : 1;
+		if (len + n >= sizeof(s->path))
+			return -1;
+		memcpy(s->path + len, put ? put : p, n);
+		len += n;
+	}
+	s->path[len] = '\0';
+	s->len = len;
+	return 0;
+}
+
+/* The stored value at the same place: the stored container's member or element. */
+static json_object *
+stored_member(json_object *stored, const char *key, size_t idx)
+{
+	json_object *v = NULL;
+
+	if (key != NULL && json_object_is_type(stored, json_type_object))
+		json_object_object_get_ex(stored, key, &v);
+	else if (key == NULL && json_object_is_type(stored, json_type_array) &&
+	    idx < json_object_array_length(stored))
+		v = json_object_array_get_idx(stored, idx);
+	return v;
+}
+
+/*
+ * The new value of a secret member: the stored ciphertext for "********",
+ * else the encryption of val's JSON text.  NULL after a message in s->err;
+ * *fault says whether it is the server's fault.
+ */
+static json_object *
+seal_value(struct seal *s, json_object *val, json_object *stored, bool *fault)
+{
+	const char *text;
+	char *aad, *enc;
+	json_object *out;
+	size_t aad_len;
+
+	if (json_object_is_type(val, json_type_string) &&
+	    !strcmp(json_object_get_string(val), SECRET_MASK)) {
+		if (json_object_is_type(stored, json_type_string) &&
+		    secret_is_ciphertext(json_object_get_string(stored)))
+			return json_object_new_string(json_object_get_string(stored));
+		if (stored == NULL || json_object_is_type(stored, json_type_null)) {
+			snprintf(s->err, s->errlen,
+			    "config%s is \"" SECRET_MASK "\", but no secret is stored there",
+			    s->path);
+			return NULL;
+		}
+		val = stored; /* a value stored in clear (by hand): encrypt it now */
+	}
+	text = json_object_to_json_string_ext(val,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	aad_len = strlen(s->aad_prefix) + s->len;
+	aad = malloc(aad_len + 1);
+	if (aad == NULL) {
+		*fault = true;
+		snprintf(s->err, s->errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(aad, aad_len + 1, "%s%s", s->aad_prefix, s->path);
+	enc = secret_encrypt(text, strlen(text), aad);
+	free(aad);
+	if (enc == NULL) {
+		*fault = true;
+		snprintf(s->err, s->errlen, "could not encrypt a secret value%s",
+		    secret_key_id() ? "" : ": no secret key is loaded");
+		return NULL;
+	}
+	out = json_object_new_string(enc);
+	OPENSSL_cleanse(enc, strlen(enc));
+	free(enc);
+	return out;
+}
+
+/* Walk v (a config or a part of it) beside stored; 0, -1 (client), -2 (fault). */
+static int
+seal_walk(struct seal *s, json_object *v, json_object *stored)
+{
+	size_t saved = s->len;
+	bool fault = false;
+	int rc = 0;
+
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v) && rc == 0; i++) {
+			char idx[24];
+			snprintf(idx, sizeof(idx), "%zu", i);
+			if (path_push(s, idx) < 0)
+				goto too_long;
+			rc = seal_walk(s, json_object_array_get_idx(v, i),
+			    stored_member(stored, NULL, i));
+			s->len = saved;
+			s->path[saved] = '\0';
+		}
+		return rc;
+	}
+	if (!json_object_is_type(v, json_type_object))
+		return 0;
+	json_object_object_foreach(v, key, val) {
+		if (path_push(s, key) < 0)
+			goto too_long;
+		if (secret_name(key)) {
+			if (val != NULL && !json_object_is_type(val, json_type_null)) {
+				json_object *sealed =
+				    seal_value(s, val, stored_member(stored, key, 0), &fault);
+				if (sealed == NULL)
+					return fault ? -2 : -1;
+				json_object_object_add(v, key, sealed);
+			}
+		} else {
+			rc = seal_walk(s, val, stored_member(stored, key, 0));
+		}
+		s->len = saved;
+		s->path[saved] = '\0';
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+too_long:
+	snprintf(s->err, s->errlen, "config has a member whose path is longer than %d bytes",
+	    PATH_MAX_BYTES - 1);
+	return -1;
+}
+
+int
+config_merge_for_patch(json_object *config, json_object *stored, const char *aad_prefix, char *err,
+    size_t errlen)
+{
+	struct seal *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -2;
+	}
+	s->aad_prefix = aad_prefix;
+	s->err = err;
+	s->errlen = errlen;
+	rc = seal_walk(s, config, stored);
+	free(s);
+	return rc;
+}

@@ -1,0 +1,102 @@
+/*
+ * secret: encryption at rest of the secret values of an object's config
+ * (AES-256-GCM through OpenSSL's EVP interface).
+ *
+ * Words:
+ *   secret key   a config member whose name ends in "password", "secret",
+ *                "token", "api_key" or "private_key", compared without
+ *                case.  The rule applies at every depth: in nested objects
+ *                and in objects inside arrays (a secret key's value is
+ *                encrypted whole, whatever its JSON type; null stays null,
+ *                there is nothing to hide).
+ *   path         where a member sits in the config, as a JSON Pointer
+ *                (RFC 6901): "/password", "/auth/token", "/hosts/0/secret".
+ *   AAD          the additional authenticated data of a ciphertext:
+ *                "enc:v1:<key id>:<aad prefix><path>", where finicomd makes
+ *                the prefix "<org id>:<kind>:<object id>:".  A ciphertext
+ *                copied to another org, object or member fails to decrypt.
+ *   stored form  "enc:v1:<key id>:<base64url(nonce || ciphertext || tag)>",
+ *                a 12-byte random nonce and a 16-byte tag; the plaintext is
+ *                the JSON text of the value.
+ *   key file     64 hexadecimal characters (32 bytes), optionally followed
+ *                by one newline; a regular file that group and others cannot
+ *                read, write or run (mode 0600 or 0400).  finicomctl gen-key
+ *                writes one.
+ *   key id       the first 8 hex characters of the SHA-256 of the key; it
+ *                is stored beside each ciphertext so that keys can be
+ *                rotated.  Decryption picks the key by id; for now one key
+ *                is loaded, and a ciphertext under any other id does not
+ *                decrypt (rotation will load the old keys beside the new).
+ *
+ * The key lives in this module's memory: finicomd loads it once in the
+ * master before forking, so every worker has it.
+ */
+#ifndef FINICOM_SECRET_H
+#define FINICOM_SECRET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#define SECRET_KEY_BYTES 32
+#define SECRET_KEY_ID_CHARS 8
+#define SECRET_MASK "********"
+#define SECRET_PREFIX "enc:v1:"
+
+/*
+ * Load the key file at path and make it the current key.  Returns 0, or -1
+ * with a message for the operator in err (the current key, if any, stays).
+ */
+int secret_load_key(const char *path, char *err, size_t errlen);
+
+/* Make key the current key (tests; finicomctl gen-key). */
+void secret_use_key(const unsigned char key[SECRET_KEY_BYTES]);
+
+/* Forget the current key (wiped from memory). */
+void secret_forget_key(void);
+
+/* The id of key (8 hex characters + NUL). */
+void secret_key_id_of(const unsigned char key[SECRET_KEY_BYTES], char out[SECRET_KEY_ID_CHARS + 1]);
+
+/* The current key's id, or NULL when no key is loaded. */
+const char *secret_key_id(void);
+
+/* True when a config member of this name holds a secret. */
+bool secret_name(const char *name);
+
+/* True when s looks like a stored ciphertext ("enc:v1:..."). */
+bool secret_is_ciphertext(const char *s);
+
+/*
+ * Encrypt n bytes with the current key, binding aad.  Returns the stored
+ * form (malloc'd; the caller frees it), or NULL when no key is loaded or
+ * OpenSSL fails.
+ */
+char *secret_encrypt(const void *plain, size_t n, const char *aad);
+
+/*
+ * Decrypt a stored form made with the same aad.  Returns the plaintext,
+ * NUL-terminated, with its length in *n (malloc'd; the caller wipes and
+ * frees it), or NULL when the form is malformed, its key is not loaded, or
+ * the ciphertext, nonce, tag or aad do not match.
+ */
+char *secret_decrypt(const char *stored, const char *aad, size_t *n);
+
+/* Replace, in place, the value of every secret member of config by "********". */
+void config_mask(json_object *config);
+
+/*
+ * Make config (a request's config object, changed in place) ready to store:
+ * every secret member's value is encrypted with a fresh nonce, except the
+ * value "********", which stands for the value stored at the same path in
+ * stored (the row's current config; NULL on create) and is replaced by
+ * that ciphertext exactly as it is.  aad_prefix + the member's path is the
+ * AAD of each value.  Returns 0; -1 with a message for the client in err
+ * ("********" where nothing is stored, a path too long); -2 with a message
+ * for the log when it is the server's fault (no key loaded, OpenSSL).
+ */
+int config_merge_for_patch(json_object *config, json_object *stored, const char *aad_prefix,
+    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,49 @@
+"""signup = invite_only: the configuration is changed and finicomd reloaded
+(SIGHUP), then restored.  Destructive, so it runs after the other tests."""
+import os
+import signal
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import master_pid, wait_until, worker_pids
+
+pytestmark = pytest.mark.destructive
+
+
+def signup(base_url, email):
+    return requests.post(base_url + "/api/v1/auth/signup", timeout=10,
+                         json={"email": email, "password": "password123", "name": "Invitee"})
+
+
+def reload_with(conf_path, text, base_url, env):
+    """Write text as the configuration, SIGHUP the master, wait for every worker to be new."""
+    old = set(worker_pids(master_pid(env)))
+    with open(conf_path, "w") as f:
+        f.write(text)
+    os.kill(master_pid(env), signal.SIGHUP)
+    assert wait_until(lambda: old.isdisjoint(worker_pids(master_pid(env))), 15), \
+        "workers were not replaced after SIGHUP"
+    assert wait_until(lambda: requests.get(base_url + "/healthz", timeout=5).status_code == 200, 10)
+
+
+def test_signup_invite_only_is_403(env, base_url):
+    conf_path = os.environ["FINICOM_CONF"]
+    original = open(conf_path).read()
+    assert "signup = open" in original
+    try:
+        reload_with(conf_path, original.replace("signup = open", "signup = invite_only"), base_url, env)
+        r = signup(base_url, f"io-{uuid.uuid4().hex[:10]}@example.test")
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "forbidden"
+        # Login still works for existing accounts: an unknown one is 401, not 403.
+        r = requests.post(base_url + "/api/v1/auth/login", timeout=10,
+                          json={"email": "nobody@example.test", "password": "password123"})
+        assert r.status_code == 401, r.text
+    finally:
+        reload_with(conf_path, original, base_url, env)
+    time.sleep(0.2)
+    r = signup(base_url, f"io-{uuid.uuid4().hex[:10]}@example.test")
+    assert r.status_code == 201, r.text
