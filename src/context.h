@@ -73,6 +73,19 @@ void respond_db_error(struct request_ctx *ctx, const PGresult *r);
 int page_params(struct request_ctx *ctx, const char *params[3]);
 
 /*
+ * A page query from its inner SELECT, which yields item (JSON), k (the
+ * cursor_key of the row) and n (its row_number in page order), filtered by
+ * the cursor ($2, $3) and limited to $1 + 1 rows.  The wrapper returns the
+ * first $1 items as a JSON array and, when there are more, the cursor of the
+ * last one.  String concatenation at compile time: no SQL is built at run time.
+ */
+#define PAGE_QUERY(inner) \
+	"WITH page AS (" inner ")" \
+	" SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text," \
+	"  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)" \
+	" FROM page"
+
+/*
  * Run a page query and reply 200 {"items": [...], "next_cursor": ...}.
  * The query takes $1 limit, $2 cursor time, $3 cursor id (then its own
  * parameters) and returns one row: the items as a JSON array text and the

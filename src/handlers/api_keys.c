@@ -99,17 +99,13 @@ api_keys_list(struct request_ctx *ctx)
 		return;
 	params[3] = ctx->org_id;
 	respond_page(ctx,
-	    "WITH page AS ("
-	    " SELECT finicom.api_key_json(k.id, k.name, k.role, k.prefix, k.created_at, k.expires_at,"
+	    PAGE_QUERY(" SELECT finicom.api_key_json(k.id, k.name, k.role, k.prefix, k.created_at, k.expires_at,"
 	    "  k.last_used_at, k.created_by) AS item, finicom.cursor_key(k.created_at, k.id) AS k,"
 	    "  row_number() OVER (ORDER BY k.created_at, k.id) AS n"
 	    " FROM finicom.api_keys k"
 	    " WHERE k.org_id = $4 AND k.revoked_at IS NULL"
 	    "  AND ($2::timestamptz IS NULL OR (k.created_at, k.id) > ($2::timestamptz, $3::uuid))"
-	    " ORDER BY k.created_at, k.id LIMIT $1::integer + 1)"
-	    " SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text,"
-	    "  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)"
-	    " FROM page",
+	    " ORDER BY k.created_at, k.id LIMIT $1::integer + 1"),
 	    4, params);
 }
 

@@ -35,15 +35,11 @@ audit_events_list(struct request_ctx *ctx)
 	params[4] = action;
 	params[5] = actor;
 	respond_page(ctx,
-	    "WITH page AS ("
-	    " SELECT audit.event_json(e) AS item, finicom.cursor_key(e.at, e.id) AS k,"
+	    PAGE_QUERY(" SELECT audit.event_json(e) AS item, finicom.cursor_key(e.at, e.id) AS k,"
 	    "  row_number() OVER (ORDER BY e.at DESC, e.id DESC) AS n"
 	    " FROM audit.events e"
 	    " WHERE e.org_id = $4 AND ($5::text IS NULL OR e.action = $5) AND ($6::uuid IS NULL OR e.actor_id = $6)"
 	    "  AND ($2::timestamptz IS NULL OR (e.at, e.id) < ($2::timestamptz, $3::uuid))"
-	    " ORDER BY e.at DESC, e.id DESC LIMIT $1::integer + 1)"
-	    " SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text,"
-	    "  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)"
-	    " FROM page",
+	    " ORDER BY e.at DESC, e.id DESC LIMIT $1::integer + 1"),
 	    6, params);
 }

@@ -92,18 +92,14 @@ invitations_list(struct request_ctx *ctx)
 	params[3] = ctx->org_id;
 	params[4] = status;
 	respond_page(ctx,
-	    "WITH page AS ("
-	    " SELECT finicom.invitation_json(i) AS item, finicom.cursor_key(i.created_at, i.id) AS k,"
+	    PAGE_QUERY(" SELECT finicom.invitation_json(i) AS item, finicom.cursor_key(i.created_at, i.id) AS k,"
 	    "  row_number() OVER (ORDER BY i.created_at, i.id) AS n"
 	    " FROM finicom.invitations i"
 	    " CROSS JOIN LATERAL (SELECT CASE WHEN i.status = 'pending' AND i.expires_at <= now()"
 	    "  THEN 'expired' ELSE i.status::text END AS status) s"
 	    " WHERE i.org_id = $4 AND ($5 = 'all' OR s.status = $5)"
 	    "  AND ($2::timestamptz IS NULL OR (i.created_at, i.id) > ($2::timestamptz, $3::uuid))"
-	    " ORDER BY i.created_at, i.id LIMIT $1::integer + 1)"
-	    " SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text,"
-	    "  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)"
-	    " FROM page",
+	    " ORDER BY i.created_at, i.id LIMIT $1::integer + 1"),
 	    5, params);
 }
 

@@ -42,17 +42,13 @@ members_list(struct request_ctx *ctx)
 		return;
 	params[3] = ctx->org_id;
 	respond_page(ctx,
-	    "WITH page AS ("
-	    " SELECT finicom.member_json(m, u.email, u.name, a.last_active_at) AS item, finicom.cursor_key(m.joined_at, m.user_id) AS k,"
+	    PAGE_QUERY(" SELECT finicom.member_json(m, u.email, u.name, a.last_active_at) AS item, finicom.cursor_key(m.joined_at, m.user_id) AS k,"
 	    "  row_number() OVER (ORDER BY m.joined_at, m.user_id) AS n"
 	    " FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id"
 	    " LEFT JOIN finicom.member_activity a ON a.org_id = m.org_id AND a.user_id = m.user_id"
 	    " WHERE m.org_id = $4"
 	    "  AND ($2::timestamptz IS NULL OR (m.joined_at, m.user_id) > ($2::timestamptz, $3::uuid))"
-	    " ORDER BY m.joined_at, m.user_id LIMIT $1::integer + 1)"
-	    " SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text,"
-	    "  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)"
-	    " FROM page",
+	    " ORDER BY m.joined_at, m.user_id LIMIT $1::integer + 1"),
 	    4, params);
 }
 

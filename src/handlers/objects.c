@@ -243,16 +243,11 @@ static const enum value_type connection_types[] = {
 #define OBJECT_SELECT(table, json) \
 	"SELECT " json "::text FROM " table " t WHERE t.org_id = $1 AND t.id = $2"
 #define OBJECT_PAGE(table, json) \
-	"WITH page AS (" \
-	" SELECT " json " AS item, finicom.cursor_key(t.created_at, t.id) AS k," \
+	PAGE_QUERY(" SELECT " json " AS item, finicom.cursor_key(t.created_at, t.id) AS k," \
 	"  row_number() OVER (ORDER BY t.created_at, t.id) AS n" \
 	" FROM " table " t WHERE t.org_id = $4" \
 	"  AND ($2::timestamptz IS NULL OR (t.created_at, t.id) > ($2::timestamptz, $3::uuid))" \
-	" ORDER BY t.created_at, t.id LIMIT $1::integer + 1)" \
-	" SELECT coalesce(pg_catalog.json_agg(item ORDER BY n) FILTER (WHERE n <= $1::integer)," \
-	"  '[]')::text," \
-	"  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)" \
-	" FROM page"
+	" ORDER BY t.created_at, t.id LIMIT $1::integer + 1")
 
 #define RESOURCE_KIND(plural, singular, table) \
 	{plural, singular, resource_fields, resource_types, 3, \
@@ -661,17 +656,12 @@ connection_runs_list(struct request_ctx *ctx)
 	}
 	PQclear(r);
 	respond_page(ctx,
-	    "WITH page AS ("
-	    " SELECT finicom.sync_run_json(r) AS item,"
+	    PAGE_QUERY(" SELECT finicom.sync_run_json(r) AS item,"
 	    "  finicom.cursor_key(r.requested_at, r.id) AS k,"
 	    "  row_number() OVER (ORDER BY r.requested_at DESC, r.id DESC) AS n"
 	    " FROM finicom.sync_runs r WHERE r.org_id = $4 AND r.connection_id = $5"
 	    "  AND ($2::timestamptz IS NULL"
 	    "   OR (r.requested_at, r.id) < ($2::timestamptz, $3::uuid))"
-	    " ORDER BY r.requested_at DESC, r.id DESC LIMIT $1::integer + 1)"
-	    " SELECT coalesce(pg_catalog.json_agg(item::json ORDER BY n)"
-	    "  FILTER (WHERE n <= $1::integer), '[]')::text,"
-	    "  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)"
-	    " FROM page",
+	    " ORDER BY r.requested_at DESC, r.id DESC LIMIT $1::integer + 1"),
 	    5, params);
 }
