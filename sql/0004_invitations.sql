@@ -245,16 +245,23 @@ CREATE FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash by
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'F0404', MESSAGE = 'not_found', DETAIL = 'no such invitation';
         END IF;
-        IF v_inv.status <> 'pending' THEN
+        -- An expired invitation (by the job or just by its time) is revived:
+        -- resending is how an admin gives someone a second chance.
+        IF v_inv.status NOT IN ('pending', 'expired') THEN
             RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'not_pending',
-                DETAIL = 'only a pending invitation can be resent';
+                DETAIL = 'an accepted or canceled invitation cannot be resent; invite again';
         END IF;
+        BEGIN
         UPDATE finicom.invitations i
-        SET token_hash = p_token_hash,
+        SET token_hash = p_token_hash, status = 'pending',
             expires_at = pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours)
         FROM finicom.orgs o
         WHERE o.id = i.org_id AND i.org_id = p_org AND i.id = p_id
         RETURNING i.* INTO v_inv;
+        EXCEPTION WHEN unique_violation THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'invitation_pending',
+                DETAIL = 'another pending invitation for this email exists';
+        END;
         PERFORM finicom.invitation_enqueue_mail(v_inv, p_link);
         RETURN finicom.invitation_json(v_inv);
     END
@@ -270,7 +277,10 @@ CREATE FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) RETURNS void
         IF p_org IS DISTINCT FROM finicom.current_org_id() OR NOT finicom.has_role(p_org, 'admin') THEN
             RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden', DETAIL = 'only admins can cancel';
         END IF;
-        SELECT i.status INTO v_status FROM finicom.invitations i
+        -- Past its expiry it is expired, whether or not the job has run yet.
+        SELECT CASE WHEN i.status = 'pending' AND i.expires_at <= pg_catalog.now()
+                    THEN 'expired'::finicom.invitation_status ELSE i.status END
+        INTO v_status FROM finicom.invitations i
         WHERE i.org_id = p_org AND i.id = p_id FOR UPDATE;
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'F0404', MESSAGE = 'not_found', DETAIL = 'no such invitation';

@@ -273,14 +273,15 @@ CREATE FUNCTION audit.capture() RETURNS trigger
             ELSIF TG_OP = 'DELETE' THEN
                 PERFORM audit.append(v_org, 'invitation.deleted', 'invitation', OLD.id,
                     pg_catalog.jsonb_build_object('email', OLD.email));
+            ELSIF OLD.token_hash IS DISTINCT FROM NEW.token_hash THEN
+                -- A resend (which also revives an expired invitation).
+                PERFORM audit.append(v_org, 'invitation.resent', 'invitation', NEW.id,
+                    pg_catalog.jsonb_build_object('email', NEW.email, 'old_status', OLD.status,
+                        'expires_at', finicom.ts(NEW.expires_at)));
             ELSIF OLD.status IS DISTINCT FROM NEW.status THEN
                 PERFORM audit.append(v_org, 'invitation.' || NEW.status, 'invitation', NEW.id,
                     pg_catalog.jsonb_build_object('email', NEW.email, 'role', NEW.role,
                         'old_status', OLD.status));
-            ELSIF OLD.token_hash IS DISTINCT FROM NEW.token_hash THEN
-                PERFORM audit.append(v_org, 'invitation.resent', 'invitation', NEW.id,
-                    pg_catalog.jsonb_build_object('email', NEW.email,
-                        'expires_at', finicom.ts(NEW.expires_at)));
             END IF;
 
         ELSIF kind = 'api_key' THEN

@@ -148,13 +148,16 @@ auth_authorize(struct request_ctx *ctx)
 	enum permission perm = ctx->route->permission;
 	const char *sent = ctx->req->csrf_token;
 
-	if (perm == PERM_PUBLIC)
-		return 0;
 	if (ctx->actor.kind == ACTOR_NONE) {
+		if (perm == PERM_PUBLIC)
+			return 0;
 		unauthenticated(ctx, "sign in or send an API key");
 		return -1;
 	}
-	/* Cookies ride along on cross-site requests; the CSRF token cannot. */
+	/*
+	 * Cookies ride along on cross-site requests; the CSRF token cannot.
+	 * This holds on public routes too, once a session is in use there.
+	 */
 	if (ctx->session_token != NULL && method_is_unsafe(ctx->req->method)) {
 		char expected[TOKEN_CHARS + 1];
 		csrf_token_for(ctx->session_token, expected);
@@ -164,6 +167,8 @@ auth_authorize(struct request_ctx *ctx)
 			return -1;
 		}
 	}
+	if (perm == PERM_PUBLIC)
+		return 0;
 	if (perm == PERM_USER && ctx->actor.kind != ACTOR_USER) {
 		http_error(ctx->res, 403, "forbidden", "API keys cannot do this; sign in", NULL);
 		return -1;

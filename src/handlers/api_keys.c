@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -12,6 +13,20 @@
 #include "handlers/handlers.h"
 #include "util/crypto.h"
 #include "validate.h"
+
+/* The date and time of "YYYY-MM-DDTHH:MM:SS..." exist (no 2030-02-30, no hour 25). */
+static bool
+calendar_ok(const char *s)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8), h = atoi(s + 11), mi = atoi(s + 14),
+	    se = atoi(s + 17);
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59)
+		return false;
+	return d <= days[mo - 1] + (mo == 2 && leap);
+}
 
 /* RFC 3339 with a zone: 2026-01-31T12:00:00Z, optional fraction, or +hh:mm. */
 static bool
@@ -34,11 +49,13 @@ valid_time(json_object *v, const char **why)
 		if (i == start || i - start > 9)
 			return false;
 	}
-	if (s[i] == 'Z' && s[i + 1] == '\0')
-		return true;
-	return (s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
+	if (!(s[i] == 'Z' && s[i + 1] == '\0') &&
+	    !((s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
 	    isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' && isdigit((unsigned char)s[i + 4]) &&
-	    isdigit((unsigned char)s[i + 5]) && s[i + 6] == '\0';
+	    isdigit((unsigned char)s[i + 5]) && s[i + 6] == '\0' &&
+	    (s[i + 1] - '0') * 10 + (s[i + 2] - '0') < 24 && (s[i + 4] - '0') * 10 + (s[i + 5] - '0') < 60))
+		return false;
+	return calendar_ok(s);
 }
 
 static const struct field key_fields[] = {
