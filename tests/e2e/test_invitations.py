@@ -860,3 +860,55 @@ def test_mailer_sigkilled_mid_batch_every_mail_delivered():
                 pass
             if not _alive(pid):
                 _restart(pidfile, argv, cwd, environ, "finicom-mailer.log")
+
+
+@pytest.mark.destructive
+def test_starttls_required_against_plain_sink_is_not_sent_and_retried(tmp_path):
+    """smtp_starttls = required and a relay without TLS: nothing is sent, the
+    error is recorded, the message stays queued and is retried; once a mailer
+    that may send in plain (the stack's own) runs again, it is delivered."""
+    admin = signup(name="TLS Admin")
+    org = create_org(admin)
+    pidfile = _pidfile("finicom-mailer.pid")
+    pid, argv, cwd, environ = _proc(pidfile)
+    conf = argv[argv.index("-c") + 1]
+    strict_conf = tmp_path / "finicom-starttls.conf"
+    text = open(conf).read()
+    assert "smtp_starttls = off" in text
+    strict_conf.write_text(text.replace("smtp_starttls = off", "smtp_starttls = required"))
+    strict = None
+    try:
+        os.kill(pid, signal.SIGTERM)
+        assert wait_until(lambda: not _alive(pid), 15, 0.1), "the stack's mailer did not stop"
+        strict = subprocess.Popen([argv[0], "-c", str(strict_conf)], cwd=cwd, env=environ,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=open(os.path.join(fc.LOGDIR, "finicom-mailer-starttls.log"), "ab"),
+                                  start_new_session=True)
+        addr = fc.unique_email("tls")
+        inv = invite(admin, org, addr)
+
+        def refused_twice():
+            return psql("SELECT count(*) FROM finicom.mail_outbox WHERE invitation_id = $1 AND status = 'queued' "
+                        "AND attempts >= 2 AND last_error LIKE '%STARTTLS%'", inv["id"]) == "1"
+
+        assert wait_until(refused_twice, 40, 0.3), psql(
+            "SELECT status || ' ' || attempts || ' ' || coalesce(last_error, '-') FROM finicom.mail_outbox "
+            "WHERE invitation_id = $1", inv["id"])
+        assert mails_to(addr) == [], "nothing may be sent without TLS when it is required"
+        assert strict.poll() is None, "the mailer keeps running after a refused send"
+        strict.terminate()
+        assert strict.wait(15) == 0
+        strict = None
+        _restart(pidfile, argv, cwd, environ, "finicom-mailer.log")
+        tok = wait_token(addr, timeout=60)
+        assert fc.TOKEN_RE.match(tok)
+    finally:
+        if strict is not None:
+            strict.kill()
+            strict.wait(5)
+        try:
+            alive = _alive(int(open(pidfile).read()))
+        except (OSError, ValueError):
+            alive = False
+        if not alive:
+            _restart(pidfile, argv, cwd, environ, "finicom-mailer.log")
