@@ -1,4 +1,5 @@
-"""signup = invite_only: the configuration is changed and finicomd reloaded
+"""Settings that take effect on reload: signup = invite_only and a short
+session_idle_timeout.  The configuration is changed and finicomd reloaded
 (SIGHUP), then restored.  Destructive, so it runs after the other tests."""
 import os
 import signal
@@ -47,3 +48,26 @@ def test_signup_invite_only_is_403(env, base_url):
     time.sleep(0.2)
     r = signup(base_url, f"io-{uuid.uuid4().hex[:10]}@example.test")
     assert r.status_code == 201, r.text
+
+
+def test_short_idle_timeout_ends_an_idle_session(env, base_url):
+    """session_idle_timeout from the configuration: a session used within the
+    timeout stays alive, one left idle past it is 401."""
+    conf_path = os.environ["FINICOM_CONF"]
+    original = open(conf_path).read()
+    email, password = f"idle-{uuid.uuid4().hex[:10]}@example.test", "password123"
+    assert signup(base_url, email).status_code == 201
+    try:
+        reload_with(conf_path, original + "session_idle_timeout = 3s\n", base_url, env)
+        s = requests.Session()
+        r = s.post(base_url + "/api/v1/auth/login", json={"email": email, "password": password}, timeout=10)
+        assert r.status_code == 200, r.text
+        for _ in range(4):           # used every second: alive past 3 s in all
+            time.sleep(1)
+            assert s.get(base_url + "/api/v1/me", timeout=10).status_code == 200
+        time.sleep(4)                # idle past the timeout
+        r = s.get(base_url + "/api/v1/me", timeout=10)
+        assert r.status_code == 401, r.text
+        assert r.json()["error"]["code"] == "unauthenticated"
+    finally:
+        reload_with(conf_path, original, base_url, env)
