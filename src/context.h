@@ -93,7 +93,11 @@ int page_params(struct request_ctx *ctx, const char *params[3]);
  */
 void respond_page(struct request_ctx *ctx, const char *sql, int nparams, const char *const *params);
 
-/* Reply status with a JSON text from the database as the body, as is. */
+/*
+ * Reply status with a JSON text from the database as the body.  It is parsed
+ * and written out again by json-c, so every reply has the same compact form;
+ * a text that does not parse is a 500.
+ */
 void respond_json_text(struct request_ctx *ctx, int status, const char *text);
 
 /* Parse a JSON text column into an object (owned by the caller) or NULL. */

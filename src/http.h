@@ -27,7 +27,6 @@
 #define HTTP_MAX_COOKIES 32
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_URI 4096
-#define HTTP_MAX_HEADERS 8
 
 enum http_method {
 	HTTP_GET,

@@ -79,7 +79,10 @@ read_body(struct http_request *req, FCGX_Stream *in)
 	return 0;
 }
 
-/* The path for the log: segments of 40 or more bytes (tokens) are hidden. */
+/*
+ * The path for the log when the route does not say it holds a token (or no
+ * route matched): segments longer than 40 bytes, token-sized, are hidden.
+ */
 static const char *
 loggable_path(struct arena *a, const char *path)
 {
@@ -117,7 +120,10 @@ log_request(struct request_ctx *ctx, double started)
 
 	log_kv(line, sizeof(line), &len, "request_id", req->request_id);
 	log_kv(line, sizeof(line), &len, "method", req->method_name);
-	log_kv(line, sizeof(line), &len, "path", loggable_path(ctx->arena, req->path));
+	/* A route whose path carries a token logs its pattern; others their path. */
+	log_kv(line, sizeof(line), &len, "path",
+	    ctx->route != NULL && (ctx->route->flags & ROUTE_SECRET_PATH) ? ctx->route->pattern
+	                                                                  : loggable_path(ctx->arena, req->path));
 	log_kv(line, sizeof(line), &len, "route", ctx->route ? ctx->route->pattern : "-");
 	snprintf(num, sizeof(num), "%d", ctx->res->status);
 	log_kv(line, sizeof(line), &len, "status", num);

@@ -157,15 +157,9 @@ billing_get(struct request_ctx *ctx)
 		respond_org(ctx, r, 200);
 }
 
-static bool
-valid_billing_email(json_object *v, const char **why)
-{
-	return valid_email(v, why);
-}
-
 static const struct field billing_fields[] = {
 	{"plan", valid_plan, false},                   /* BILLING_PLAN */
-	{"billing_email", valid_billing_email, false}, /* BILLING_EMAIL */
+	{"billing_email", valid_email, false},        /* BILLING_EMAIL */
 };
 
 /*

@@ -703,6 +703,22 @@ def test_pg_cron_job_expires_within_75s(team):
 # logs: after the tests above (file order); the destructive ones run later
 
 
+def test_malformed_token_in_the_path_is_not_logged():
+    """A value on a token route is never logged, even one too short to look
+    like a token (a mistyped link still carries most of a real token)."""
+    value = "Mistyped" + fc.unique_email("t").split("@")[0].replace("-", "")[:12]
+    assert preview(value).status_code == 404
+    assert accept(value, Client(), {"name": "X", "password": fc.new_password()}).status_code == 404
+    time.sleep(0.3)
+    hits = []
+    for root, _dirs, names in os.walk(fc.LOGDIR):
+        for n in names:
+            with open(os.path.join(root, n), "rb") as f:
+                if value.encode() in f.read():
+                    hits.append(n)
+    assert hits == [], "the path value reached the logs: %r" % hits
+
+
 def test_zz_tokens_never_in_logs():
     tokens = list(TOKENS)
     assert len(tokens) >= 5, "the tests above should have read tokens from mails"
