@@ -16,7 +16,7 @@ static const struct {
 } commands[] = {
 	{"check-config", ctl_check_config, "check-config FILE"},
 	{"migrate", ctl_migrate,
-	    "migrate [--database CONNINFO] [--sql-dir DIR] [--without-pg-cron]"},
+	    "migrate [--database CONNINFO] [--sql-dir DIR] [--without-pg-cron] [--to VERSION]"},
 	{"create-user", ctl_create_user,
 	    "create-user --email EMAIL --name NAME [--database CONNINFO] [< password]"},
 	{"create-org", ctl_create_org,

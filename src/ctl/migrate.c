@@ -9,7 +9,13 @@
  * A session-wide advisory lock keeps two concurrent runs from interleaving.
  * The SHA-256 of each file is stored; a file edited after it was applied is
  * reported, since migrations are never edited once they land.
+ *
+ * --to VERSION stops after that version: later files are neither applied
+ * nor read, so an upgrade can be replayed one version at a time (deploy/dev
+ * test does, to check that a fresh install equals an upgraded one).  A
+ * database already past VERSION is left as it is: nothing is ever undone.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +33,9 @@
 
 #define MIGRATION_MAX_BYTES (4 * 1024 * 1024)
 #define MIGRATE_LOCK_KEY "7162534" /* any constant; names this lock in pg_locks */
+#define MIGRATE_USAGE \
+	"usage: finicomctl migrate [--database CONNINFO] [--sql-dir DIR] [--without-pg-cron]\n" \
+	"                          [--to VERSION]\n"
 
 static int
 name_filter(const struct dirent *d)
@@ -178,6 +187,61 @@ apply_one(PGconn *conn, const char *dir, const char *name, PGresult *applied, in
 	return 0;
 }
 
+static int
+migrate_help(void)
+{
+	printf(MIGRATE_USAGE
+	    "Apply the pending sql/NNNN_name.sql files in order, each in its own transaction.\n"
+	    "  --database CONNINFO  libpq connection string of a superuser (default: the libpq environment)\n"
+	    "  --sql-dir DIR        where the migrations are (default: " PKGDATADIR "/sql)\n"
+	    "  --without-pg-cron    go on without pg_cron: 0005_cron.sql is recorded, its jobs not installed\n"
+	    "  --to VERSION         apply pending migrations up to and including VERSION (four digits,\n"
+	    "                       such as 0003), then stop; later ones stay pending\n");
+	return 0;
+}
+
+/* Is s a migration version: exactly four digits? */
+static bool
+is_version(const char *s)
+{
+	if (strlen(s) != 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * How many of the sorted names to consider for --to VERSION: those whose
+ * version is VERSION or earlier.  Returns -1 when no file has VERSION.
+ */
+static int
+files_up_to(struct dirent **names, int n, const char *to)
+{
+	int last = 0;
+	bool found = false;
+
+	for (int i = 0; i < n; i++) {
+		int cmp = strncmp(names[i]->d_name, to, 4);
+
+		if (cmp > 0)
+			break;
+		found = found || cmp == 0;
+		last = i + 1;
+	}
+	return found ? last : -1;
+}
+
+/* Latest applied version, or NULL; points into applied. */
+static const char *
+latest_applied(PGresult *applied)
+{
+	if (applied == NULL || PQresultStatus(applied) != PGRES_TUPLES_OK || PQntuples(applied) == 0)
+		return NULL;
+	return PQgetvalue(applied, PQntuples(applied) - 1, 0);
+}
+
 int
 ctl_migrate(int argc, char **argv)
 {
@@ -185,30 +249,45 @@ ctl_migrate(int argc, char **argv)
 		{"database", required_argument, NULL, 'd'},
 		{"sql-dir", required_argument, NULL, 's'},
 		{"without-pg-cron", no_argument, NULL, 'n'},
+		{"to", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *conninfo = "", *dir = PKGDATADIR "/sql";
+	const char *conninfo = "", *dir = PKGDATADIR "/sql", *to = NULL, *latest;
 	bool without_cron = false;
 	struct dirent **names = NULL;
 	PGresult *applied, *r;
 	PGconn *conn;
-	int opt, n, rc = 0, count = 0;
+	int opt, n, last, rc = 0, count = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "d:s:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:s:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': conninfo = optarg; break;
 		case 's': dir = optarg; break;
 		case 'n': without_cron = true; break;
+		case 't': to = optarg; break;
+		case 'h': return migrate_help();
 		default:
-			fprintf(stderr, "usage: finicomctl migrate [--database CONNINFO] [--sql-dir DIR] "
-			    "[--without-pg-cron]\n");
+			fprintf(stderr, MIGRATE_USAGE);
 			return 2;
 		}
+	}
+	if (to != NULL && !is_version(to)) {
+		fprintf(stderr, "finicomctl: --to needs a four-digit version such as 0003, not \"%s\"\n", to);
+		return 2;
 	}
 	n = scandir(dir, &names, name_filter, alphasort);
 	if (n < 0) {
 		fprintf(stderr, "finicomctl: could not read directory \"%s\": %s\n", dir, strerror(errno));
+		return 1;
+	}
+	last = to == NULL ? n : files_up_to(names, n, to);
+	if (last < 0) {
+		fprintf(stderr, "finicomctl: no migration %s in \"%s\"\n", to, dir);
+		for (int i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
 		return 1;
 	}
 	conn = PQconnectdb(conninfo);
@@ -234,12 +313,18 @@ ctl_migrate(int argc, char **argv)
 		goto out;
 	}
 	applied = applied_migrations(conn);
-	for (int i = 0; i < n && rc == 0; i++)
+	latest = latest_applied(applied);
+	if (to != NULL && latest != NULL && strcmp(latest, to) > 0)
+		fprintf(stderr, "finicomctl: warning: the database is at %s already, past %s; "
+		    "migrations are never undone\n", latest, to);
+	for (int i = 0; i < last && rc == 0; i++)
 		if (apply_one(conn, dir, names[i]->d_name, applied, &count) < 0)
 			rc = 1;
 	PQclear(applied);
-	if (rc == 0)
+	if (rc == 0 && to == NULL)
 		printf("migrations: %d applied now, %d in all\n", count, n);
+	else if (rc == 0)
+		printf("migrations: %d applied now, %d up to %s, %d in all\n", count, last, to, n);
 out:
 	PQfinish(conn);
 	for (int i = 0; i < n; i++)

@@ -1,0 +1,3970 @@
+-- sql/schema.sql: the current schema, for reading.  GENERATED; do not edit.
+--
+-- Written by `deploy/dev schema`: PostgreSQL 15's pg_dump --schema-only of an
+-- empty database migrated from scratch by `finicomctl migrate --without-pg-cron`,
+-- normalized (no "Dumped from/by" lines, no SET or \restrict lines, no database
+-- name, no data), so it is the same on every run and machine.
+--
+-- The migrations sql/NNNN_name.sql remain the source of change: add a migration,
+-- run `deploy/dev schema`, commit both.  Install and upgrade with
+-- `finicomctl migrate`, never from this file.  `deploy/dev test` fails when this
+-- file is stale, and checks that migrating step by step (--to each version in
+-- turn) gives the same schema as migrating in one go.
+--
+-- Without pg_cron (it runs in one database only, cron.database_name), so with
+-- it an installation also has what sql/0005_cron.sql adds: the extension pg_cron,
+-- USAGE on schema cron and SELECT, DELETE on cron.job_run_details for
+-- finicom_owner, the function finicom.purge_cron_history(), and the three jobs
+-- (rows of cron.job: data, not schema).
+--
+-- Generated from these migrations (SHA-256 as in finicom.schema_migrations):
+--   99c4a5f3b41295a249508447f95491573ff3b12ba9cc24bbcd91a15a5dd205c3  0001_foundation.sql
+--   d8f3b2e6470df628f1e697bd94348d6f0d00561b42d9725e844f960b71289c7a  0002_accounts.sql
+--   f05f084940a03d72b2f23e903c73979ac5f1d17b8c214efdcb3a638f362cad01  0003_orgs.sql
+--   34a8ee0cca2749d3304b8bb17a51113ddf3daa76b7dede437c5d5a4f0313e76a  0004_invitations.sql
+--   99df89320f2998ad1c10b458a157b73c1391079326345e63f2ca89fbf8ada0a9  0005_cron.sql
+--   d6af84f08929436ad5d87dba2b9a4843a42276da1be5ccf43fb7c32a380c14a2  0006_api_keys.sql
+--   b2cfd4dc97d6ebeb1e676b77b5e4731686d12c41edf84510b00d9eaaa6a237c9  0007_audit.sql
+--   5699fc919787f77abba2e5c162bf556f81817387ed95bcbe71eb33095b8dceaa  0008_objects.sql
+--   5064d38e10093cdf8e681dc18c4eec5a51621a4b48d75425774cf86b53526abb  0009_security_layer.sql
+
+--
+-- PostgreSQL database dump
+--
+
+--
+-- Name: audit; Type: SCHEMA; Schema: -; Owner: finicom_owner
+--
+
+CREATE SCHEMA audit;
+
+ALTER SCHEMA audit OWNER TO finicom_owner;
+
+--
+-- Name: finicom; Type: SCHEMA; Schema: -; Owner: finicom_owner
+--
+
+CREATE SCHEMA finicom;
+
+ALTER SCHEMA finicom OWNER TO finicom_owner;
+
+--
+-- Name: invitation_status; Type: TYPE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TYPE finicom.invitation_status AS ENUM (
+    'pending',
+    'accepted',
+    'canceled',
+    'expired'
+);
+
+ALTER TYPE finicom.invitation_status OWNER TO finicom_owner;
+
+--
+-- Name: plan; Type: TYPE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TYPE finicom.plan AS ENUM (
+    'trial',
+    'free',
+    'pro'
+);
+
+ALTER TYPE finicom.plan OWNER TO finicom_owner;
+
+--
+-- Name: role; Type: TYPE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TYPE finicom.role AS ENUM (
+    'read',
+    'write',
+    'admin'
+);
+
+ALTER TYPE finicom.role OWNER TO finicom_owner;
+
+--
+-- Name: append(uuid, text, text, uuid, jsonb); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.append(p_org uuid, p_action text, p_target_type text, p_target_id uuid, p_details jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_ok boolean := finicom.context_ok();
+        v_type text := CASE WHEN v_ok THEN nullif(pg_catalog.current_setting('finicom.actor_type', true), '') END;
+        v_id uuid := CASE WHEN v_ok THEN nullif(pg_catalog.current_setting('finicom.actor_id', true), '')::uuid END;
+        v_label text;
+        v_seq bigint;
+        v_prev bytea;
+        e audit.events%ROWTYPE;
+    BEGIN
+        IF v_type IS NULL THEN
+            v_type := 'db';
+            v_id := NULL;
+            v_label := session_user;
+        ELSIF v_type = 'user' THEN
+            SELECT u.email INTO v_label FROM finicom.users u WHERE u.id = v_id;
+        ELSIF v_type = 'api_key' THEN
+            SELECT k.name INTO v_label FROM finicom.api_keys k WHERE k.id = v_id;
+        ELSE
+            v_label := 'pg_cron';
+        END IF;
+        -- Serialize per org: lock its head (created on the first event).
+        INSERT INTO audit.chain_heads (org_id, seq, hash)
+        VALUES (p_org, 0, '\x0000000000000000000000000000000000000000000000000000000000000000')
+        ON CONFLICT (org_id) DO NOTHING;
+        SELECT h.seq, h.hash INTO v_seq, v_prev FROM audit.chain_heads h WHERE h.org_id = p_org FOR UPDATE;
+        e.id := gen_random_uuid();
+        e.org_id := p_org;
+        e.seq := v_seq + 1;
+        e.at := pg_catalog.clock_timestamp();
+        e.action := p_action;
+        e.actor_type := v_type;
+        e.actor_id := v_id;
+        e.actor_label := v_label;
+        e.target_type := p_target_type;
+        e.target_id := p_target_id;
+        e.details := coalesce(p_details, '{}');
+        e.ip := CASE WHEN v_ok THEN nullif(pg_catalog.current_setting('finicom.client_ip', true), '') END;
+        e.request_id := CASE WHEN v_ok THEN nullif(pg_catalog.current_setting('finicom.request_id', true), '') END;
+        e.prev_hash := v_prev;
+        e.hash := pg_catalog.sha256(v_prev || audit.canonical(e));
+        INSERT INTO audit.events VALUES (e.*);
+        UPDATE audit.chain_heads h SET seq = e.seq, hash = e.hash WHERE h.org_id = p_org;
+    END
+    $$;
+
+ALTER FUNCTION audit.append(p_org uuid, p_action text, p_target_type text, p_target_id uuid, p_details jsonb) OWNER TO finicom_owner;
+
+--
+-- Name: auth_event(text, uuid, text, text, text); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.auth_event(p_event text, p_user uuid, p_email text, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        INSERT INTO audit.auth_events (event, user_id, email, ip, request_id)
+        VALUES (p_event, p_user, pg_catalog.left(p_email, 254), p_ip, p_request_id)
+    $$;
+
+ALTER FUNCTION audit.auth_event(p_event text, p_user uuid, p_email text, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: events; Type: TABLE; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TABLE audit.events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    seq bigint NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    action text NOT NULL,
+    actor_type text NOT NULL,
+    actor_id uuid,
+    actor_label text,
+    target_type text,
+    target_id uuid,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    ip text,
+    request_id text,
+    prev_hash bytea NOT NULL,
+    hash bytea NOT NULL,
+    CONSTRAINT events_actor_type_check CHECK ((actor_type = ANY (ARRAY['user'::text, 'api_key'::text, 'system'::text, 'db'::text]))),
+    CONSTRAINT events_hash_check CHECK ((octet_length(hash) = 32)),
+    CONSTRAINT events_prev_hash_check CHECK ((octet_length(prev_hash) = 32)),
+    CONSTRAINT events_seq_check CHECK ((seq > 0))
+);
+
+ALTER TABLE ONLY audit.events FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.events OWNER TO finicom_owner;
+
+--
+-- Name: canonical(audit.events); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.canonical(e audit.events) RETURNS bytea
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+        SELECT pg_catalog.convert_to(pg_catalog.concat_ws(E'\x1f',
+            e.org_id, e.seq, pg_catalog.to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+            e.action, e.actor_type, coalesce(e.actor_id::text, ''), coalesce(e.actor_label, ''),
+            coalesce(e.target_type, ''), coalesce(e.target_id::text, ''), e.details::text,
+            coalesce(e.ip, ''), coalesce(e.request_id, '')), 'UTF8')
+    $$;
+
+ALTER FUNCTION audit.canonical(e audit.events) OWNER TO finicom_owner;
+
+--
+-- Name: capture(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.capture() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        kind text := TG_ARGV[0];
+        r record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        v_org uuid;
+        v_old jsonb := CASE WHEN TG_OP <> 'INSERT' THEN pg_catalog.to_jsonb(OLD) END;
+        v_new jsonb := CASE WHEN TG_OP <> 'DELETE' THEN pg_catalog.to_jsonb(NEW) END;
+        v_changed jsonb;
+    BEGIN
+        v_org := CASE WHEN kind = 'org' THEN (pg_catalog.to_jsonb(r) ->> 'id')::uuid
+                      ELSE (pg_catalog.to_jsonb(r) ->> 'org_id')::uuid END;
+        IF kind <> 'org' AND NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = v_org) THEN
+            RETURN NULL;
+        END IF;
+
+        IF kind = 'org' THEN
+            IF TG_OP = 'INSERT' THEN
+                PERFORM audit.append(v_org, 'org.created', 'org', v_org,
+                    pg_catalog.jsonb_build_object('name', NEW.name));
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM audit.append(v_org, 'org.deleted', 'org', v_org,
+                    pg_catalog.jsonb_build_object('name', OLD.name));
+            ELSE
+                v_changed := audit.changed_fields(v_old, v_new, ARRAY['plan', 'billing_email', 'trial_ends_at']);
+                IF v_changed <> '[]' THEN
+                    PERFORM audit.append(v_org, 'org.updated', 'org', v_org,
+                        pg_catalog.jsonb_build_object('changed', v_changed,
+                            'old', v_old - ARRAY['plan', 'billing_email', 'trial_ends_at', 'id', 'created_at'],
+                            'new', v_new - ARRAY['plan', 'billing_email', 'trial_ends_at', 'id', 'created_at']));
+                END IF;
+                v_changed := audit.changed_fields(
+                    v_old - ARRAY['name', 'invite_ttl_hours'], v_new - ARRAY['name', 'invite_ttl_hours'],
+                    ARRAY['id', 'created_at']);
+                IF v_changed <> '[]' THEN
+                    PERFORM audit.append(v_org, 'billing.updated', 'org', v_org,
+                        pg_catalog.jsonb_build_object('changed', v_changed,
+                            'old_plan', OLD.plan, 'new_plan', NEW.plan));
+                END IF;
+            END IF;
+
+        ELSIF kind = 'member' THEN
+            IF TG_OP = 'INSERT' THEN
+                PERFORM audit.append(v_org, 'member.added', 'user', NEW.user_id,
+                    pg_catalog.jsonb_build_object('role', NEW.role));
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM audit.append(v_org, 'member.removed', 'user', OLD.user_id,
+                    pg_catalog.jsonb_build_object('role', OLD.role));
+            ELSIF OLD.role IS DISTINCT FROM NEW.role THEN
+                PERFORM audit.append(v_org, 'member.role_changed', 'user', NEW.user_id,
+                    pg_catalog.jsonb_build_object('old_role', OLD.role, 'new_role', NEW.role));
+            END IF;
+
+        ELSIF kind = 'invitation' THEN
+            IF TG_OP = 'INSERT' THEN
+                PERFORM audit.append(v_org, 'invitation.created', 'invitation', NEW.id,
+                    pg_catalog.jsonb_build_object('email', NEW.email, 'role', NEW.role));
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM audit.append(v_org, 'invitation.deleted', 'invitation', OLD.id,
+                    pg_catalog.jsonb_build_object('email', OLD.email));
+            ELSIF OLD.token_hash IS DISTINCT FROM NEW.token_hash THEN
+                -- A resend (which also revives an expired invitation).
+                PERFORM audit.append(v_org, 'invitation.resent', 'invitation', NEW.id,
+                    pg_catalog.jsonb_build_object('email', NEW.email, 'old_status', OLD.status,
+                        'expires_at', finicom.ts(NEW.expires_at)));
+            ELSIF OLD.status IS DISTINCT FROM NEW.status THEN
+                PERFORM audit.append(v_org, 'invitation.' || NEW.status, 'invitation', NEW.id,
+                    pg_catalog.jsonb_build_object('email', NEW.email, 'role', NEW.role,
+                        'old_status', OLD.status));
+            END IF;
+
+        ELSIF kind = 'api_key' THEN
+            IF TG_OP = 'INSERT' THEN
+                PERFORM audit.append(v_org, 'api_key.created', 'api_key', NEW.id,
+                    pg_catalog.jsonb_build_object('name', NEW.name, 'role', NEW.role, 'prefix', NEW.prefix));
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM audit.append(v_org, 'api_key.deleted', 'api_key', OLD.id,
+                    pg_catalog.jsonb_build_object('name', OLD.name));
+            ELSIF OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL THEN
+                PERFORM audit.append(v_org, 'api_key.revoked', 'api_key', NEW.id,
+                    pg_catalog.jsonb_build_object('name', NEW.name, 'role', NEW.role));
+            END IF;
+
+        ELSIF kind = 'sync_run' THEN
+            IF TG_OP = 'INSERT' THEN
+                PERFORM audit.append(v_org, 'connection.sync_requested', 'connection',
+                    (v_new ->> 'connection_id')::uuid,
+                    pg_catalog.jsonb_build_object('run_id', v_new ->> 'id'));
+            END IF;
+
+        ELSIF kind = 'connection_integration' THEN
+            PERFORM audit.append(v_org, 'connection.updated', 'connection',
+                (pg_catalog.to_jsonb(r) ->> 'connection_id')::uuid,
+                pg_catalog.jsonb_build_object(
+                    CASE WHEN TG_OP = 'DELETE' THEN 'integration_removed' ELSE 'integration_added' END,
+                    pg_catalog.to_jsonb(r) ->> 'integration_id'));
+
+        ELSE
+            -- Data objects: source, integration, destination, connection.
+            -- Field names only: config values may be secrets.
+            IF TG_OP = 'INSERT' THEN
+                PERFORM audit.append(v_org, kind || '.created', kind, (v_new ->> 'id')::uuid,
+                    pg_catalog.jsonb_build_object('name', v_new ->> 'name'));
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM audit.append(v_org, kind || '.deleted', kind, (v_old ->> 'id')::uuid,
+                    pg_catalog.jsonb_build_object('name', v_old ->> 'name'));
+            ELSE
+                v_changed := audit.changed_fields(v_old, v_new, ARRAY['updated_at', 'config_masked']);
+                IF v_changed <> '[]' THEN
+                    PERFORM audit.append(v_org, kind || '.updated', kind, (v_new ->> 'id')::uuid,
+                        pg_catalog.jsonb_build_object('name', v_new ->> 'name', 'changed', v_changed));
+                END IF;
+            END IF;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION audit.capture() OWNER TO finicom_owner;
+
+--
+-- Name: changed_fields(jsonb, jsonb, text[]); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.changed_fields(p_old jsonb, p_new jsonb, p_skip text[]) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+        SELECT coalesce(pg_catalog.jsonb_agg(k ORDER BY k), '[]'::jsonb)
+        FROM pg_catalog.jsonb_object_keys(p_new) k
+        WHERE NOT (k = ANY (p_skip)) AND (p_old -> k) IS DISTINCT FROM (p_new -> k)
+    $$;
+
+ALTER FUNCTION audit.changed_fields(p_old jsonb, p_new jsonb, p_skip text[]) OWNER TO finicom_owner;
+
+--
+-- Name: event_json(audit.events); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.event_json(e audit.events) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object('id', e.id, 'at', finicom.ts(e.at), 'action', e.action,
+            'actor', pg_catalog.json_build_object('type', e.actor_type, 'id', e.actor_id, 'label', e.actor_label),
+            'target', pg_catalog.json_build_object('type', e.target_type, 'id', e.target_id),
+            'details', e.details, 'ip', e.ip, 'request_id', e.request_id)
+    $$;
+
+ALTER FUNCTION audit.event_json(e audit.events) OWNER TO finicom_owner;
+
+--
+-- Name: refuse_change(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.refuse_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit events are append-only: % is not allowed', TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END
+    $$;
+
+ALTER FUNCTION audit.refuse_change() OWNER TO finicom_owner;
+
+--
+-- Name: verify_chain(uuid); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.verify_chain(p_org uuid) RETURNS TABLE(ok boolean, events bigint, first_bad_seq bigint, first_bad_id uuid, reason text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        e audit.events%ROWTYPE;
+        v_prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
+        v_expect bigint := 1;
+        v_head audit.chain_heads%ROWTYPE;
+    BEGIN
+        FOR e IN SELECT * FROM audit.events x WHERE x.org_id = p_org ORDER BY x.seq LOOP
+            IF e.seq <> v_expect THEN
+                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id,
+                    pg_catalog.format('event %s is missing before this one', v_expect);
+                RETURN;
+            END IF;
+            IF e.prev_hash <> v_prev THEN
+                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id, 'prev_hash does not match the event before'::text;
+                RETURN;
+            END IF;
+            IF e.hash <> pg_catalog.sha256(v_prev || audit.canonical(e)) THEN
+                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id, 'the event was changed after it was written'::text;
+                RETURN;
+            END IF;
+            v_prev := e.hash;
+            v_expect := v_expect + 1;
+        END LOOP;
+        SELECT * INTO v_head FROM audit.chain_heads h WHERE h.org_id = p_org;
+        IF FOUND AND (v_head.seq <> v_expect - 1 OR v_head.hash <> v_prev) THEN
+            RETURN QUERY SELECT false, v_expect - 1, v_expect, NULL::uuid,
+                'events after the last one present are missing'::text;
+            RETURN;
+        END IF;
+        RETURN QUERY SELECT true, v_expect - 1, NULL::bigint, NULL::uuid, NULL::text;
+    END
+    $$;
+
+ALTER FUNCTION audit.verify_chain(p_org uuid) OWNER TO finicom_owner;
+
+--
+-- Name: api_key_create(uuid, text, finicom.role, text, bytea, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.api_key_create(p_org uuid, p_name text, p_role finicom.role, p_prefix text, p_token_hash bytea, p_expires_at timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_key finicom.api_keys%ROWTYPE;
+    BEGIN
+        IF p_org IS DISTINCT FROM finicom.current_org_id() OR NOT finicom.has_role(p_org, 'admin') THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
+                DETAIL = 'only admins can create API keys';
+        END IF;
+        IF p_expires_at IS NOT NULL AND p_expires_at <= pg_catalog.now() THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0400', MESSAGE = 'validation_failed',
+                DETAIL = 'expires_at must be in the future', HINT = 'expires_at';
+        END IF;
+        INSERT INTO finicom.api_keys (org_id, name, role, prefix, token_hash, created_by, expires_at)
+        VALUES (p_org, p_name, p_role, p_prefix, p_token_hash, finicom.current_user_id(), p_expires_at)
+        RETURNING * INTO v_key;
+        RETURN finicom.api_key_json(v_key.id, v_key.name, v_key.role, v_key.prefix, v_key.created_at,
+                                    v_key.expires_at, v_key.last_used_at, v_key.created_by);
+    END
+    $$;
+
+ALTER FUNCTION finicom.api_key_create(p_org uuid, p_name text, p_role finicom.role, p_prefix text, p_token_hash bytea, p_expires_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
+-- Name: api_key_json(uuid, text, finicom.role, text, timestamp with time zone, timestamp with time zone, timestamp with time zone, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.api_key_json(p_id uuid, p_name text, p_role finicom.role, p_prefix text, p_created_at timestamp with time zone, p_expires_at timestamp with time zone, p_last_used_at timestamp with time zone, p_created_by uuid) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object('id', p_id, 'name', p_name, 'role', p_role,
+            'prefix', p_prefix, 'created_at', finicom.ts(p_created_at),
+            'expires_at', finicom.ts(p_expires_at), 'last_used_at', finicom.ts(p_last_used_at),
+            'created_by', p_created_by)
+    $$;
+
+ALTER FUNCTION finicom.api_key_json(p_id uuid, p_name text, p_role finicom.role, p_prefix text, p_created_at timestamp with time zone, p_expires_at timestamp with time zone, p_last_used_at timestamp with time zone, p_created_by uuid) OWNER TO finicom_owner;
+
+--
+-- Name: api_keys; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.api_keys (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    role finicom.role NOT NULL,
+    prefix text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT api_keys_prefix_check CHECK ((prefix ~ '^fcm_[A-Za-z0-9_-]{6}$'::text)),
+    CONSTRAINT api_keys_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.api_keys FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.api_keys OWNER TO finicom_owner;
+
+--
+-- Name: api_key_live(finicom.api_keys); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.api_key_live(k finicom.api_keys) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$ SELECT k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now()) $$;
+
+ALTER FUNCTION finicom.api_key_live(k finicom.api_keys) OWNER TO finicom_owner;
+
+--
+-- Name: auth_login_complete(uuid, bytea, integer, text, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text) RETURNS TABLE(id uuid, email text, name text, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF p_new_hash IS NOT NULL THEN
+            UPDATE finicom.users u SET password_hash = p_new_hash WHERE u.id = p_user_id;
+        END IF;
+        IF p_old_token_hash IS NOT NULL THEN
+            DELETE FROM finicom.sessions s WHERE s.token_hash = p_old_token_hash;
+        END IF;
+        PERFORM audit.auth_event('login.succeeded', p_user_id,
+            (SELECT u.email FROM finicom.users u WHERE u.id = p_user_id), p_ip, p_request_id);
+        RETURN QUERY SELECT * FROM finicom.session_create(p_user_id, p_token_hash, p_max_age_seconds);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_login_failed(text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT audit.auth_event('login.failed',
+            (SELECT u.id FROM finicom.users u WHERE lower(u.email) = lower(p_email)),
+            p_email, p_ip, p_request_id)
+    $$;
+
+ALTER FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_login_lookup(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_login_lookup(p_email text) RETURNS TABLE(user_id uuid, password_hash text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT u.id, u.password_hash FROM finicom.users u
+        WHERE lower(u.email) = lower(p_email)
+    $$;
+
+ALTER FUNCTION finicom.auth_login_lookup(p_email text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_logout(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_logout(p_token_hash bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid;
+    BEGIN
+        DELETE FROM finicom.sessions s WHERE s.token_hash = p_token_hash RETURNING s.user_id INTO v_user;
+        IF v_user IS NULL THEN
+            RETURN false;
+        END IF;
+        PERFORM audit.auth_event('logout', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user),
+            nullif(pg_catalog.current_setting('finicom.client_ip', true), ''),
+            nullif(pg_catalog.current_setting('finicom.request_id', true), ''));
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_logout(p_token_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_signup(text, text, text, bytea, integer, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) RETURNS TABLE(id uuid, email text, name text, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_id uuid;
+    BEGIN
+        SELECT c.id INTO v_id FROM finicom.user_create(p_email, p_name, p_password_hash) c;
+        PERFORM audit.auth_event('signup', v_id, p_email, p_ip, p_request_id);
+        RETURN QUERY SELECT * FROM finicom.session_create(v_id, p_token_hash, p_max_age_seconds);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: begin_request(text, bytea, uuid, integer, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) RETURNS TABLE(actor_type text, actor_id uuid, email text, name text, created_at text, org_id uuid, org_role text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_session finicom.sessions%ROWTYPE;
+        v_key finicom.api_keys%ROWTYPE;
+        v_ctx record;
+        v_idle interval := pg_catalog.make_interval(secs => p_idle_seconds);
+    BEGIN
+        -- No credential, or one that does not verify: a sealed empty
+        -- context (request id and address only, for the audit of a DBA).
+        PERFORM finicom.context_seal(NULL, NULL, NULL, NULL, p_request_id, p_client_ip);
+        IF p_token_hash IS NULL THEN
+            RETURN;
+        END IF;
+
+        IF p_credential = 'api_key' THEN
+            SELECT * INTO v_key FROM finicom.api_keys k
+            WHERE k.token_hash = p_token_hash
+              AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now());
+            IF NOT FOUND THEN
+                RETURN;
+            END IF;
+            IF v_key.last_used_at IS NULL OR v_key.last_used_at < pg_catalog.now() - interval '1 minute' THEN
+                UPDATE finicom.api_keys k SET last_used_at = pg_catalog.now()
+                WHERE k.org_id = v_key.org_id AND k.id = v_key.id;
+            END IF;
+            v_ctx := finicom.context_enter('api_key', v_key.id, p_org_id, p_request_id, p_client_ip);
+            RETURN QUERY SELECT 'api_key'::text, v_key.id, NULL::text, v_key.name, finicom.ts(v_key.created_at),
+                v_key.org_id,
+                CASE WHEN p_org_id IS NULL OR p_org_id = v_key.org_id THEN v_key.role::text END;
+            RETURN;
+        END IF;
+
+        IF p_credential IS DISTINCT FROM 'session' THEN
+            RETURN;
+        END IF;
+        SELECT * INTO v_session FROM finicom.sessions s
+        WHERE s.token_hash = p_token_hash
+          AND s.expires_at > pg_catalog.now()
+          AND s.last_seen_at > pg_catalog.now() - v_idle;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        IF v_session.last_seen_at < pg_catalog.now() - LEAST(interval '1 minute', v_idle / 2) THEN
+            UPDATE finicom.sessions s SET last_seen_at = pg_catalog.now() WHERE s.id = v_session.id;
+        END IF;
+        v_ctx := finicom.context_enter('user', v_session.user_id, p_org_id, p_request_id, p_client_ip);
+        IF v_ctx.org_id IS NOT NULL THEN
+            INSERT INTO finicom.member_activity AS a (org_id, user_id, last_active_at)
+            VALUES (v_ctx.org_id, v_session.user_id, pg_catalog.now())
+            ON CONFLICT ON CONSTRAINT member_activity_pkey DO UPDATE SET last_active_at = excluded.last_active_at
+            WHERE a.last_active_at < pg_catalog.now() - interval '1 minute';
+        END IF;
+        RETURN QUERY
+            SELECT 'user'::text, u.id, u.email, u.name, finicom.ts(u.created_at),
+                   v_ctx.org_id, v_ctx.org_role::text
+            FROM finicom.users u WHERE u.id = v_session.user_id;
+    END
+    $$;
+
+ALTER FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) OWNER TO finicom_owner;
+
+--
+-- Name: config_mask(jsonb); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.config_mask(p jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+        SELECT CASE pg_catalog.jsonb_typeof(p)
+            WHEN 'object' THEN (
+                SELECT coalesce(pg_catalog.jsonb_object_agg(e.key,
+                    CASE WHEN e.key OPERATOR(pg_catalog.~)
+                              '([Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Aa][Pp][Ii]_[Kk][Ee][Yy]|[Pp][Rr][Ii][Vv][Aa][Tt][Ee]_[Kk][Ee][Yy])$'
+                              AND pg_catalog.jsonb_typeof(e.value) <> 'null'
+                         THEN '"********"'::jsonb
+                         ELSE finicom.config_mask(e.value) END), '{}'::jsonb)
+                FROM pg_catalog.jsonb_each(p) e)
+            WHEN 'array' THEN (
+                SELECT coalesce(pg_catalog.jsonb_agg(finicom.config_mask(a.x) ORDER BY a.i), '[]'::jsonb)
+                FROM pg_catalog.jsonb_array_elements(p) WITH ORDINALITY a(x, i))
+            ELSE p
+        END
+    $_$;
+
+ALTER FUNCTION finicom.config_mask(p jsonb) OWNER TO finicom_owner;
+
+--
+-- Name: connection_refs_check(uuid, uuid, uuid, uuid[]); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.connection_refs_check(p_org uuid, p_source uuid, p_destination uuid, p_integrations uuid[]) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_found integer;
+    BEGIN
+        IF p_source IS NOT NULL THEN
+            PERFORM 1 FROM finicom.sources s WHERE s.org_id = p_org AND s.id = p_source FOR KEY SHARE;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION USING ERRCODE = 'F0400', MESSAGE = 'validation_failed',
+                    DETAIL = 'source_id does not name a source of this organization', HINT = 'source_id';
+            END IF;
+        END IF;
+        IF p_destination IS NOT NULL THEN
+            PERFORM 1 FROM finicom.destinations d WHERE d.org_id = p_org AND d.id = p_destination FOR KEY SHARE;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION USING ERRCODE = 'F0400', MESSAGE = 'validation_failed',
+                    DETAIL = 'destination_id does not name a destination of this organization',
+                    HINT = 'destination_id';
+            END IF;
+        END IF;
+        IF p_integrations IS NOT NULL THEN
+            SELECT count(*) INTO v_found FROM (
+                SELECT 1 FROM finicom.integrations i
+                WHERE i.org_id = p_org AND i.id = ANY (p_integrations) FOR KEY SHARE) locked;
+            IF v_found <> (SELECT count(DISTINCT x) FROM pg_catalog.unnest(p_integrations) x) THEN
+                RAISE EXCEPTION USING ERRCODE = 'F0400', MESSAGE = 'validation_failed',
+                    DETAIL = 'integration_ids names an integration that is not in this organization',
+                    HINT = 'integration_ids';
+            END IF;
+        END IF;
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.connection_refs_check(p_org uuid, p_source uuid, p_destination uuid, p_integrations uuid[]) OWNER TO finicom_owner;
+
+--
+-- Name: context_enter(text, uuid, uuid, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.context_enter(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_request_id text, p_client_ip text, OUT org_id uuid, OUT org_role finicom.role) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF p_actor_type = 'user' AND p_org_id IS NOT NULL THEN
+            SELECT m.org_id, m.role INTO org_id, org_role FROM finicom.memberships m
+            WHERE m.org_id = p_org_id AND m.user_id = p_actor_id;
+        ELSIF p_actor_type = 'api_key' AND p_org_id IS NOT NULL THEN
+            SELECT k.org_id, k.role INTO org_id, org_role FROM finicom.api_keys k
+            WHERE k.id = p_actor_id AND k.org_id = p_org_id
+              AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now());
+        END IF;
+        PERFORM finicom.context_seal(p_actor_type, CASE WHEN p_actor_type IS NOT NULL THEN p_actor_id END,
+                                     org_id, org_role, p_request_id, p_client_ip);
+    END
+    $$;
+
+ALTER FUNCTION finicom.context_enter(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_request_id text, p_client_ip text, OUT org_id uuid, OUT org_role finicom.role) OWNER TO finicom_owner;
+
+--
+-- Name: context_message(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.context_message() RETURNS bytea
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.convert_to(pg_catalog.concat_ws(E'\x1f', 'finicom-context-v1',
+            pg_catalog.pg_backend_pid(), EXTRACT(epoch FROM pg_catalog.now()),
+            pg_catalog.current_setting('finicom.actor_type', true),
+            pg_catalog.current_setting('finicom.actor_id', true),
+            pg_catalog.current_setting('finicom.org_id', true),
+            pg_catalog.current_setting('finicom.org_role', true),
+            pg_catalog.current_setting('finicom.request_id', true),
+            pg_catalog.current_setting('finicom.client_ip', true)), 'UTF8')
+    $$;
+
+ALTER FUNCTION finicom.context_message() OWNER TO finicom_owner;
+
+--
+-- Name: context_ok(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.context_ok() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+    DECLARE
+        v_mac text := pg_catalog.current_setting('finicom.context', true);
+        k finicom.context_keys%ROWTYPE;
+    BEGIN
+        IF v_mac IS NULL OR v_mac !~ '^[0-9a-f]{64}$' THEN
+            RETURN false;
+        END IF;
+        SELECT * INTO k FROM finicom.context_keys WHERE id = 1;
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        RETURN pg_catalog.sha256(pg_catalog.decode(v_mac, 'hex'))
+             = pg_catalog.sha256(pg_catalog.sha256(k.outer_key
+                   || pg_catalog.sha256(k.inner_key || finicom.context_message())));
+    END
+    $_$;
+
+ALTER FUNCTION finicom.context_ok() OWNER TO finicom_owner;
+
+--
+-- Name: context_seal(text, uuid, uuid, finicom.role, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.context_seal(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_role finicom.role, p_request_id text, p_client_ip text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        k finicom.context_keys%ROWTYPE;
+    BEGIN
+        PERFORM pg_catalog.set_config('finicom.actor_type', coalesce(p_actor_type, ''), true),
+                pg_catalog.set_config('finicom.actor_id', coalesce(p_actor_id::text, ''), true),
+                pg_catalog.set_config('finicom.org_id', coalesce(p_org_id::text, ''), true),
+                pg_catalog.set_config('finicom.org_role', coalesce(p_role::text, ''), true),
+                pg_catalog.set_config('finicom.request_id', pg_catalog.left(coalesce(p_request_id, ''), 200), true),
+                pg_catalog.set_config('finicom.client_ip', pg_catalog.left(coalesce(p_client_ip, ''), 100), true);
+        SELECT * INTO STRICT k FROM finicom.context_keys WHERE id = 1;
+        PERFORM pg_catalog.set_config('finicom.context', pg_catalog.encode(
+            pg_catalog.sha256(k.outer_key || pg_catalog.sha256(k.inner_key || finicom.context_message())),
+            'hex'), true);
+    END
+    $$;
+
+ALTER FUNCTION finicom.context_seal(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_role finicom.role, p_request_id text, p_client_ip text) OWNER TO finicom_owner;
+
+--
+-- Name: current_actor_id(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.current_actor_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT finicom.request_actor_id() $$;
+
+ALTER FUNCTION finicom.current_actor_id() OWNER TO finicom_owner;
+
+--
+-- Name: current_actor_type(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.current_actor_type() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$ SELECT finicom.request_actor_type() $$;
+
+ALTER FUNCTION finicom.current_actor_type() OWNER TO finicom_owner;
+
+--
+-- Name: current_org_id(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.current_org_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT finicom.request_org_id() $$;
+
+ALTER FUNCTION finicom.current_org_id() OWNER TO finicom_owner;
+
+--
+-- Name: current_user_id(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.current_user_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT finicom.request_user_id() $$;
+
+ALTER FUNCTION finicom.current_user_id() OWNER TO finicom_owner;
+
+--
+-- Name: cursor_key(timestamp with time zone, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.cursor_key(t timestamp with time zone, id uuid) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT pg_catalog.to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || ',' || id $$;
+
+ALTER FUNCTION finicom.cursor_key(t timestamp with time zone, id uuid) OWNER TO finicom_owner;
+
+--
+-- Name: orgs; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.orgs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    invite_ttl_hours integer DEFAULT 168 NOT NULL,
+    plan finicom.plan DEFAULT 'trial'::finicom.plan NOT NULL,
+    trial_ends_at timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    billing_email text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orgs_billing_email_check CHECK (((octet_length(billing_email) >= 3) AND (octet_length(billing_email) <= 254))),
+    CONSTRAINT orgs_invite_ttl_hours_check CHECK (((invite_ttl_hours >= 1) AND (invite_ttl_hours <= 720))),
+    CONSTRAINT orgs_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)))
+);
+
+ALTER TABLE ONLY finicom.orgs FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.orgs OWNER TO finicom_owner;
+
+--
+-- Name: effective_plan(finicom.orgs); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.effective_plan(o finicom.orgs) RETURNS finicom.plan
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT CASE WHEN o.plan = 'trial' AND o.trial_ends_at <= pg_catalog.now()
+                    THEN 'free'::finicom.plan ELSE o.plan END
+    $$;
+
+ALTER FUNCTION finicom.effective_plan(o finicom.orgs) OWNER TO finicom_owner;
+
+--
+-- Name: expire_invitations(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.expire_invitations() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        n integer;
+    BEGIN
+        PERFORM finicom.context_seal('system', NULL, NULL, NULL, NULL, NULL);
+        UPDATE finicom.invitations i SET status = 'expired'
+        WHERE i.status = 'pending' AND i.expires_at <= pg_catalog.now();
+        GET DIAGNOSTICS n = ROW_COUNT;
+        UPDATE finicom.mail_outbox m
+        SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link removed)'), link = NULL
+        FROM finicom.invitations i
+        WHERE m.status = 'queued' AND i.id = m.invitation_id AND i.org_id = m.org_id AND i.status = 'expired';
+        RETURN n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.expire_invitations() OWNER TO finicom_owner;
+
+--
+-- Name: has_role(uuid, finicom.role); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.has_role(p_org uuid, p_min finicom.role) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$ SELECT coalesce(p_org = finicom.request_org_id() AND finicom.request_role() >= p_min, false) $$;
+
+ALTER FUNCTION finicom.has_role(p_org uuid, p_min finicom.role) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_accept(bytea, uuid, text, text, bytea, integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer) RETURNS TABLE(outcome text, status text, org_id uuid, org_name text, role text, user_json text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_inv finicom.invitations%ROWTYPE;
+        v_user uuid := p_user;
+        v_email text;
+        v_org_name text;
+    BEGIN
+        SELECT * INTO v_inv FROM finicom.invitations i WHERE i.token_hash = p_token_hash FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'not_found', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+        IF v_inv.status <> 'pending' OR v_inv.expires_at <= pg_catalog.now() THEN
+            RETURN QUERY SELECT 'gone', CASE WHEN v_inv.status = 'pending' THEN 'expired'
+                                            ELSE v_inv.status::text END,
+                                NULL::uuid, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+        IF v_user IS NOT NULL THEN
+            SELECT u.email INTO v_email FROM finicom.users u WHERE u.id = v_user;
+            IF lower(v_email) IS DISTINCT FROM lower(v_inv.email) THEN
+                RETURN QUERY SELECT 'email_mismatch', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+                RETURN;
+            END IF;
+            IF EXISTS (SELECT 1 FROM finicom.memberships m WHERE m.org_id = v_inv.org_id AND m.user_id = v_user) THEN
+                RETURN QUERY SELECT 'already_member', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+                RETURN;
+            END IF;
+        ELSE
+            IF EXISTS (SELECT 1 FROM finicom.users u WHERE lower(u.email) = lower(v_inv.email)) THEN
+                RETURN QUERY SELECT 'email_taken', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+                RETURN;
+            END IF;
+            SELECT c.id INTO v_user FROM finicom.user_create(v_inv.email, p_name, p_password_hash) c;
+            PERFORM finicom.session_create(v_user, p_session_hash, p_max_age_seconds);
+        END IF;
+        -- The context of the request that joins: the new member in this org.
+        PERFORM finicom.context_seal('user', v_user, v_inv.org_id, v_inv.role,
+            nullif(pg_catalog.current_setting('finicom.request_id', true), ''),
+            nullif(pg_catalog.current_setting('finicom.client_ip', true), ''));
+        INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (v_inv.org_id, v_user, v_inv.role);
+        UPDATE finicom.invitations i
+        SET status = 'accepted', accepted_at = pg_catalog.now(), accepted_by = v_user
+        WHERE i.org_id = v_inv.org_id AND i.id = v_inv.id;
+        SELECT o.name INTO v_org_name FROM finicom.orgs o WHERE o.id = v_inv.org_id;
+        RETURN QUERY
+            SELECT 'ok', 'accepted', v_inv.org_id, v_org_name, v_inv.role::text,
+                   pg_catalog.json_build_object('id', u.id, 'email', u.email, 'name', u.name,
+                       'created_at', finicom.ts(u.created_at))::text
+            FROM finicom.users u WHERE u.id = v_user;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_cancel(uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_status finicom.invitation_status;
+    BEGIN
+        IF p_org IS DISTINCT FROM finicom.current_org_id() OR NOT finicom.has_role(p_org, 'admin') THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden', DETAIL = 'only admins can cancel';
+        END IF;
+        -- Past its expiry it is expired, whether or not the job has run yet.
+        SELECT CASE WHEN i.status = 'pending' AND i.expires_at <= pg_catalog.now()
+                    THEN 'expired'::finicom.invitation_status ELSE i.status END
+        INTO v_status FROM finicom.invitations i
+        WHERE i.org_id = p_org AND i.id = p_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0404', MESSAGE = 'not_found', DETAIL = 'no such invitation';
+        END IF;
+        IF v_status <> 'pending' THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'not_pending',
+                DETAIL = 'only a pending invitation can be canceled';
+        END IF;
+        UPDATE finicom.invitations i
+        SET status = 'canceled', canceled_at = pg_catalog.now(), canceled_by = finicom.current_user_id()
+        WHERE i.org_id = p_org AND i.id = p_id;
+        UPDATE finicom.mail_outbox m
+        SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link removed)'), link = NULL
+        WHERE m.org_id = p_org AND m.invitation_id = p_id AND m.status = 'queued';
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_create(uuid, text, finicom.role, bytea, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_inv finicom.invitations%ROWTYPE;
+    BEGIN
+        IF p_org IS DISTINCT FROM finicom.current_org_id() OR NOT finicom.has_role(p_org, 'admin') THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
+                DETAIL = 'only admins can invite';
+        END IF;
+        IF EXISTS (SELECT 1 FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
+                   WHERE m.org_id = p_org AND lower(u.email) = lower(p_email)) THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'already_member',
+                DETAIL = 'this person is already a member of the organization';
+        END IF;
+        -- A pending invitation past its expiry no longer counts as pending.
+        UPDATE finicom.invitations i SET status = 'expired'
+        WHERE i.org_id = p_org AND lower(i.email) = lower(p_email)
+          AND i.status = 'pending' AND i.expires_at <= pg_catalog.now();
+        BEGIN
+            INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at)
+            SELECT p_org, p_email, p_role, p_token_hash, finicom.current_user_id(),
+                   pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours)
+            FROM finicom.orgs o WHERE o.id = p_org
+            RETURNING * INTO v_inv;
+        EXCEPTION WHEN unique_violation THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'invitation_pending',
+                DETAIL = 'a pending invitation for this email exists; resend it instead';
+        END;
+        PERFORM finicom.invitation_enqueue_mail(v_inv, p_link);
+        RETURN finicom.invitation_json(v_inv);
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
+
+--
+-- Name: invitations; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.invitations (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    role finicom.role NOT NULL,
+    token_hash bytea NOT NULL,
+    status finicom.invitation_status DEFAULT 'pending'::finicom.invitation_status NOT NULL,
+    invited_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    accepted_at timestamp with time zone,
+    accepted_by uuid,
+    canceled_at timestamp with time zone,
+    canceled_by uuid,
+    CONSTRAINT invitations_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
+    CONSTRAINT invitations_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.invitations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.invitations OWNER TO finicom_owner;
+
+--
+-- Name: invitation_enqueue_mail(finicom.invitations, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_enqueue_mail(i finicom.invitations, p_link text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_org text;
+        v_inviter text;
+    BEGIN
+        SELECT o.name INTO v_org FROM finicom.orgs o WHERE o.id = i.org_id;
+        SELECT u.name INTO v_inviter FROM finicom.users u WHERE u.id = i.invited_by;
+        -- Mail not yet sent for an older link of this invitation is useless now.
+        UPDATE finicom.mail_outbox m
+        SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link replaced)'), link = NULL
+        WHERE m.org_id = i.org_id AND m.invitation_id = i.id AND m.status = 'queued';
+        INSERT INTO finicom.mail_outbox (org_id, invitation_id, recipient, subject, body, link, message_id)
+        VALUES (i.org_id, i.id, i.email,
+            pg_catalog.format('%s invited you to %s on Finicom', coalesce(v_inviter, 'An admin'), v_org),
+            pg_catalog.format(E'Hello,\n\n%s invited you to join the organization "%s" on Finicom\nwith the role: %s.\n\nTo accept, open this link:\n\n%s\n\nThe invitation expires at %s (UTC).\nIf you did not expect it, you can ignore this email.\n',
+                coalesce(v_inviter, 'An admin'), v_org, i.role, p_link,
+                pg_catalog.to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
+            p_link,
+            '<' || gen_random_uuid() || '@finicom.invalid>');
+        PERFORM pg_catalog.pg_notify('finicom_mail', '');
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_enqueue_mail(i finicom.invitations, p_link text) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_json(finicom.invitations); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_json(i finicom.invitations) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$ SELECT v.item FROM finicom.invitation_items v WHERE v.org_id = i.org_id AND v.id = i.id $$;
+
+ALTER FUNCTION finicom.invitation_json(i finicom.invitations) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_preview(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_preview(p_token_hash bytea) RETURNS TABLE(status text, body text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT s.status,
+               pg_catalog.json_build_object('org', pg_catalog.json_build_object('name', o.name),
+                   'email', i.email, 'role', i.role,
+                   'invited_by', pg_catalog.json_build_object('name', u.name),
+                   'expires_at', finicom.ts(i.expires_at), 'status', s.status)::text
+        FROM finicom.invitations i
+        JOIN finicom.orgs o ON o.id = i.org_id
+        LEFT JOIN finicom.users u ON u.id = i.invited_by
+        CROSS JOIN LATERAL (SELECT CASE WHEN i.status = 'pending' AND i.expires_at <= pg_catalog.now()
+                                        THEN 'expired' ELSE i.status::text END AS status) s
+        WHERE i.token_hash = p_token_hash
+    $$;
+
+ALTER FUNCTION finicom.invitation_preview(p_token_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_resend(uuid, uuid, bytea, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_inv finicom.invitations%ROWTYPE;
+    BEGIN
+        IF p_org IS DISTINCT FROM finicom.current_org_id() OR NOT finicom.has_role(p_org, 'admin') THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden', DETAIL = 'only admins can resend';
+        END IF;
+        SELECT * INTO v_inv FROM finicom.invitations i WHERE i.org_id = p_org AND i.id = p_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0404', MESSAGE = 'not_found', DETAIL = 'no such invitation';
+        END IF;
+        -- An expired invitation (by the job or just by its time) is revived:
+        -- resending is how an admin gives someone a second chance.
+        IF v_inv.status NOT IN ('pending', 'expired') THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'not_pending',
+                DETAIL = 'an accepted or canceled invitation cannot be resent; invite again';
+        END IF;
+        BEGIN
+        UPDATE finicom.invitations i
+        SET token_hash = p_token_hash, status = 'pending',
+            expires_at = pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours)
+        FROM finicom.orgs o
+        WHERE o.id = i.org_id AND i.org_id = p_org AND i.id = p_id
+        RETURNING i.* INTO v_inv;
+        EXCEPTION WHEN unique_violation THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'invitation_pending',
+                DETAIL = 'another pending invitation for this email exists';
+        END;
+        PERFORM finicom.invitation_enqueue_mail(v_inv, p_link);
+        RETURN finicom.invitation_json(v_inv);
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
+
+--
+-- Name: mail_claim(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.mail_claim() RETURNS TABLE(id uuid, recipient text, subject text, body text, message_id text, attempts integer)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+        SELECT m.id, m.recipient, m.subject, m.body, m.message_id, m.attempts
+        FROM finicom.mail_outbox m
+        WHERE m.status = 'queued' AND m.next_attempt_at <= pg_catalog.now()
+        ORDER BY m.next_attempt_at, m.id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    $$;
+
+ALTER FUNCTION finicom.mail_claim() OWNER TO finicom_owner;
+
+--
+-- Name: mail_failed(uuid, text, integer, integer, integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.mail_failed(p_id uuid, p_error text, p_base_seconds integer, p_cap_seconds integer, p_max_attempts integer) RETURNS text
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+        UPDATE finicom.mail_outbox m
+        SET attempts = m.attempts + 1,
+            last_error = pg_catalog.left(p_error, 500),
+            status = CASE WHEN m.attempts + 1 >= p_max_attempts THEN 'failed' ELSE 'queued' END,
+            next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs =>
+                LEAST(p_cap_seconds::float8, p_base_seconds * pg_catalog.power(2::float8, LEAST(m.attempts, 30)))),
+            body = CASE WHEN m.attempts + 1 >= p_max_attempts AND m.link IS NOT NULL
+                        THEN pg_catalog.replace(m.body, m.link, '(link removed)') ELSE m.body END,
+            link = CASE WHEN m.attempts + 1 >= p_max_attempts THEN NULL ELSE m.link END
+        WHERE m.id = p_id
+        RETURNING m.status
+    $$;
+
+ALTER FUNCTION finicom.mail_failed(p_id uuid, p_error text, p_base_seconds integer, p_cap_seconds integer, p_max_attempts integer) OWNER TO finicom_owner;
+
+--
+-- Name: mail_next_due(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.mail_next_due() RETURNS double precision
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+        SELECT GREATEST(0, EXTRACT(epoch FROM min(m.next_attempt_at) - pg_catalog.now()))::float8
+        FROM finicom.mail_outbox m WHERE m.status = 'queued'
+    $$;
+
+ALTER FUNCTION finicom.mail_next_due() OWNER TO finicom_owner;
+
+--
+-- Name: mail_sent(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.mail_sent(p_id uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+        UPDATE finicom.mail_outbox m
+        SET status = 'sent', sent_at = pg_catalog.now(), attempts = m.attempts + 1, last_error = NULL,
+            body = CASE WHEN m.link IS NULL THEN m.body
+                        ELSE pg_catalog.replace(m.body, m.link, '(link removed after sending)') END,
+            link = NULL
+        WHERE m.id = p_id
+    $$;
+
+ALTER FUNCTION finicom.mail_sent(p_id uuid) OWNER TO finicom_owner;
+
+--
+-- Name: memberships; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.memberships (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role finicom.role NOT NULL,
+    joined_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY finicom.memberships FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.memberships OWNER TO finicom_owner;
+
+--
+-- Name: member_json(finicom.memberships, text, text, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object(
+            'user', pg_catalog.json_build_object('id', m.user_id, 'email', p_email, 'name', p_name),
+            'role', m.role, 'joined_at', finicom.ts(m.joined_at),
+            'last_active_at', finicom.ts(p_last_active_at))
+    $$;
+
+ALTER FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
+-- Name: memberships_keep_an_admin(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.memberships_keep_an_admin() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF OLD.role <> 'admin' OR (TG_OP = 'UPDATE' AND NEW.role = 'admin') THEN
+            RETURN NULL;
+        END IF;
+        PERFORM 1 FROM finicom.orgs o WHERE o.id = OLD.org_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM finicom.memberships m
+                       WHERE m.org_id = OLD.org_id AND m.role = 'admin') THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'last_admin',
+                DETAIL = 'an organization must keep at least one admin';
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION finicom.memberships_keep_an_admin() OWNER TO finicom_owner;
+
+--
+-- Name: object_delete(text, uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.object_delete(p_kind text, p_org uuid, p_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+    DECLARE
+        v_table text := CASE p_kind WHEN 'source' THEN 'sources' WHEN 'integration' THEN 'integrations'
+                                    WHEN 'destination' THEN 'destinations' WHEN 'connection' THEN 'connections'
+                        END;
+        v_rows bigint;
+    BEGIN
+        IF v_table IS NULL THEN
+            RAISE EXCEPTION 'unknown kind of object "%"', p_kind;
+        END IF;
+        EXECUTE pg_catalog.format('DELETE FROM finicom.%I WHERE org_id = $1 AND id = $2', v_table)
+            USING p_org, p_id;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        RETURN v_rows > 0;
+    EXCEPTION WHEN foreign_key_violation THEN
+        RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'in_use',
+            DETAIL = pg_catalog.format('this %s is used by a connection; change or delete the connection first',
+                                       p_kind);
+    END
+    $_$;
+
+ALTER FUNCTION finicom.object_delete(p_kind text, p_org uuid, p_id uuid) OWNER TO finicom_owner;
+
+--
+-- Name: org_create(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.org_create(p_name text) RETURNS SETOF finicom.orgs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.request_user_id();
+        v_org finicom.orgs%ROWTYPE;
+    BEGIN
+        IF v_user IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
+                DETAIL = 'only a signed-in user can create an organization';
+        END IF;
+        INSERT INTO finicom.orgs (name) VALUES (p_name) RETURNING * INTO v_org;
+        INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (v_org.id, v_user, 'admin');
+        PERFORM finicom.context_enter('user', v_user, v_org.id,
+            nullif(pg_catalog.current_setting('finicom.request_id', true), ''),
+            nullif(pg_catalog.current_setting('finicom.client_ip', true), ''));
+        RETURN NEXT v_org;
+    END
+    $$;
+
+ALTER FUNCTION finicom.org_create(p_name text) OWNER TO finicom_owner;
+
+--
+-- Name: org_json(finicom.orgs, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.org_json(o finicom.orgs, p_role text) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object('id', o.id, 'name', o.name,
+            'created_at', finicom.ts(o.created_at), 'role', p_role,
+            'invite_ttl_hours', o.invite_ttl_hours)
+    $$;
+
+ALTER FUNCTION finicom.org_json(o finicom.orgs, p_role text) OWNER TO finicom_owner;
+
+--
+-- Name: purge_sessions(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.purge_sessions() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        n integer;
+    BEGIN
+        DELETE FROM finicom.sessions s WHERE s.expires_at <= pg_catalog.now();
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.purge_sessions() OWNER TO finicom_owner;
+
+--
+-- Name: request_actor_id(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.request_actor_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN finicom.context_ok()
+                      THEN nullif(pg_catalog.current_setting('finicom.actor_id', true), '')::uuid END $$;
+
+ALTER FUNCTION finicom.request_actor_id() OWNER TO finicom_owner;
+
+--
+-- Name: request_actor_type(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.request_actor_type() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN finicom.context_ok()
+                      THEN nullif(pg_catalog.current_setting('finicom.actor_type', true), '') END $$;
+
+ALTER FUNCTION finicom.request_actor_type() OWNER TO finicom_owner;
+
+--
+-- Name: request_org_for(finicom.role); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.request_org_for(p_min finicom.role) RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN finicom.context_ok()
+                       AND nullif(pg_catalog.current_setting('finicom.org_role', true), '')::finicom.role >= p_min
+                      THEN nullif(pg_catalog.current_setting('finicom.org_id', true), '')::uuid END $$;
+
+ALTER FUNCTION finicom.request_org_for(p_min finicom.role) OWNER TO finicom_owner;
+
+--
+-- Name: request_org_id(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.request_org_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN finicom.context_ok()
+                      THEN nullif(pg_catalog.current_setting('finicom.org_id', true), '')::uuid END $$;
+
+ALTER FUNCTION finicom.request_org_id() OWNER TO finicom_owner;
+
+--
+-- Name: request_role(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.request_role() RETURNS finicom.role
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN finicom.context_ok()
+                      THEN nullif(pg_catalog.current_setting('finicom.org_role', true), '')::finicom.role END $$;
+
+ALTER FUNCTION finicom.request_role() OWNER TO finicom_owner;
+
+--
+-- Name: request_user_id(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.request_user_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN finicom.context_ok()
+                       AND pg_catalog.current_setting('finicom.actor_type', true) = 'user'
+                      THEN nullif(pg_catalog.current_setting('finicom.actor_id', true), '')::uuid END $$;
+
+ALTER FUNCTION finicom.request_user_id() OWNER TO finicom_owner;
+
+--
+-- Name: schedule_ok(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.schedule_ok(p_schedule text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+        SELECT CASE
+            WHEN p_schedule = 'manual' THEN true
+            WHEN p_schedule ~ '^every [1-9][0-9]{0,3} minutes$'
+                THEN pg_catalog.split_part(p_schedule, ' ', 2)::integer BETWEEN 5 AND 1440
+            ELSE false
+        END
+    $_$;
+
+ALTER FUNCTION finicom.schedule_ok(p_schedule text) OWNER TO finicom_owner;
+
+--
+-- Name: session_create(uuid, bytea, integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) RETURNS TABLE(id uuid, email text, name text, created_at timestamp with time zone)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        INSERT INTO finicom.sessions (token_hash, user_id, expires_at)
+        VALUES (p_token_hash, p_user_id,
+                pg_catalog.now() + pg_catalog.make_interval(secs => p_max_age_seconds));
+        SELECT u.id, u.email, u.name, u.created_at FROM finicom.users u WHERE u.id = p_user_id;
+    $$;
+
+ALTER FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) OWNER TO finicom_owner;
+
+--
+-- Name: sync_request(uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.sync_request(p_org uuid, p_connection uuid) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_run finicom.sync_runs%ROWTYPE;
+    BEGIN
+        PERFORM 1 FROM finicom.connections c WHERE c.org_id = p_org AND c.id = p_connection;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0404', MESSAGE = 'not_found', DETAIL = 'no such connection';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o
+                       WHERE o.id = p_org AND finicom.effective_plan(o) IN ('trial', 'pro')) THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0402', MESSAGE = 'plan_required',
+                DETAIL = 'syncing needs a trial or a paid plan; this organization is on the free plan';
+        END IF;
+        INSERT INTO finicom.sync_runs (org_id, connection_id) VALUES (p_org, p_connection)
+        RETURNING * INTO v_run;
+        RETURN finicom.sync_run_json(v_run);
+    END
+    $$;
+
+ALTER FUNCTION finicom.sync_request(p_org uuid, p_connection uuid) OWNER TO finicom_owner;
+
+--
+-- Name: sync_runs; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.sync_runs (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    connection_id uuid NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    requested_by uuid DEFAULT finicom.current_actor_id(),
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    CONSTRAINT sync_runs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'succeeded'::text, 'failed'::text, 'canceled'::text])))
+);
+
+ALTER TABLE ONLY finicom.sync_runs FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.sync_runs OWNER TO finicom_owner;
+
+--
+-- Name: sync_run_json(finicom.sync_runs); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.sync_run_json(r finicom.sync_runs) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object('id', r.id, 'connection_id', r.connection_id,
+            'status', r.status, 'requested_by', r.requested_by,
+            'requested_at', finicom.ts(r.requested_at), 'started_at', finicom.ts(r.started_at),
+            'finished_at', finicom.ts(r.finished_at))
+    $$;
+
+ALTER FUNCTION finicom.sync_run_json(r finicom.sync_runs) OWNER TO finicom_owner;
+
+--
+-- Name: touch_updated_at(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.touch_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        NEW.updated_at := pg_catalog.now();
+        RETURN NEW;
+    END
+    $$;
+
+ALTER FUNCTION finicom.touch_updated_at() OWNER TO finicom_owner;
+
+--
+-- Name: ts(timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.ts(t timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT pg_catalog.to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+ALTER FUNCTION finicom.ts(t timestamp with time zone) OWNER TO finicom_owner;
+
+--
+-- Name: user_create(text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.user_create(p_email text, p_name text, p_password_hash text) RETURNS TABLE(id uuid, email text, name text, created_at timestamp with time zone)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        INSERT INTO finicom.users (email, name, password_hash)
+        VALUES (p_email, p_name, p_password_hash)
+        RETURNING id, email, name, created_at
+    $$;
+
+ALTER FUNCTION finicom.user_create(p_email text, p_name text, p_password_hash text) OWNER TO finicom_owner;
+
+--
+-- Name: member_activity; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.member_activity (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    last_active_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY finicom.member_activity FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.member_activity OWNER TO finicom_owner;
+
+--
+-- Name: users; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    name text NOT NULL,
+    password_hash text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
+    CONSTRAINT users_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text))
+);
+
+ALTER TABLE ONLY finicom.users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.users OWNER TO finicom_owner;
+
+--
+-- Name: access_review; Type: VIEW; Schema: audit; Owner: finicom_owner
+--
+
+CREATE VIEW audit.access_review WITH (security_barrier='true') AS
+ SELECT o.id AS org_id,
+    o.name AS org_name,
+    u.id AS user_id,
+    u.email,
+    u.name,
+    m.role,
+    m.joined_at,
+    a.last_active_at,
+    ((now())::date - (COALESCE(a.last_active_at, m.joined_at))::date) AS days_inactive,
+    ( SELECT count(*) AS count
+           FROM finicom.invitations i
+          WHERE ((i.org_id = o.id) AND (i.status = 'pending'::finicom.invitation_status) AND (i.expires_at > now()))) AS pending_invitations
+   FROM (((finicom.memberships m
+     JOIN finicom.orgs o ON ((o.id = m.org_id)))
+     JOIN finicom.users u ON ((u.id = m.user_id)))
+     LEFT JOIN finicom.member_activity a ON (((a.org_id = m.org_id) AND (a.user_id = m.user_id))));
+
+ALTER TABLE audit.access_review OWNER TO finicom_owner;
+
+--
+-- Name: auth_events; Type: TABLE; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TABLE audit.auth_events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    event text NOT NULL,
+    user_id uuid,
+    email text,
+    ip text,
+    request_id text,
+    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text])))
+);
+
+ALTER TABLE ONLY audit.auth_events FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.auth_events OWNER TO finicom_owner;
+
+--
+-- Name: chain_heads; Type: TABLE; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TABLE audit.chain_heads (
+    org_id uuid NOT NULL,
+    seq bigint NOT NULL,
+    hash bytea NOT NULL
+);
+
+ALTER TABLE ONLY audit.chain_heads FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.chain_heads OWNER TO finicom_owner;
+
+--
+-- Name: role_changes; Type: VIEW; Schema: audit; Owner: finicom_owner
+--
+
+CREATE VIEW audit.role_changes WITH (security_barrier='true') AS
+ SELECT e.org_id,
+    e.seq,
+    e.at,
+    e.action,
+    e.actor_type,
+    e.actor_label,
+    e.target_id AS user_id,
+    (e.details ->> 'old_role'::text) AS old_role,
+    COALESCE((e.details ->> 'new_role'::text), (e.details ->> 'role'::text)) AS new_role,
+    e.request_id
+   FROM audit.events e
+  WHERE (e.action = ANY (ARRAY['member.added'::text, 'member.role_changed'::text, 'member.removed'::text]));
+
+ALTER TABLE audit.role_changes OWNER TO finicom_owner;
+
+--
+-- Name: connection_integrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.connection_integrations (
+    org_id uuid NOT NULL,
+    connection_id uuid NOT NULL,
+    integration_id uuid NOT NULL
+);
+
+ALTER TABLE ONLY finicom.connection_integrations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.connection_integrations OWNER TO finicom_owner;
+
+--
+-- Name: connections; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.connections (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    source_id uuid NOT NULL,
+    destination_id uuid NOT NULL,
+    schedule text DEFAULT 'manual'::text NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by uuid DEFAULT finicom.current_actor_id(),
+    CONSTRAINT connections_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT connections_schedule_check CHECK (finicom.schedule_ok(schedule))
+);
+
+ALTER TABLE ONLY finicom.connections FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.connections OWNER TO finicom_owner;
+
+--
+-- Name: context_keys; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.context_keys (
+    id smallint NOT NULL,
+    inner_key bytea NOT NULL,
+    outer_key bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT context_keys_id_check CHECK ((id = 1)),
+    CONSTRAINT context_keys_inner_key_check CHECK ((octet_length(inner_key) = 64)),
+    CONSTRAINT context_keys_outer_key_check CHECK ((octet_length(outer_key) = 64))
+);
+
+ALTER TABLE ONLY finicom.context_keys FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.context_keys OWNER TO finicom_owner;
+
+--
+-- Name: destinations; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.destinations (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    type text NOT NULL,
+    config jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by uuid DEFAULT finicom.current_actor_id(),
+    config_masked jsonb GENERATED ALWAYS AS (finicom.config_mask(config)) STORED,
+    CONSTRAINT destinations_config_check CHECK (((jsonb_typeof(config) = 'object'::text) AND (octet_length((config)::text) <= 32768))),
+    CONSTRAINT destinations_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT destinations_type_check CHECK ((type ~ '^[a-z][a-z0-9_]{0,39}$'::text))
+);
+
+ALTER TABLE ONLY finicom.destinations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.destinations OWNER TO finicom_owner;
+
+--
+-- Name: integrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.integrations (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    type text NOT NULL,
+    config jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by uuid DEFAULT finicom.current_actor_id(),
+    config_masked jsonb GENERATED ALWAYS AS (finicom.config_mask(config)) STORED,
+    CONSTRAINT integrations_config_check CHECK (((jsonb_typeof(config) = 'object'::text) AND (octet_length((config)::text) <= 32768))),
+    CONSTRAINT integrations_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT integrations_type_check CHECK ((type ~ '^[a-z][a-z0-9_]{0,39}$'::text))
+);
+
+ALTER TABLE ONLY finicom.integrations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.integrations OWNER TO finicom_owner;
+
+--
+-- Name: mail_outbox; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.mail_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid,
+    invitation_id uuid,
+    recipient text NOT NULL,
+    subject text NOT NULL,
+    body text NOT NULL,
+    link text,
+    message_id text NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT mail_outbox_recipient_check CHECK (((octet_length(recipient) >= 3) AND (octet_length(recipient) <= 254))),
+    CONSTRAINT mail_outbox_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sent'::text, 'failed'::text, 'canceled'::text])))
+);
+
+ALTER TABLE ONLY finicom.mail_outbox FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.mail_outbox OWNER TO finicom_owner;
+
+--
+-- Name: invitation_items; Type: VIEW; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE VIEW finicom.invitation_items WITH (security_invoker='true') AS
+ SELECT i.org_id,
+    i.id,
+    i.created_at,
+    s.status,
+    json_build_object('id', i.id, 'email', i.email, 'role', i.role, 'status', s.status, 'invited_by',
+        CASE
+            WHEN (u.id IS NOT NULL) THEN json_build_object('id', u.id, 'email', u.email, 'name', u.name)
+            ELSE NULL::json
+        END, 'created_at', finicom.ts(i.created_at), 'expires_at', finicom.ts(i.expires_at), 'email_status', ( SELECT m.status
+           FROM finicom.mail_outbox m
+          WHERE ((m.org_id = i.org_id) AND (m.invitation_id = i.id))
+          ORDER BY m.created_at DESC
+         LIMIT 1)) AS item
+   FROM ((finicom.invitations i
+     LEFT JOIN finicom.users u ON ((u.id = i.invited_by)))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN ((i.status = 'pending'::finicom.invitation_status) AND (i.expires_at <= now())) THEN 'expired'::text
+                    ELSE (i.status)::text
+                END AS status) s);
+
+ALTER TABLE finicom.invitation_items OWNER TO finicom_owner;
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.schema_migrations (
+    version text NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT schema_migrations_checksum_check CHECK ((checksum ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT schema_migrations_version_check CHECK ((version ~ '^[0-9]{4}$'::text))
+);
+
+ALTER TABLE ONLY finicom.schema_migrations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.schema_migrations OWNER TO finicom_owner;
+
+--
+-- Name: sessions; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    token_hash bytea NOT NULL,
+    user_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.sessions FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.sessions OWNER TO finicom_owner;
+
+--
+-- Name: sources; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.sources (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    type text NOT NULL,
+    config jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by uuid DEFAULT finicom.current_actor_id(),
+    config_masked jsonb GENERATED ALWAYS AS (finicom.config_mask(config)) STORED,
+    CONSTRAINT sources_config_check CHECK (((jsonb_typeof(config) = 'object'::text) AND (octet_length((config)::text) <= 32768))),
+    CONSTRAINT sources_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT sources_type_check CHECK ((type ~ '^[a-z][a-z0-9_]{0,39}$'::text))
+);
+
+ALTER TABLE ONLY finicom.sources FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.sources OWNER TO finicom_owner;
+
+--
+-- Name: auth_events auth_events_pkey; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY audit.auth_events
+    ADD CONSTRAINT auth_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: chain_heads chain_heads_pkey; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY audit.chain_heads
+    ADD CONSTRAINT chain_heads_pkey PRIMARY KEY (org_id);
+
+--
+-- Name: events events_org_id_seq_key; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY audit.events
+    ADD CONSTRAINT events_org_id_seq_key UNIQUE (org_id, seq);
+
+--
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY audit.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+
+--
+-- Name: api_keys api_keys_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.api_keys
+    ADD CONSTRAINT api_keys_id_key UNIQUE (id);
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: api_keys api_keys_token_hash_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.api_keys
+    ADD CONSTRAINT api_keys_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: connection_integrations connection_integrations_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connection_integrations
+    ADD CONSTRAINT connection_integrations_pkey PRIMARY KEY (org_id, connection_id, integration_id);
+
+--
+-- Name: connections connections_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connections
+    ADD CONSTRAINT connections_id_key UNIQUE (id);
+
+--
+-- Name: connections connections_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connections
+    ADD CONSTRAINT connections_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: context_keys context_keys_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.context_keys
+    ADD CONSTRAINT context_keys_pkey PRIMARY KEY (id);
+
+--
+-- Name: destinations destinations_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.destinations
+    ADD CONSTRAINT destinations_id_key UNIQUE (id);
+
+--
+-- Name: destinations destinations_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.destinations
+    ADD CONSTRAINT destinations_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: integrations integrations_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.integrations
+    ADD CONSTRAINT integrations_id_key UNIQUE (id);
+
+--
+-- Name: integrations integrations_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.integrations
+    ADD CONSTRAINT integrations_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: invitations invitations_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.invitations
+    ADD CONSTRAINT invitations_id_key UNIQUE (id);
+
+--
+-- Name: invitations invitations_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.invitations
+    ADD CONSTRAINT invitations_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: invitations invitations_token_hash_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.invitations
+    ADD CONSTRAINT invitations_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: mail_outbox mail_outbox_message_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.mail_outbox
+    ADD CONSTRAINT mail_outbox_message_id_key UNIQUE (message_id);
+
+--
+-- Name: mail_outbox mail_outbox_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.mail_outbox
+    ADD CONSTRAINT mail_outbox_pkey PRIMARY KEY (id);
+
+--
+-- Name: member_activity member_activity_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.member_activity
+    ADD CONSTRAINT member_activity_pkey PRIMARY KEY (org_id, user_id);
+
+--
+-- Name: memberships memberships_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.memberships
+    ADD CONSTRAINT memberships_pkey PRIMARY KEY (org_id, user_id);
+
+--
+-- Name: orgs orgs_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.orgs
+    ADD CONSTRAINT orgs_pkey PRIMARY KEY (id);
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+--
+-- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (id);
+
+--
+-- Name: sessions sessions_token_hash_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sessions
+    ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: sources sources_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sources
+    ADD CONSTRAINT sources_id_key UNIQUE (id);
+
+--
+-- Name: sources sources_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sources
+    ADD CONSTRAINT sources_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: sync_runs sync_runs_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sync_runs
+    ADD CONSTRAINT sync_runs_id_key UNIQUE (id);
+
+--
+-- Name: sync_runs sync_runs_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sync_runs
+    ADD CONSTRAINT sync_runs_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: users users_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+--
+-- Name: auth_events_at_idx; Type: INDEX; Schema: audit; Owner: finicom_owner
+--
+
+CREATE INDEX auth_events_at_idx ON audit.auth_events USING btree (at);
+
+--
+-- Name: auth_events_user_idx; Type: INDEX; Schema: audit; Owner: finicom_owner
+--
+
+CREATE INDEX auth_events_user_idx ON audit.auth_events USING btree (user_id, at);
+
+--
+-- Name: events_org_action_idx; Type: INDEX; Schema: audit; Owner: finicom_owner
+--
+
+CREATE INDEX events_org_action_idx ON audit.events USING btree (org_id, action, at DESC, id DESC);
+
+--
+-- Name: events_org_actor_idx; Type: INDEX; Schema: audit; Owner: finicom_owner
+--
+
+CREATE INDEX events_org_actor_idx ON audit.events USING btree (org_id, actor_id, at DESC, id DESC);
+
+--
+-- Name: events_org_at_idx; Type: INDEX; Schema: audit; Owner: finicom_owner
+--
+
+CREATE INDEX events_org_at_idx ON audit.events USING btree (org_id, at DESC, id DESC);
+
+--
+-- Name: api_keys_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX api_keys_org_created_idx ON finicom.api_keys USING btree (org_id, created_at, id);
+
+--
+-- Name: connection_integrations_org_integration_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX connection_integrations_org_integration_idx ON finicom.connection_integrations USING btree (org_id, integration_id);
+
+--
+-- Name: connections_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX connections_org_created_idx ON finicom.connections USING btree (org_id, created_at, id);
+
+--
+-- Name: connections_org_destination_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX connections_org_destination_idx ON finicom.connections USING btree (org_id, destination_id);
+
+--
+-- Name: connections_org_source_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX connections_org_source_idx ON finicom.connections USING btree (org_id, source_id);
+
+--
+-- Name: destinations_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX destinations_org_created_idx ON finicom.destinations USING btree (org_id, created_at, id);
+
+--
+-- Name: integrations_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX integrations_org_created_idx ON finicom.integrations USING btree (org_id, created_at, id);
+
+--
+-- Name: invitations_expiry_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX invitations_expiry_idx ON finicom.invitations USING btree (expires_at) WHERE (status = 'pending'::finicom.invitation_status);
+
+--
+-- Name: invitations_one_pending_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE UNIQUE INDEX invitations_one_pending_key ON finicom.invitations USING btree (org_id, lower(email)) WHERE (status = 'pending'::finicom.invitation_status);
+
+--
+-- Name: invitations_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX invitations_org_created_idx ON finicom.invitations USING btree (org_id, created_at, id);
+
+--
+-- Name: mail_outbox_due_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX mail_outbox_due_idx ON finicom.mail_outbox USING btree (next_attempt_at, id) WHERE (status = 'queued'::text);
+
+--
+-- Name: mail_outbox_org_invitation_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX mail_outbox_org_invitation_idx ON finicom.mail_outbox USING btree (org_id, invitation_id, created_at);
+
+--
+-- Name: memberships_admins_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX memberships_admins_idx ON finicom.memberships USING btree (org_id) WHERE (role = 'admin'::finicom.role);
+
+--
+-- Name: memberships_org_joined_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX memberships_org_joined_idx ON finicom.memberships USING btree (org_id, joined_at, user_id);
+
+--
+-- Name: memberships_user_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX memberships_user_idx ON finicom.memberships USING btree (user_id, org_id);
+
+--
+-- Name: sessions_expires_at_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX sessions_expires_at_idx ON finicom.sessions USING btree (expires_at);
+
+--
+-- Name: sessions_user_id_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX sessions_user_id_idx ON finicom.sessions USING btree (user_id);
+
+--
+-- Name: sources_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX sources_org_created_idx ON finicom.sources USING btree (org_id, created_at, id);
+
+--
+-- Name: sync_runs_org_connection_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX sync_runs_org_connection_idx ON finicom.sync_runs USING btree (org_id, connection_id, requested_at, id);
+
+--
+-- Name: users_email_lower_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE UNIQUE INDEX users_email_lower_key ON finicom.users USING btree (lower(email));
+
+--
+-- Name: auth_events auth_events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TRIGGER auth_events_append_only BEFORE DELETE OR UPDATE ON audit.auth_events FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+--
+-- Name: auth_events auth_events_no_truncate; Type: TRIGGER; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TRIGGER auth_events_no_truncate BEFORE TRUNCATE ON audit.auth_events FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change();
+
+--
+-- Name: events events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TRIGGER events_append_only BEFORE DELETE OR UPDATE ON audit.events FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
+
+--
+-- Name: events events_no_truncate; Type: TRIGGER; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON audit.events FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change();
+
+--
+-- Name: connections connections_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER connections_touch BEFORE UPDATE ON finicom.connections FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
+
+--
+-- Name: destinations destinations_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER destinations_touch BEFORE UPDATE ON finicom.destinations FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
+
+--
+-- Name: integrations integrations_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER integrations_touch BEFORE UPDATE ON finicom.integrations FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
+
+--
+-- Name: memberships memberships_keep_an_admin; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE CONSTRAINT TRIGGER memberships_keep_an_admin AFTER DELETE OR UPDATE OF role ON finicom.memberships NOT DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION finicom.memberships_keep_an_admin();
+
+--
+-- Name: sources sources_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER sources_touch BEFORE UPDATE ON finicom.sources FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
+
+--
+-- Name: api_keys zz_audit_api_keys; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_api_keys AFTER INSERT OR DELETE OR UPDATE ON finicom.api_keys FOR EACH ROW EXECUTE FUNCTION audit.capture('api_key');
+
+--
+-- Name: connection_integrations zz_audit_connection_integrations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_connection_integrations AFTER INSERT OR DELETE ON finicom.connection_integrations FOR EACH ROW EXECUTE FUNCTION audit.capture('connection_integration');
+
+--
+-- Name: connections zz_audit_connections; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_connections AFTER INSERT OR DELETE OR UPDATE ON finicom.connections FOR EACH ROW EXECUTE FUNCTION audit.capture('connection');
+
+--
+-- Name: destinations zz_audit_destinations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_destinations AFTER INSERT OR DELETE OR UPDATE ON finicom.destinations FOR EACH ROW EXECUTE FUNCTION audit.capture('destination');
+
+--
+-- Name: integrations zz_audit_integrations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_integrations AFTER INSERT OR DELETE OR UPDATE ON finicom.integrations FOR EACH ROW EXECUTE FUNCTION audit.capture('integration');
+
+--
+-- Name: invitations zz_audit_invitations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_invitations AFTER INSERT OR DELETE OR UPDATE ON finicom.invitations FOR EACH ROW EXECUTE FUNCTION audit.capture('invitation');
+
+--
+-- Name: memberships zz_audit_memberships; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_memberships AFTER INSERT OR DELETE OR UPDATE ON finicom.memberships FOR EACH ROW EXECUTE FUNCTION audit.capture('member');
+
+--
+-- Name: orgs zz_audit_orgs; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_orgs AFTER INSERT OR DELETE OR UPDATE ON finicom.orgs FOR EACH ROW EXECUTE FUNCTION audit.capture('org');
+
+--
+-- Name: sources zz_audit_sources; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_sources AFTER INSERT OR DELETE OR UPDATE ON finicom.sources FOR EACH ROW EXECUTE FUNCTION audit.capture('source');
+
+--
+-- Name: sync_runs zz_audit_sync_runs; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_sync_runs AFTER INSERT ON finicom.sync_runs FOR EACH ROW EXECUTE FUNCTION audit.capture('sync_run');
+
+--
+-- Name: api_keys api_keys_created_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.api_keys
+    ADD CONSTRAINT api_keys_created_by_fkey FOREIGN KEY (created_by) REFERENCES finicom.users(id) ON DELETE SET NULL;
+
+--
+-- Name: api_keys api_keys_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.api_keys
+    ADD CONSTRAINT api_keys_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: connection_integrations connection_integrations_connection_fk; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connection_integrations
+    ADD CONSTRAINT connection_integrations_connection_fk FOREIGN KEY (org_id, connection_id) REFERENCES finicom.connections(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: connection_integrations connection_integrations_integration_fk; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connection_integrations
+    ADD CONSTRAINT connection_integrations_integration_fk FOREIGN KEY (org_id, integration_id) REFERENCES finicom.integrations(org_id, id) ON DELETE RESTRICT;
+
+--
+-- Name: connection_integrations connection_integrations_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connection_integrations
+    ADD CONSTRAINT connection_integrations_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: connections connections_destination_fk; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connections
+    ADD CONSTRAINT connections_destination_fk FOREIGN KEY (org_id, destination_id) REFERENCES finicom.destinations(org_id, id) ON DELETE RESTRICT;
+
+--
+-- Name: connections connections_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connections
+    ADD CONSTRAINT connections_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: connections connections_source_fk; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.connections
+    ADD CONSTRAINT connections_source_fk FOREIGN KEY (org_id, source_id) REFERENCES finicom.sources(org_id, id) ON DELETE RESTRICT;
+
+--
+-- Name: destinations destinations_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.destinations
+    ADD CONSTRAINT destinations_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: integrations integrations_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.integrations
+    ADD CONSTRAINT integrations_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: invitations invitations_accepted_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.invitations
+    ADD CONSTRAINT invitations_accepted_by_fkey FOREIGN KEY (accepted_by) REFERENCES finicom.users(id) ON DELETE SET NULL;
+
+--
+-- Name: invitations invitations_canceled_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.invitations
+    ADD CONSTRAINT invitations_canceled_by_fkey FOREIGN KEY (canceled_by) REFERENCES finicom.users(id) ON DELETE SET NULL;
+
+--
+-- Name: invitations invitations_invited_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.invitations
+    ADD CONSTRAINT invitations_invited_by_fkey FOREIGN KEY (invited_by) REFERENCES finicom.users(id) ON DELETE SET NULL;
+
+--
+-- Name: invitations invitations_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.invitations
+    ADD CONSTRAINT invitations_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: mail_outbox mail_outbox_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.mail_outbox
+    ADD CONSTRAINT mail_outbox_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: member_activity member_activity_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.member_activity
+    ADD CONSTRAINT member_activity_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES finicom.memberships(org_id, user_id) ON DELETE CASCADE;
+
+--
+-- Name: memberships memberships_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.memberships
+    ADD CONSTRAINT memberships_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: memberships memberships_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.memberships
+    ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: sessions sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sessions
+    ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: sources sources_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sources
+    ADD CONSTRAINT sources_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: sync_runs sync_runs_connection_fk; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sync_runs
+    ADD CONSTRAINT sync_runs_connection_fk FOREIGN KEY (org_id, connection_id) REFERENCES finicom.connections(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: sync_runs sync_runs_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.sync_runs
+    ADD CONSTRAINT sync_runs_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: auth_events; Type: ROW SECURITY; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE audit.auth_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: auth_events auth_events_auditor; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY auth_events_auditor ON audit.auth_events FOR SELECT TO finicom_auditor USING (true);
+
+--
+-- Name: auth_events auth_events_owner; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY auth_events_owner ON audit.auth_events TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: chain_heads; Type: ROW SECURITY; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE audit.chain_heads ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: chain_heads chain_heads_auditor; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY chain_heads_auditor ON audit.chain_heads FOR SELECT TO finicom_auditor USING (true);
+
+--
+-- Name: chain_heads chain_heads_owner; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY chain_heads_owner ON audit.chain_heads TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: events; Type: ROW SECURITY; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE audit.events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: events events_app; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY events_app ON audit.events FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: events events_auditor; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY events_auditor ON audit.events FOR SELECT TO finicom_auditor USING (true);
+
+--
+-- Name: events events_owner; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY events_owner ON audit.events TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: api_keys; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.api_keys ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: api_keys api_keys_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY api_keys_delete ON finicom.api_keys FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: api_keys api_keys_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY api_keys_insert ON finicom.api_keys FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: api_keys api_keys_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY api_keys_owner ON finicom.api_keys TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: api_keys api_keys_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY api_keys_select ON finicom.api_keys FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: api_keys api_keys_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY api_keys_update ON finicom.api_keys FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: connection_integrations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.connection_integrations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: connection_integrations connection_integrations_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connection_integrations_delete ON finicom.connection_integrations FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: connection_integrations connection_integrations_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connection_integrations_insert ON finicom.connection_integrations FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: connection_integrations connection_integrations_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connection_integrations_owner ON finicom.connection_integrations TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: connection_integrations connection_integrations_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connection_integrations_select ON finicom.connection_integrations FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)));
+
+--
+-- Name: connection_integrations connection_integrations_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connection_integrations_update ON finicom.connection_integrations FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: connections; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.connections ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: connections connections_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connections_delete ON finicom.connections FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: connections connections_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connections_insert ON finicom.connections FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: connections connections_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connections_owner ON finicom.connections TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: connections connections_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connections_select ON finicom.connections FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)));
+
+--
+-- Name: connections connections_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY connections_update ON finicom.connections FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: context_keys; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.context_keys ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: context_keys context_keys_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY context_keys_owner ON finicom.context_keys TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: destinations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.destinations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: destinations destinations_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY destinations_delete ON finicom.destinations FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: destinations destinations_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY destinations_insert ON finicom.destinations FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: destinations destinations_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY destinations_owner ON finicom.destinations TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: destinations destinations_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY destinations_select ON finicom.destinations FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)));
+
+--
+-- Name: destinations destinations_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY destinations_update ON finicom.destinations FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: integrations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.integrations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: integrations integrations_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY integrations_delete ON finicom.integrations FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: integrations integrations_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY integrations_insert ON finicom.integrations FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: integrations integrations_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY integrations_owner ON finicom.integrations TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: integrations integrations_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY integrations_select ON finicom.integrations FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)));
+
+--
+-- Name: integrations integrations_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY integrations_update ON finicom.integrations FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: invitations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.invitations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invitations invitations_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY invitations_delete ON finicom.invitations FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: invitations invitations_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY invitations_insert ON finicom.invitations FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: invitations invitations_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY invitations_owner ON finicom.invitations TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: invitations invitations_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY invitations_select ON finicom.invitations FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: invitations invitations_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY invitations_update ON finicom.invitations FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: mail_outbox; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.mail_outbox ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mail_outbox mail_outbox_app_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY mail_outbox_app_select ON finicom.mail_outbox FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: mail_outbox mail_outbox_mailer; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY mail_outbox_mailer ON finicom.mail_outbox TO finicom_mailer USING (true) WITH CHECK (true);
+
+--
+-- Name: mail_outbox mail_outbox_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY mail_outbox_owner ON finicom.mail_outbox TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: member_activity; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.member_activity ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: member_activity member_activity_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY member_activity_owner ON finicom.member_activity TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: member_activity member_activity_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY member_activity_select ON finicom.member_activity FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)));
+
+--
+-- Name: memberships; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.memberships ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: memberships memberships_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY memberships_delete ON finicom.memberships FOR DELETE TO finicom_app USING (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) OR ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) AND (user_id = ( SELECT finicom.request_user_id() AS request_user_id)))));
+
+--
+-- Name: memberships memberships_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY memberships_insert ON finicom.memberships FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: memberships memberships_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY memberships_owner ON finicom.memberships TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: memberships memberships_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY memberships_select ON finicom.memberships FOR SELECT TO finicom_app USING (((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) OR (user_id = ( SELECT finicom.request_user_id() AS request_user_id))));
+
+--
+-- Name: memberships memberships_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY memberships_update ON finicom.memberships FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: orgs; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.orgs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: orgs orgs_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY orgs_delete ON finicom.orgs FOR DELETE TO finicom_app USING ((id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: orgs orgs_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY orgs_owner ON finicom.orgs TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: orgs orgs_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY orgs_select ON finicom.orgs FOR SELECT TO finicom_app USING (((id = ( SELECT finicom.request_org_id() AS request_org_id)) OR (id IN ( SELECT m.org_id
+   FROM finicom.memberships m
+  WHERE (m.user_id = ( SELECT finicom.request_user_id() AS request_user_id))))));
+
+--
+-- Name: orgs orgs_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY orgs_update ON finicom.orgs FOR UPDATE TO finicom_app USING ((id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: schema_migrations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.schema_migrations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: schema_migrations schema_migrations_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY schema_migrations_owner ON finicom.schema_migrations TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: sessions; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.sessions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sessions sessions_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sessions_owner ON finicom.sessions TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: sources; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.sources ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sources sources_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sources_delete ON finicom.sources FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: sources sources_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sources_insert ON finicom.sources FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: sources sources_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sources_owner ON finicom.sources TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: sources sources_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sources_select ON finicom.sources FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)));
+
+--
+-- Name: sources sources_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sources_update ON finicom.sources FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: sync_runs; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.sync_runs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sync_runs sync_runs_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sync_runs_delete ON finicom.sync_runs FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: sync_runs sync_runs_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sync_runs_insert ON finicom.sync_runs FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: sync_runs sync_runs_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sync_runs_owner ON finicom.sync_runs TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: sync_runs sync_runs_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sync_runs_select ON finicom.sync_runs FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)));
+
+--
+-- Name: sync_runs sync_runs_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY sync_runs_update ON finicom.sync_runs FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: users; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: users users_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY users_owner ON finicom.users TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: users users_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY users_select ON finicom.users FOR SELECT TO finicom_app USING (((id = ( SELECT finicom.request_user_id() AS request_user_id)) OR (id IN ( SELECT m.user_id
+   FROM finicom.memberships m)) OR (id IN ( SELECT i.invited_by
+   FROM finicom.invitations i))));
+
+--
+-- Name: SCHEMA audit; Type: ACL; Schema: -; Owner: finicom_owner
+--
+
+GRANT USAGE ON SCHEMA audit TO finicom_app;
+GRANT USAGE ON SCHEMA audit TO finicom_auditor;
+
+--
+-- Name: SCHEMA finicom; Type: ACL; Schema: -; Owner: finicom_owner
+--
+
+GRANT USAGE ON SCHEMA finicom TO finicom_app;
+GRANT USAGE ON SCHEMA finicom TO finicom_mailer;
+
+--
+-- Name: FUNCTION append(p_org uuid, p_action text, p_target_type text, p_target_id uuid, p_details jsonb); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_target_type text, p_target_id uuid, p_details jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION auth_event(p_event text, p_user uuid, p_email text, p_ip text, p_request_id text); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.auth_event(p_event text, p_user uuid, p_email text, p_ip text, p_request_id text) FROM PUBLIC;
+
+--
+-- Name: TABLE events; Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE audit.events TO finicom_app;
+GRANT SELECT ON TABLE audit.events TO finicom_auditor;
+
+--
+-- Name: FUNCTION canonical(e audit.events); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.canonical(e audit.events) FROM PUBLIC;
+
+--
+-- Name: FUNCTION capture(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.capture() FROM PUBLIC;
+
+--
+-- Name: FUNCTION changed_fields(p_old jsonb, p_new jsonb, p_skip text[]); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.changed_fields(p_old jsonb, p_new jsonb, p_skip text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION event_json(e audit.events); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.event_json(e audit.events) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.event_json(e audit.events) TO finicom_app;
+GRANT ALL ON FUNCTION audit.event_json(e audit.events) TO finicom_auditor;
+
+--
+-- Name: FUNCTION refuse_change(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.refuse_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION verify_chain(p_org uuid); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.verify_chain(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.verify_chain(p_org uuid) TO finicom_auditor;
+
+--
+-- Name: FUNCTION api_key_create(p_org uuid, p_name text, p_role finicom.role, p_prefix text, p_token_hash bytea, p_expires_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.api_key_create(p_org uuid, p_name text, p_role finicom.role, p_prefix text, p_token_hash bytea, p_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.api_key_create(p_org uuid, p_name text, p_role finicom.role, p_prefix text, p_token_hash bytea, p_expires_at timestamp with time zone) TO finicom_app;
+
+--
+-- Name: FUNCTION api_key_json(p_id uuid, p_name text, p_role finicom.role, p_prefix text, p_created_at timestamp with time zone, p_expires_at timestamp with time zone, p_last_used_at timestamp with time zone, p_created_by uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.api_key_json(p_id uuid, p_name text, p_role finicom.role, p_prefix text, p_created_at timestamp with time zone, p_expires_at timestamp with time zone, p_last_used_at timestamp with time zone, p_created_by uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.api_key_json(p_id uuid, p_name text, p_role finicom.role, p_prefix text, p_created_at timestamp with time zone, p_expires_at timestamp with time zone, p_last_used_at timestamp with time zone, p_created_by uuid) TO finicom_app;
+
+--
+-- Name: TABLE api_keys; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT INSERT,DELETE ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.org_id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(org_id) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(id) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.name; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(name) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.role; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(role) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.prefix; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(prefix) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.created_by; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(created_by) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.created_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(created_at) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.expires_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.last_used_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(last_used_at) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: COLUMN api_keys.revoked_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE finicom.api_keys TO finicom_app;
+
+--
+-- Name: FUNCTION api_key_live(k finicom.api_keys); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.api_key_live(k finicom.api_keys) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.api_key_live(k finicom.api_keys) TO finicom_app;
+
+--
+-- Name: FUNCTION auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text) TO finicom_app;
+
+--
+-- Name: FUNCTION auth_login_failed(p_email text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) TO finicom_app;
+
+--
+-- Name: FUNCTION auth_login_lookup(p_email text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_login_lookup(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_login_lookup(p_email text) TO finicom_app;
+
+--
+-- Name: FUNCTION auth_logout(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_logout(p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_logout(p_token_hash bytea) TO finicom_app;
+
+--
+-- Name: FUNCTION auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) TO finicom_app;
+
+--
+-- Name: FUNCTION begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) TO finicom_app;
+
+--
+-- Name: FUNCTION config_mask(p jsonb); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.config_mask(p jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION connection_refs_check(p_org uuid, p_source uuid, p_destination uuid, p_integrations uuid[]); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.connection_refs_check(p_org uuid, p_source uuid, p_destination uuid, p_integrations uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.connection_refs_check(p_org uuid, p_source uuid, p_destination uuid, p_integrations uuid[]) TO finicom_app;
+
+--
+-- Name: FUNCTION context_enter(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_request_id text, p_client_ip text, OUT org_id uuid, OUT org_role finicom.role); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.context_enter(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_request_id text, p_client_ip text, OUT org_id uuid, OUT org_role finicom.role) FROM PUBLIC;
+
+--
+-- Name: FUNCTION context_message(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.context_message() FROM PUBLIC;
+
+--
+-- Name: FUNCTION context_ok(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.context_ok() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.context_ok() TO finicom_app;
+GRANT ALL ON FUNCTION finicom.context_ok() TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.context_ok() TO finicom_auditor;
+
+--
+-- Name: FUNCTION context_seal(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_role finicom.role, p_request_id text, p_client_ip text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.context_seal(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_role finicom.role, p_request_id text, p_client_ip text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION current_actor_id(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.current_actor_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.current_actor_id() TO finicom_app;
+
+--
+-- Name: FUNCTION current_actor_type(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.current_actor_type() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.current_actor_type() TO finicom_app;
+
+--
+-- Name: FUNCTION current_org_id(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.current_org_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.current_org_id() TO finicom_app;
+
+--
+-- Name: FUNCTION current_user_id(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.current_user_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.current_user_id() TO finicom_app;
+
+--
+-- Name: FUNCTION cursor_key(t timestamp with time zone, id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.cursor_key(t timestamp with time zone, id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.cursor_key(t timestamp with time zone, id uuid) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.cursor_key(t timestamp with time zone, id uuid) TO finicom_auditor;
+
+--
+-- Name: TABLE orgs; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,DELETE ON TABLE finicom.orgs TO finicom_app;
+
+--
+-- Name: COLUMN orgs.name; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(name) ON TABLE finicom.orgs TO finicom_app;
+
+--
+-- Name: COLUMN orgs.invite_ttl_hours; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(invite_ttl_hours) ON TABLE finicom.orgs TO finicom_app;
+
+--
+-- Name: COLUMN orgs.plan; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(plan) ON TABLE finicom.orgs TO finicom_app;
+
+--
+-- Name: COLUMN orgs.billing_email; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(billing_email) ON TABLE finicom.orgs TO finicom_app;
+
+--
+-- Name: FUNCTION effective_plan(o finicom.orgs); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.effective_plan(o finicom.orgs) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.effective_plan(o finicom.orgs) TO finicom_app;
+
+--
+-- Name: FUNCTION expire_invitations(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.expire_invitations() FROM PUBLIC;
+
+--
+-- Name: FUNCTION has_role(p_org uuid, p_min finicom.role); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.has_role(p_org uuid, p_min finicom.role) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.has_role(p_org uuid, p_min finicom.role) TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer) TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_cancel(p_org uuid, p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) TO finicom_app;
+
+--
+-- Name: TABLE invitations; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE finicom.invitations TO finicom_app;
+
+--
+-- Name: COLUMN invitations.token_hash; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(token_hash) ON TABLE finicom.invitations TO finicom_app;
+
+--
+-- Name: COLUMN invitations.status; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(status) ON TABLE finicom.invitations TO finicom_app;
+
+--
+-- Name: COLUMN invitations.expires_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(expires_at) ON TABLE finicom.invitations TO finicom_app;
+
+--
+-- Name: COLUMN invitations.canceled_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(canceled_at) ON TABLE finicom.invitations TO finicom_app;
+
+--
+-- Name: COLUMN invitations.canceled_by; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(canceled_by) ON TABLE finicom.invitations TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_enqueue_mail(i finicom.invitations, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_enqueue_mail(i finicom.invitations, p_link text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invitation_json(i finicom.invitations); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_json(i finicom.invitations) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_json(i finicom.invitations) TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_preview(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_preview(p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_preview(p_token_hash bytea) TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) TO finicom_app;
+
+--
+-- Name: FUNCTION mail_claim(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.mail_claim() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.mail_claim() TO finicom_mailer;
+
+--
+-- Name: FUNCTION mail_failed(p_id uuid, p_error text, p_base_seconds integer, p_cap_seconds integer, p_max_attempts integer); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.mail_failed(p_id uuid, p_error text, p_base_seconds integer, p_cap_seconds integer, p_max_attempts integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.mail_failed(p_id uuid, p_error text, p_base_seconds integer, p_cap_seconds integer, p_max_attempts integer) TO finicom_mailer;
+
+--
+-- Name: FUNCTION mail_next_due(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.mail_next_due() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.mail_next_due() TO finicom_mailer;
+
+--
+-- Name: FUNCTION mail_sent(p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.mail_sent(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.mail_sent(p_id uuid) TO finicom_mailer;
+
+--
+-- Name: TABLE memberships; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE finicom.memberships TO finicom_app;
+
+--
+-- Name: COLUMN memberships.role; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(role) ON TABLE finicom.memberships TO finicom_app;
+
+--
+-- Name: FUNCTION member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) TO finicom_app;
+
+--
+-- Name: FUNCTION memberships_keep_an_admin(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.memberships_keep_an_admin() FROM PUBLIC;
+
+--
+-- Name: FUNCTION object_delete(p_kind text, p_org uuid, p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.object_delete(p_kind text, p_org uuid, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.object_delete(p_kind text, p_org uuid, p_id uuid) TO finicom_app;
+
+--
+-- Name: FUNCTION org_create(p_name text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.org_create(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.org_create(p_name text) TO finicom_app;
+
+--
+-- Name: FUNCTION org_json(o finicom.orgs, p_role text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) TO finicom_app;
+
+--
+-- Name: FUNCTION purge_sessions(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.purge_sessions() FROM PUBLIC;
+
+--
+-- Name: FUNCTION request_actor_id(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.request_actor_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.request_actor_id() TO finicom_app;
+GRANT ALL ON FUNCTION finicom.request_actor_id() TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.request_actor_id() TO finicom_auditor;
+
+--
+-- Name: FUNCTION request_actor_type(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.request_actor_type() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.request_actor_type() TO finicom_app;
+GRANT ALL ON FUNCTION finicom.request_actor_type() TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.request_actor_type() TO finicom_auditor;
+
+--
+-- Name: FUNCTION request_org_for(p_min finicom.role); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.request_org_for(p_min finicom.role) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.request_org_for(p_min finicom.role) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.request_org_for(p_min finicom.role) TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.request_org_for(p_min finicom.role) TO finicom_auditor;
+
+--
+-- Name: FUNCTION request_org_id(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.request_org_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.request_org_id() TO finicom_app;
+GRANT ALL ON FUNCTION finicom.request_org_id() TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.request_org_id() TO finicom_auditor;
+
+--
+-- Name: FUNCTION request_role(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.request_role() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.request_role() TO finicom_app;
+GRANT ALL ON FUNCTION finicom.request_role() TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.request_role() TO finicom_auditor;
+
+--
+-- Name: FUNCTION request_user_id(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.request_user_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.request_user_id() TO finicom_app;
+GRANT ALL ON FUNCTION finicom.request_user_id() TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.request_user_id() TO finicom_auditor;
+
+--
+-- Name: FUNCTION schedule_ok(p_schedule text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.schedule_ok(p_schedule text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.schedule_ok(p_schedule text) TO finicom_app;
+
+--
+-- Name: FUNCTION session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sync_request(p_org uuid, p_connection uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.sync_request(p_org uuid, p_connection uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.sync_request(p_org uuid, p_connection uuid) TO finicom_app;
+
+--
+-- Name: TABLE sync_runs; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE finicom.sync_runs TO finicom_app;
+
+--
+-- Name: COLUMN sync_runs.status; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(status) ON TABLE finicom.sync_runs TO finicom_app;
+
+--
+-- Name: COLUMN sync_runs.started_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(started_at) ON TABLE finicom.sync_runs TO finicom_app;
+
+--
+-- Name: COLUMN sync_runs.finished_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(finished_at) ON TABLE finicom.sync_runs TO finicom_app;
+
+--
+-- Name: FUNCTION sync_run_json(r finicom.sync_runs); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.sync_run_json(r finicom.sync_runs) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.sync_run_json(r finicom.sync_runs) TO finicom_app;
+
+--
+-- Name: FUNCTION touch_updated_at(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.touch_updated_at() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ts(t timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.ts(t timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.ts(t timestamp with time zone) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.ts(t timestamp with time zone) TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.ts(t timestamp with time zone) TO finicom_auditor;
+
+--
+-- Name: FUNCTION user_create(p_email text, p_name text, p_password_hash text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.user_create(p_email text, p_name text, p_password_hash text) FROM PUBLIC;
+
+--
+-- Name: TABLE member_activity; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.member_activity TO finicom_app;
+
+--
+-- Name: COLUMN users.id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(id) ON TABLE finicom.users TO finicom_app;
+
+--
+-- Name: COLUMN users.email; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(email) ON TABLE finicom.users TO finicom_app;
+
+--
+-- Name: COLUMN users.name; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(name) ON TABLE finicom.users TO finicom_app;
+
+--
+-- Name: COLUMN users.created_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(created_at) ON TABLE finicom.users TO finicom_app;
+
+--
+-- Name: TABLE access_review; Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE audit.access_review TO finicom_auditor;
+
+--
+-- Name: TABLE auth_events; Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE audit.auth_events TO finicom_auditor;
+
+--
+-- Name: TABLE chain_heads; Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE audit.chain_heads TO finicom_auditor;
+
+--
+-- Name: TABLE role_changes; Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE audit.role_changes TO finicom_auditor;
+
+--
+-- Name: TABLE connection_integrations; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE finicom.connection_integrations TO finicom_app;
+
+--
+-- Name: TABLE connections; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE finicom.connections TO finicom_app;
+
+--
+-- Name: COLUMN connections.name; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(name) ON TABLE finicom.connections TO finicom_app;
+
+--
+-- Name: COLUMN connections.source_id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(source_id) ON TABLE finicom.connections TO finicom_app;
+
+--
+-- Name: COLUMN connections.destination_id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(destination_id) ON TABLE finicom.connections TO finicom_app;
+
+--
+-- Name: COLUMN connections.schedule; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(schedule) ON TABLE finicom.connections TO finicom_app;
+
+--
+-- Name: COLUMN connections.enabled; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(enabled) ON TABLE finicom.connections TO finicom_app;
+
+--
+-- Name: TABLE destinations; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE finicom.destinations TO finicom_app;
+
+--
+-- Name: COLUMN destinations.name; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(name) ON TABLE finicom.destinations TO finicom_app;
+
+--
+-- Name: COLUMN destinations.type; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(type) ON TABLE finicom.destinations TO finicom_app;
+
+--
+-- Name: COLUMN destinations.config; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(config) ON TABLE finicom.destinations TO finicom_app;
+
+--
+-- Name: TABLE integrations; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE finicom.integrations TO finicom_app;
+
+--
+-- Name: COLUMN integrations.name; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(name) ON TABLE finicom.integrations TO finicom_app;
+
+--
+-- Name: COLUMN integrations.type; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(type) ON TABLE finicom.integrations TO finicom_app;
+
+--
+-- Name: COLUMN integrations.config; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(config) ON TABLE finicom.integrations TO finicom_app;
+
+--
+-- Name: TABLE mail_outbox; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,UPDATE ON TABLE finicom.mail_outbox TO finicom_mailer;
+
+--
+-- Name: COLUMN mail_outbox.id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(id) ON TABLE finicom.mail_outbox TO finicom_app;
+
+--
+-- Name: COLUMN mail_outbox.org_id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(org_id) ON TABLE finicom.mail_outbox TO finicom_app;
+
+--
+-- Name: COLUMN mail_outbox.invitation_id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(invitation_id) ON TABLE finicom.mail_outbox TO finicom_app;
+
+--
+-- Name: COLUMN mail_outbox.status; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(status) ON TABLE finicom.mail_outbox TO finicom_app;
+
+--
+-- Name: COLUMN mail_outbox.attempts; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(attempts) ON TABLE finicom.mail_outbox TO finicom_app;
+
+--
+-- Name: COLUMN mail_outbox.last_error; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(last_error) ON TABLE finicom.mail_outbox TO finicom_app;
+
+--
+-- Name: COLUMN mail_outbox.created_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(created_at) ON TABLE finicom.mail_outbox TO finicom_app;
+
+--
+-- Name: COLUMN mail_outbox.sent_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(sent_at) ON TABLE finicom.mail_outbox TO finicom_app;
+
+--
+-- Name: TABLE invitation_items; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.invitation_items TO finicom_app;
+
+--
+-- Name: TABLE sources; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE finicom.sources TO finicom_app;
+
+--
+-- Name: COLUMN sources.name; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(name) ON TABLE finicom.sources TO finicom_app;
+
+--
+-- Name: COLUMN sources.type; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(type) ON TABLE finicom.sources TO finicom_app;
+
+--
+-- Name: COLUMN sources.config; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(config) ON TABLE finicom.sources TO finicom_app;
+
+--
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: finicom_owner
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE finicom_owner REVOKE ALL ON FUNCTIONS  FROM PUBLIC;
+
+--
+-- PostgreSQL database dump complete
+--
+
