@@ -1,6 +1,6 @@
 /*
- * auth: credentials, the request transaction's first statement, and the
- * permission check.  See auth.h.
+ * auth: credentials (who is calling) and the permission check (may they).
+ * The transaction they run in is src/tx.c's.  See auth.h.
  */
 #include "auth.h"
 
@@ -42,15 +42,12 @@ path_org(struct request_ctx *ctx)
 }
 
 int
-auth_begin(struct request_ctx *ctx)
+auth_prepare(struct request_ctx *ctx)
 {
 	struct http_request *req = ctx->req;
+	struct tx_begin_args *b = &ctx->begin;
 	const char *cookie = http_cookie(req, SESSION_COOKIE);
 	const char *bearer = NULL, *credential = NULL, *token = NULL, *org;
-	char idle[16], hash[2 + 64 + 1];
-	const char *params[6];
-	struct db_stmt stmts[2];
-	PGresult *results[2];
 	bool required = ctx->route->permission != PERM_PUBLIC;
 
 	if (req->authorization != NULL) {
@@ -88,34 +85,26 @@ auth_begin(struct request_ctx *ctx)
 		return -1;
 	}
 	ctx->org_id = org;
-	if (db_connection(ctx->db) == NULL) {
-		respond_db_error(ctx, NULL);
-		return -1;
-	}
 	if (token != NULL)
-		sha256_bytea(token, hash);
-	snprintf(idle, sizeof(idle), "%d", ctx->cfg->session_idle_timeout);
-	params[0] = credential;
-	params[1] = token ? hash : NULL;
-	params[2] = org;
-	params[3] = idle;
-	params[4] = req->request_id;
-	params[5] = req->remote_addr;
-	/* One round trip: BEGIN and the context statement travel together. */
-	stmts[0] = (struct db_stmt){"BEGIN", 0, NULL};
-	stmts[1] = (struct db_stmt){"SELECT * FROM finicom.begin_request($1, $2, $3, $4, $5, $6)", 6, params};
-	if (db_pipeline(ctx->db, stmts, 2, results) < 0) {
-		respond_db_error(ctx, db_ok(results[0]) ? results[1] : results[0]);
-		PQclear(results[0]);
-		PQclear(results[1]);
-		if (ctx->db->conn != NULL)
-			PQclear(PQexec(ctx->db->conn, "ROLLBACK"));
-		return -1;
-	}
-	PQclear(results[0]);
-	ctx->in_tx = true;
-	if (PQntuples(results[1]) == 1) {
-		const PGresult *r = results[1];
+		sha256_bytea(token, b->hash);
+	snprintf(b->idle, sizeof(b->idle), "%d", ctx->cfg->session_idle_timeout);
+	b->credential = credential;
+	b->token = token;
+	b->params[0] = credential;
+	b->params[1] = token ? b->hash : NULL;
+	b->params[2] = org;
+	b->params[3] = b->idle;
+	b->params[4] = req->request_id;
+	b->params[5] = req->remote_addr;
+	return 0;
+}
+
+int
+auth_identified(struct request_ctx *ctx, PGresult *r)
+{
+	bool required = ctx->route->permission != PERM_PUBLIC;
+
+	if (PQntuples(r) == 1) {
 		const char *type = PQgetvalue(r, 0, BR_ACTOR_TYPE);
 		ctx->actor.kind = !strcmp(type, "user") ? ACTOR_USER : ACTOR_API_KEY;
 		ctx->actor.id = copy(ctx, r, BR_ACTOR_ID);
@@ -126,20 +115,30 @@ auth_begin(struct request_ctx *ctx)
 		if (ctx->actor.kind == ACTOR_API_KEY) {
 			ctx->actor.org_id = copy(ctx, r, BR_ORG_ID);
 			ctx->actor.key_role = ctx->org_role;
-			if (org == NULL)
+			if (ctx->org_id == NULL)
 				ctx->org_role = ROLE_NONE; /* no org in the path: no org role */
 		}
 		ctx->actor_label = arena_printf(ctx->arena, "%s:%s",
 		    ctx->actor.kind == ACTOR_USER ? "user" : "api_key", ctx->actor.id);
 		if (ctx->actor.kind == ACTOR_USER)
-			ctx->session_token = token;
+			ctx->session_token = ctx->begin.token;
 	}
-	PQclear(results[1]);
-	if (credential != NULL && ctx->actor.kind == ACTOR_NONE && required) {
+	PQclear(r);
+	if (ctx->begin.credential != NULL && ctx->actor.kind == ACTOR_NONE && required) {
 		unauthenticated(ctx, "the session or API key is not valid or has expired");
 		return -1;
 	}
 	return 0;
+}
+
+int
+auth_identify(struct request_ctx *ctx)
+{
+	PGresult *r;
+
+	if (auth_prepare(ctx) < 0 || (r = tx_begin(ctx, ctx->begin.params)) == NULL)
+		return -1;
+	return auth_identified(ctx, r);
 }
 
 int
@@ -184,29 +183,6 @@ auth_authorize(struct request_ctx *ctx)
 		}
 	}
 	return 0;
-}
-
-void
-auth_end(struct request_ctx *ctx)
-{
-	PGresult *r;
-
-	if (!ctx->in_tx)
-		return;
-	ctx->in_tx = false;
-	if (ctx->db->conn == NULL)
-		return;
-	if (ctx->res->status >= 400) {
-		PQclear(PQexec(ctx->db->conn, "ROLLBACK"));
-		return;
-	}
-	r = PQexec(ctx->db->conn, "COMMIT");
-	if (!db_ok(r)) {
-		db_check(ctx->db);
-		http_response_clear(ctx->res);
-		respond_db_error(ctx, r);
-	}
-	PQclear(r);
 }
 
 void

@@ -2,7 +2,7 @@
  * context: what a handler is given.  The request is parsed and its body
  * checked, the caller is authenticated and the route's permission has been
  * enforced; for authenticated routes a transaction is open with the request
- * context set (see sql/0002_accounts.sql).  Handlers never touch sockets or
+ * context sealed (see sql/0009_security_layer.sql).  Handlers never touch sockets or
  * write raw headers.
  */
 #ifndef FINICOM_CONTEXT_H
@@ -16,6 +16,8 @@
 #include "router.h"
 #include "util/config.h"
 
+struct request_ctx;
+
 enum actor_kind { ACTOR_NONE, ACTOR_USER, ACTOR_API_KEY };
 
 struct actor {
@@ -26,6 +28,23 @@ struct actor {
 	const char *created_at;
 	const char *org_id;     /* API keys: the key's org */
 	enum role key_role;     /* API keys: the key's own role */
+};
+
+/*
+ * The arguments of finicom.begin_request() for this request (auth_prepare),
+ * and whether it is deferred: for a read route flagged ROUTE_ONE_TRIP it
+ * travels with the handler's first statement (see tx_exec).
+ */
+struct tx_begin_args {
+	const char *params[6];
+	char hash[2 + 64 + 1];     /* \x + SHA-256 of the token, hex */
+	char idle[16];
+	const char *credential;    /* "session", "api_key" or NULL */
+	const char *token;
+	bool deferred;
+	/* With deferred: identify and authorize from begin_request's result
+	 * (which it PQclear()s); 0, or -1 with the response set. */
+	int (*check)(struct request_ctx *ctx, PGresult *r);
 };
 
 struct request_ctx {
@@ -40,17 +59,35 @@ struct request_ctx {
 	const char *org_id;        /* the {org} of the path, once it is known to be a UUID */
 	enum role org_role;        /* the actor's role in org_id; ROLE_NONE if not a member */
 	bool in_tx;                /* a request transaction is open */
+	struct tx_begin_args begin;
 	const char *actor_label;   /* for the log line */
 };
 
 /*
+ * The request transaction (src/tx.c).  tx_begin sends BEGIN and
+ * finicom.begin_request(params) in one round trip and returns the latter's
+ * result (caller PQclear()s it), or NULL after writing the error response.
+ */
+PGresult *tx_begin(struct request_ctx *ctx, const char *const params[6]);
+
+/*
  * Run one statement inside the request transaction (one round trip).
  * With last set, COMMIT travels in the same round trip and the transaction
- * ends.  Returns the result (caller PQclear()s it), or NULL after writing
- * the error response (see respond_db_error).
+ * ends.  When the begin is deferred (ctx->begin.deferred), BEGIN and
+ * begin_request travel in the same round trip too, and ctx->begin.check
+ * decides before the statement's result is used: a caller it refuses gets
+ * its 401/403/404, and the result (which row-level security already
+ * limited to the sealed context) is thrown away.  Returns the result (caller
+ * PQclear()s it), or NULL after writing the error response.
  */
 PGresult *tx_exec(struct request_ctx *ctx, const char *sql, int nparams,
     const char *const *params, bool last);
+
+/* End the request transaction: COMMIT after a success (unless done), else ROLLBACK. */
+void tx_end(struct request_ctx *ctx);
+
+/* Roll back whatever transaction the connection is still in (between requests). */
+void tx_reset(struct db *db);
 
 /* One autocommit statement for routes without a request transaction. */
 PGresult *db_exec_once(struct request_ctx *ctx, const char *sql, int nparams,
@@ -94,13 +131,14 @@ int page_params(struct request_ctx *ctx, const char *params[3]);
 void respond_page(struct request_ctx *ctx, const char *sql, int nparams, const char *const *params);
 
 /*
- * Reply status with a JSON text from the database as the body.  It is parsed
- * and written out again by json-c, so every reply has the same compact form;
- * a text that does not parse is a 500.
+ * Reply status with a JSON text from the database as the body, passed
+ * through as PostgreSQL printed it (copied into the request's arena); the
+ * database built it, so it is not parsed again.  NULL or empty is a 500.
  */
 void respond_json_text(struct request_ctx *ctx, int status, const char *text);
 
-/* Parse a JSON text column into an object (owned by the caller) or NULL. */
+/* Parse a JSON text column into an object (owned by the caller) or NULL: for
+ * the few replies a handler must change (a new API key's token). */
 json_object *json_from_text(const char *text);
 
 #endif

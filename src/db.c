@@ -4,6 +4,9 @@
 #include "db.h"
 
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "util/log.h"
@@ -27,6 +30,17 @@ db_init(struct db *db, const char *conninfo, const char *application_name)
 	db->conninfo = conninfo;
 	db->application_name = application_name;
 	db->last_failure = -1e9;
+	db->prepare = false;
+	db->nprepared = 0;
+}
+
+/* Forget the statements prepared on a connection that is gone. */
+static void
+forget_prepared(struct db *db)
+{
+	for (int i = 0; i < db->nprepared; i++)
+		free((char *)db->prepared[i]);
+	db->nprepared = 0;
 }
 
 static PGconn *
@@ -51,6 +65,7 @@ db_connect(struct db *db)
 		return NULL;
 	}
 	log_msg(LOG_INFO, "connected to the database");
+	forget_prepared(db);
 	return conn;
 }
 
@@ -100,6 +115,7 @@ db_close(struct db *db)
 {
 	PQfinish(db->conn);
 	db->conn = NULL;
+	forget_prepared(db);
 }
 
 bool
@@ -118,56 +134,135 @@ db_sqlstate(const PGresult *r)
 	return s ? s : "";
 }
 
+/*
+ * The prepared statement for sql on this connection: its index in
+ * db->prepared, or -1 when it is not prepared yet.  The SQL is matched by
+ * address and then by text (a copy is kept), so an address reused for other
+ * text is never mistaken for it.
+ */
+static int
+prepared_index(const struct db *db, const char *sql)
+{
+	for (int i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == sql || !strcmp(db->prepared[i], sql))
+			return strcmp(db->prepared[i], sql) == 0 ? i : -1;
+	return -1;
+}
+
+/*
+ * One statement of a pipeline as sent: with db->prepare, a statement with
+ * parameters runs as a named prepared statement ("f<id>"), and one not yet
+ * prepared on this connection is prepared (Parse) in the same pipeline.
+ * Names are never reused on a connection, so a Parse that did not happen
+ * (an aborted pipeline) leaves nothing to clean up.
+ */
+struct pending {
+	bool parse;  /* a Parse result comes first */
+	bool named;  /* run as "f<id>" */
+	unsigned id;
+};
+
 int
 db_pipeline(struct db *db, const struct db_stmt *stmts, int n, PGresult **results)
 {
 	PGconn *conn = db->conn;
-	int ok = 0, got = 0;
+	int ok = 0, got = 0, nsent = 0, room = DB_PREPARED_MAX - db->nprepared;
+	struct pending pend[16];
+	bool parsing;
 	PGresult *r;
+	char name[24];
 
 	for (int i = 0; i < n; i++)
 		results[i] = NULL;
-	if (conn == NULL || !PQenterPipelineMode(conn))
+	if (conn == NULL || n > 16 || !PQenterPipelineMode(conn))
 		return -1;
-	for (int i = 0; i < n; i++)
-		if (!PQsendQueryParams(conn, stmts[i].sql, stmts[i].nparams, NULL, stmts[i].params, NULL,
-		    NULL, 0)) {
-			ok = -1;
-			break;
+	for (int i = 0; i < n && ok == 0; i++) {
+		const struct db_stmt *st = &stmts[i];
+		int idx = db->prepare && st->nparams > 0 ? prepared_index(db, st->sql) : -1;
+
+		pend[i] = (struct pending){false, idx >= 0, idx >= 0 ? db->prepared_id[idx] : 0};
+		if (db->prepare && st->nparams > 0 && idx < 0 && room > 0) {
+			pend[i] = (struct pending){true, true, db->next_id++};
+			room--;
+			snprintf(name, sizeof(name), "f%u", pend[i].id);
+			if (!PQsendPrepare(conn, name, st->sql, st->nparams, NULL))
+				ok = -1;
 		}
+		if (ok == 0 && pend[i].named) {
+			snprintf(name, sizeof(name), "f%u", pend[i].id);
+			if (!PQsendQueryPrepared(conn, name, st->nparams, st->params, NULL, NULL, 0))
+				ok = -1;
+		} else if (ok == 0 &&
+		    !PQsendQueryParams(conn, st->sql, st->nparams, NULL, st->params, NULL, NULL, 0)) {
+			ok = -1;
+		}
+		nsent++;
+	}
 	if (ok < 0 || !PQpipelineSync(conn)) {
 		/* A half-sent pipeline leaves the connection unusable. */
 		log_msg(LOG_WARN, "could not send to the database: %s", PQerrorMessage(conn));
 		PQfinish(conn);
 		db->conn = NULL;
+		forget_prepared(db);
 		return -1;
 	}
-	{
-		/* Each statement yields its result then NULL; the sync yields PGRES_PIPELINE_SYNC. */
-		for (;;) {
-			r = PQgetResult(conn);
-			if (r == NULL) {
-				if (PQstatus(conn) != CONNECTION_OK)
-					break;
-				got++;
+	/*
+	 * Each Parse and each statement yields its result then NULL; the sync
+	 * yields PGRES_PIPELINE_SYNC.  got counts the statements done; parsing
+	 * says the current one's Parse result is still to come.
+	 */
+	parsing = nsent > 0 && pend[0].parse;
+	for (;;) {
+		r = PQgetResult(conn);
+		if (r == NULL) {
+			if (PQstatus(conn) != CONNECTION_OK)
+				break;
+			if (parsing)
+				parsing = false;
+			else if (++got < nsent)
+				parsing = pend[got].parse;
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (parsing && got < nsent) {
+			/* Remembered only once the server has it. */
+			if (PQresultStatus(r) == PGRES_COMMAND_OK && db->nprepared < DB_PREPARED_MAX &&
+			    (db->prepared[db->nprepared] = strdup(stmts[got].sql)) != NULL) {
+				db->prepared_id[db->nprepared++] = pend[got].id;
+			} else if (PQresultStatus(r) != PGRES_COMMAND_OK && results[got] == NULL) {
+				results[got] = r; /* the Parse's error is the statement's */
 				continue;
 			}
-			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-				PQclear(r);
-				break;
-			}
-			if (got < n && results[got] == NULL)
-				results[got] = r;
-			else
-				PQclear(r);
+			PQclear(r);
+			continue;
 		}
+		if (got < nsent && results[got] == NULL)
+			results[got] = r;
+		else
+			PQclear(r);
 	}
 	if (!PQexitPipelineMode(conn))
 		ok = -1;
 	for (int i = 0; i < n; i++)
 		if (!db_ok(results[i]))
 			ok = -1;
-	if (ok < 0)
+	if (ok < 0) {
+		/*
+		 * A migration that changed what a prepared statement returns
+		 * ("cached plan must not change result type"): start afresh.
+		 */
+		for (int i = 0; i < n; i++)
+			if (db->nprepared > 0 && !strcmp(db_sqlstate(results[i]), "0A000")) {
+				log_msg(LOG_WARN, "prepared statements are stale; reconnecting");
+				PQfinish(db->conn);
+				db->conn = NULL;
+				forget_prepared(db);
+				break;
+			}
 		db_check(db);
+	}
 	return ok;
 }

@@ -13,11 +13,19 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+/* Statements prepared on the current connection, by their SQL's address. */
+#define DB_PREPARED_MAX 96
+
 struct db {
 	PGconn *conn;
 	const char *conninfo;
 	const char *application_name;
 	double last_failure; /* monotonic seconds of the last failed connect */
+	bool prepare;        /* use named prepared statements (db_init: on) */
+	const char *prepared[DB_PREPARED_MAX]; /* the SQL (copies) prepared on conn ... */
+	unsigned prepared_id[DB_PREPARED_MAX]; /* ... as statement "f<id>" */
+	int nprepared;
+	unsigned next_id;    /* names are never reused on a connection */
 };
 
 void db_init(struct db *db, const char *conninfo, const char *application_name);

@@ -49,30 +49,6 @@ respond_db_error(struct request_ctx *ctx, const PGresult *r)
 }
 
 PGresult *
-tx_exec(struct request_ctx *ctx, const char *sql, int nparams, const char *const *params,
-    bool last)
-{
-	struct db_stmt stmts[2] = {{sql, nparams, params}, {"COMMIT", 0, NULL}};
-	PGresult *results[2];
-	int rc = db_pipeline(ctx->db, stmts, last ? 2 : 1, results);
-
-	/* A failed statement leaves the transaction aborted: auth_end() rolls it back. */
-	if (last && db_ok(results[0]))
-		ctx->in_tx = false;
-	if (rc < 0) {
-		/* The failed statement's own error, not the aborted COMMIT's. */
-		respond_db_error(ctx, db_ok(results[0]) && last ? results[1] : results[0]);
-		PQclear(results[0]);
-		if (last)
-			PQclear(results[1]);
-		return NULL;
-	}
-	if (last)
-		PQclear(results[1]);
-	return results[0];
-}
-
-PGresult *
 db_exec_once(struct request_ctx *ctx, const char *sql, int nparams, const char *const *params)
 {
 	PGresult *r;
@@ -97,17 +73,28 @@ json_from_text(const char *text)
 	return text ? json_tokener_parse(text) : NULL;
 }
 
+/* Reply status with body (application/json, in the arena: not owned by res). */
+static void
+respond_raw(struct request_ctx *ctx, int status, const char *body, size_t len)
+{
+	http_respond(ctx->res, status, NULL);
+	ctx->res->raw_body = body;
+	ctx->res->raw_len = len;
+	ctx->res->content_type = NULL;
+}
+
 void
 respond_json_text(struct request_ctx *ctx, int status, const char *text)
 {
-	json_object *body = json_from_text(text);
+	size_t len = text ? strlen(text) : 0;
+	char *body = len > 0 ? arena_strndup(ctx->arena, text, len) : NULL;
 
 	if (body == NULL) {
-		log_msg(LOG_ERROR, "the database returned JSON that does not parse");
+		log_msg(LOG_ERROR, "the database returned no JSON text");
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
 		return;
 	}
-	http_respond(ctx->res, status, body);
+	respond_raw(ctx, status, body, len);
 }
 
 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ": the cursor's time, shape checked. */
@@ -187,5 +174,5 @@ respond_page(struct request_ctx *ctx, const char *sql, int nparams, const char *
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
 		return;
 	}
-	respond_json_text(ctx, 200, body);
+	respond_raw(ctx, 200, body, strlen(body));
 }

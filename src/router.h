@@ -24,6 +24,8 @@ enum route_flags {
 	ROUTE_NO_DB = 1 << 2,     /* no request transaction: the handler uses the db itself, if at all */
 	ROUTE_OPTIONAL_AUTH = 1 << 3, /* public, but a valid session is picked up when sent */
 	ROUTE_NO_API_KEY = 1 << 4,    /* people only: a request with an API key is 403 */
+	ROUTE_ONE_TRIP = 1 << 5,      /* a read whose handler needs no actor before its first statement:
+	                                 begin_request travels with it (src/tx.c) */
 };
 
 struct route {

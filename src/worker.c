@@ -2,7 +2,8 @@
  * worker: the accept loop and the dispatch of one request.
  *
  * Dispatch order, which decides which error a bad request gets:
- *   parse (400/413/414) → route (404/405) → body (415/400) → handler.
+ *   parse (400/413/414) → route (404/405) → body (415/400) →
+ *   begin + identify (401) → authorize (403/404) → handler → end (src/tx.c).
  * Every response, error or not, carries X-Request-Id and gets one log line.
  */
 #include "worker.h"
@@ -135,6 +136,15 @@ log_request(struct request_ctx *ctx, double started)
 	log_line(ctx->res->status >= 500 ? LOG_WARN : LOG_INFO, line);
 }
 
+/* ctx->begin.check of a deferred begin: who is calling, and may they. */
+static int
+identify_and_authorize(struct request_ctx *ctx, PGresult *r)
+{
+	if (auth_identified(ctx, r) < 0)
+		return -1;
+	return auth_authorize(ctx);
+}
+
 /* Route, check and run one request; fills ctx->res. */
 static void
 dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
@@ -178,15 +188,30 @@ dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
 		return;
 	}
 	if (route->permission != PERM_PUBLIC || (route->flags & ROUTE_OPTIONAL_AUTH)) {
-		if (auth_begin(ctx) < 0 || auth_authorize(ctx) < 0) {
-			auth_end(ctx);
+		if ((route->flags & ROUTE_ONE_TRIP) && ctx->cfg->one_trip_reads) {
+			/* begin + identify + authorize travel with the handler's first statement */
+			if (auth_prepare(ctx) < 0)
+				return;
+			ctx->begin.deferred = true;
+			ctx->begin.check = identify_and_authorize;
+		} else if (auth_identify(ctx) < 0 || auth_authorize(ctx) < 0) {
+			tx_end(ctx);
 			return;
 		}
 	}
 	route->handler(ctx);
+	if (ctx->begin.deferred) {
+		/* The handler answered without the database: the caller is checked now, first. */
+		ctx->begin.deferred = false;
+		PGresult *r = tx_begin(ctx, ctx->begin.params);
+		if (r == NULL || identify_and_authorize(ctx, r) < 0) {
+			tx_end(ctx);
+			return;
+		}
+	}
 	if (ctx->res->status == 0)
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
-	auth_end(ctx);
+	tx_end(ctx);
 }
 
 int
@@ -217,6 +242,7 @@ worker_run(const struct config *cfg, int listen_fd)
 		return 1;
 	}
 	db_init(&db, cfg->database, "finicomd");
+	db.prepare = cfg->database_prepared;
 	db_connection(&db); /* connect now if we can; requests retry otherwise */
 	password_warm();    /* so the first unknown-email login costs what later ones do */
 	log_msg(LOG_INFO, "worker ready");
@@ -245,11 +271,7 @@ worker_run(const struct config *cfg, int listen_fd)
 		dispatch(&ctx, &fcgx);
 		if (http_response_write(&res, &req, fcgx_write, fcgx.out) < 0)
 			log_msg(LOG_WARN, "could not write the response (client gone)");
-		/* Never carry a transaction into the next request. */
-		if (db.conn != NULL && PQtransactionStatus(db.conn) != PQTRANS_IDLE) {
-			log_msg(LOG_ERROR, "request left a transaction open; rolling back");
-			PQclear(PQexec(db.conn, "ROLLBACK"));
-		}
+		tx_reset(&db); /* never carry a transaction into the next request */
 		/* Before Finish: the parameters the request points into are freed there. */
 		log_request(&ctx, started);
 		FCGX_Finish_r(&fcgx);

@@ -92,12 +92,10 @@ invitations_list(struct request_ctx *ctx)
 	params[3] = ctx->org_id;
 	params[4] = status;
 	respond_page(ctx,
-	    PAGE_QUERY(" SELECT finicom.invitation_json(i) AS item, finicom.cursor_key(i.created_at, i.id) AS k,"
+	    PAGE_QUERY(" SELECT i.item, finicom.cursor_key(i.created_at, i.id) AS k,"
 	    "  row_number() OVER (ORDER BY i.created_at, i.id) AS n"
-	    " FROM finicom.invitations i"
-	    " CROSS JOIN LATERAL (SELECT CASE WHEN i.status = 'pending' AND i.expires_at <= now()"
-	    "  THEN 'expired' ELSE i.status::text END AS status) s"
-	    " WHERE i.org_id = $4 AND ($5 = 'all' OR s.status = $5)"
+	    " FROM finicom.invitation_items i"
+	    " WHERE i.org_id = $4 AND ($5 = 'all' OR i.status = $5)"
 	    "  AND ($2::timestamptz IS NULL OR (i.created_at, i.id) > ($2::timestamptz, $3::uuid))"
 	    " ORDER BY i.created_at, i.id LIMIT $1::integer + 1"),
 	    5, params);

@@ -175,7 +175,7 @@ static const enum value_type resource_types[] = {VALUE_TEXT, VALUE_TEXT, VALUE_C
 
 #define RESOURCE_JSON \
 	"pg_catalog.json_build_object('id', t.id, 'name', t.name, 'type', t.type," \
-	" 'config', t.config," \
+	" 'config', t.config_masked," \
 	" 'created_at', finicom.ts(t.created_at), 'updated_at', finicom.ts(t.updated_at)," \
 	" 'created_by', t.created_by)"
 #define RESOURCE_INSERT(table) \
@@ -340,23 +340,15 @@ new_uuid(char out[37])
 	return 0;
 }
 
-/* Mask the config of one object as the database returned it. */
-static void
-mask_object(json_object *obj)
-{
-	json_object *config;
-
-	if (json_object_object_get_ex(obj, "config", &config))
-		config_mask(config);
-}
-
-/* Reply status with the object the select returns (masked); 404 when it returns none. */
+/*
+ * Reply status with the object the select returns, as the database built
+ * it (its config is the masked copy, config_masked); 404 when it returns none.
+ */
 static void
 respond_object(struct request_ctx *ctx, const struct kind *kind, const char *const *params,
     int status)
 {
 	PGresult *r = tx_exec(ctx, kind->select_sql, 2, params, true);
-	json_object *obj;
 	char message[64];
 
 	if (r == NULL)
@@ -364,12 +356,8 @@ respond_object(struct request_ctx *ctx, const struct kind *kind, const char *con
 	if (PQntuples(r) != 1) {
 		snprintf(message, sizeof(message), "no such %s", kind->singular);
 		http_error(ctx->res, 404, "not_found", message, NULL);
-	} else if ((obj = json_from_text(PQgetvalue(r, 0, 0))) == NULL) {
-		log_msg(LOG_ERROR, "the database returned JSON that does not parse");
-		http_error(ctx->res, 500, "internal", "internal error", NULL);
 	} else {
-		mask_object(obj);
-		http_respond(ctx->res, status, obj);
+		respond_json_text(ctx, status, PQgetvalue(r, 0, 0));
 	}
 	PQclear(r);
 }
@@ -436,39 +424,6 @@ fault:
 	return -1;
 }
 
-/*
- * Reply 200 {"items": [...], "next_cursor": ...} from a page query (see
- * respond_page in context.h), with every item's config masked.
- */
-static void
-respond_object_page(struct request_ctx *ctx, const char *sql, const char *const *params)
-{
-	PGresult *r = tx_exec(ctx, sql, 4, params, true);
-	json_object *items, *body;
-	char *cursor = NULL;
-	const char *last;
-
-	if (r == NULL)
-		return;
-	items = json_from_text(PQgetvalue(r, 0, 0));
-	last = PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1);
-	if (last != NULL && (cursor = arena_alloc(ctx->arena, strlen(last) * 4 / 3 + 4)) != NULL)
-		base64url_encode((const unsigned char *)last, strlen(last), cursor);
-	PQclear(r);
-	if (items == NULL || !json_object_is_type(items, json_type_array) ||
-	    (last != NULL && cursor == NULL)) {
-		json_object_put(items);
-		http_error(ctx->res, 500, "internal", "internal error", NULL);
-		return;
-	}
-	for (size_t i = 0; i < json_object_array_length(items); i++)
-		mask_object(json_object_array_get_idx(items, i));
-	body = json_object_new_object();
-	json_object_object_add(body, "items", items);
-	json_object_object_add(body, "next_cursor", cursor ? json_object_new_string(cursor) : NULL);
-	http_respond(ctx->res, 200, body);
-}
-
 /* ------------------------------------------------------------------ */
 /* Handlers */
 
@@ -485,7 +440,7 @@ objects_list(struct request_ctx *ctx)
 	if (kind == NULL || page_params(ctx, params) < 0)
 		return;
 	params[3] = ctx->org_id;
-	respond_object_page(ctx, kind->page_sql, params);
+	respond_page(ctx, kind->page_sql, 4, params);
 }
 
 /* GET /api/v1/orgs/{org}/{kind}/{id} (member): 200 object; 404. */

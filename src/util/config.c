@@ -257,6 +257,8 @@ static const struct key_spec keys[] = {
 	{"workers", parse_workers, F(workers), false},
 	{"database", parse_nonempty, F(database), true},
 	{"mailer_database", parse_nonempty, F(mailer_database), false},
+	{"database_prepared", parse_bool, F(database_prepared), false},
+	{"one_trip_reads", parse_bool, F(one_trip_reads), false},
 	{"public_url", parse_url, F(public_url), true},
 	{"cookie_secure", parse_bool, F(cookie_secure), false},
 	{"signup", parse_signup, F(signup), false},
@@ -286,6 +288,8 @@ config_defaults(struct config *cfg)
 	cfg->listen_mode = 0660;
 	cfg->workers = 4;
 	cfg->cookie_secure = true;
+	cfg->database_prepared = true;
+	cfg->one_trip_reads = true;
 	cfg->signup = SIGNUP_OPEN;
 	cfg->log_level = LOG_INFO;
 	cfg->session_idle_timeout = 12 * 3600;

@@ -28,6 +28,8 @@ struct config {
 	int workers;
 	char database[CONFIG_PATH_MAX];   /* libpq connection string for finicom_app */
 	char mailer_database[CONFIG_PATH_MAX]; /* for finicom_mailer; "" = database with user=finicom_mailer */
+	bool database_prepared;
+	bool one_trip_reads;              /* ROUTE_ONE_TRIP reads in one round trip */           /* named prepared statements (off behind PgBouncer's transaction pooling) */
 	char public_url[512];             /* no trailing slash */
 	bool cookie_secure;
 	enum signup_mode signup;

@@ -9,7 +9,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
 BEGIN;
-SELECT plan(42);
+SELECT plan(45);
 
 SELECT gen_random_uuid() AS u, gen_random_uuid() AS v, gen_random_uuid() AS org \gset
 
@@ -17,10 +17,19 @@ SELECT gen_random_uuid() AS u, gen_random_uuid() AS v, gen_random_uuid() AS org 
 CREATE FUNCTION pg_temp.act(p_actor_type text, p_actor_id text, p_org_id text) RETURNS void
     LANGUAGE plpgsql AS $$
     BEGIN
+        -- An actor type: the context as begin_request seals it (with the
+        -- role the database looks up).  None: settings made by hand,
+        -- which verify as no context at all.
+        RESET ROLE;
+        IF p_actor_type <> '' THEN
+            PERFORM finicom.context_enter(p_actor_type, nullif(p_actor_id, '')::uuid,
+                                          nullif(p_org_id, '')::uuid, NULL, NULL);
+        ELSE
+            PERFORM set_config('finicom.actor_type', p_actor_type, true),
+                    set_config('finicom.actor_id', p_actor_id, true),
+                    set_config('finicom.org_id', p_org_id, true);
+        END IF;
         SET LOCAL ROLE finicom_app;
-        PERFORM set_config('finicom.actor_type', p_actor_type, true),
-                set_config('finicom.actor_id', p_actor_id, true),
-                set_config('finicom.org_id', p_org_id, true);
     END
     $$;
 
@@ -102,12 +111,17 @@ RESET ROLE;
 -- Once U and V share an org, they see each other (and still no one else).
 INSERT INTO finicom.orgs (id, name) VALUES (:'org', 'accounts-test');
 INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (:'org', :'u', 'admin'), (:'org', :'v', 'read');
+-- (Users are read through the memberships of the org of the request: in
+-- a request about the org; outside one, each sees only itself.)
+SELECT pg_temp.act('user', :'u', :'org');
+SELECT set_eq('SELECT id FROM finicom.users', ARRAY[:'u'::uuid, :'v'::uuid],
+              'sharing an org, in a request about it, U sees exactly U and V');
+SELECT pg_temp.act('user', :'v', :'org');
+SELECT set_eq('SELECT id FROM finicom.users', ARRAY[:'u'::uuid, :'v'::uuid],
+              'sharing an org, in a request about it, V sees exactly U and V');
 SELECT pg_temp.act('user', :'u', '');
-SELECT set_eq('SELECT id FROM finicom.users', ARRAY[:'u'::uuid, :'v'::uuid],
-              'sharing an org, U sees exactly U and V');
-SELECT pg_temp.act('user', :'v', '');
-SELECT set_eq('SELECT id FROM finicom.users', ARRAY[:'u'::uuid, :'v'::uuid],
-              'sharing an org, V sees exactly U and V');
+SELECT set_eq('SELECT id FROM finicom.users', ARRAY[:'u'::uuid],
+              'sharing an org, in a request about no org, U sees only U');
 SELECT pg_temp.act('', '', '');
 SELECT is_empty('SELECT id FROM finicom.users', 'empty-string context after sharing an org: still no user');
 RESET ROLE;
@@ -146,11 +160,16 @@ SELECT is(
     'begin_request with a live session returns one row: actor_type user, actor_id U');
 SELECT is(current_setting('finicom.actor_id'), :'u', 'begin_request sets finicom.actor_id to U');
 SELECT is(current_setting('finicom.actor_type'), 'user', 'begin_request sets finicom.actor_type to user');
-SELECT set_eq('SELECT id FROM finicom.users', ARRAY[:'u'::uuid, :'v'::uuid],
-              'after begin_request, the policies see U as the actor');
+SELECT set_eq('SELECT id FROM finicom.users', ARRAY[:'u'::uuid],
+              'after begin_request (no org), the policies see U as the actor, and only U');
 SELECT is((SELECT count(*)::int
              FROM finicom.begin_request('session', sha256(('t-' || :'u')::bytea), NULL, 43200, 'rid', '127.0.0.1')),
           1, 'begin_request with a live session returns exactly one row');
+SELECT is((SELECT org_role
+             FROM finicom.begin_request('session', sha256(('t-' || :'u')::bytea), :'org', 43200, 'rid', '127.0.0.1')),
+          'admin', 'begin_request with the org of the path returns U''s role there');
+SELECT set_eq('SELECT id FROM finicom.users', ARRAY[:'u'::uuid, :'v'::uuid],
+              'after begin_request about the org, the policies see U and V');
 
 -- last_seen_at is written at most once a minute.
 SELECT is((SELECT count(*)::int

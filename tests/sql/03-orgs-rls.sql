@@ -45,10 +45,19 @@ INSERT INTO finicom.memberships (org_id, user_id, role) VALUES
 CREATE FUNCTION pg_temp.act(p_actor_type text, p_actor_id text, p_org_id text) RETURNS void
     LANGUAGE plpgsql AS $$
     BEGIN
+        -- An actor type: the context as begin_request seals it (with the
+        -- role the database looks up).  None: settings made by hand,
+        -- which verify as no context at all.
+        RESET ROLE;
+        IF p_actor_type <> '' THEN
+            PERFORM finicom.context_enter(p_actor_type, nullif(p_actor_id, '')::uuid,
+                                          nullif(p_org_id, '')::uuid, NULL, NULL);
+        ELSE
+            PERFORM set_config('finicom.actor_type', p_actor_type, true),
+                    set_config('finicom.actor_id', p_actor_id, true),
+                    set_config('finicom.org_id', p_org_id, true);
+        END IF;
         SET LOCAL ROLE finicom_app;
-        PERFORM set_config('finicom.actor_type', p_actor_type, true),
-                set_config('finicom.actor_id', p_actor_id, true),
-                set_config('finicom.org_id', p_org_id, true);
     END
     $$;
 
@@ -89,9 +98,12 @@ CREATE FUNCTION pg_temp.attempt(p_actor text, p_org text, p_sql text) RETURNS te
                 PERFORM set_config('finicom.actor_type', '', true), set_config('finicom.actor_id', '', true),
                         set_config('finicom.org_id', '', true);
             ELSE
-                PERFORM set_config('finicom.actor_type', 'user', true),
-                        set_config('finicom.actor_id', v_actor, true),
-                        set_config('finicom.org_id', v_org, true);
+                -- As begin_request leaves it: the context sealed by the
+                -- database, with the role it looked up (the superuser may
+                -- call context_enter; finicom_app may not).
+                RESET ROLE;
+                PERFORM finicom.context_enter('user', v_actor::uuid, nullif(v_org, '')::uuid, NULL, NULL);
+                SET LOCAL ROLE finicom_app;
             END IF;
             EXECUTE v_sql;
             GET DIAGNOSTICS v_rows = ROW_COUNT;

@@ -7,9 +7,10 @@
 --   fx        a dblink connection that commits the fixture (an org with two
 --             admins, p and q) and removes it at the end: the two racing
 --             connections must see committed rows
---   c1, c2    two dblink connections acting as finicom_app: c1 as p, c2 as q
---             (SET LOCAL finicom.x = v is set_config('finicom.x', v, true);
---             dblink_exec refuses a SELECT as the last statement)
+--   c1, c2    two dblink connections acting as finicom_app: c1 as p, c2 as q,
+--             each in the context finicom.context_enter() seals for it, as
+--             begin_request does (dblink_exec refuses a SELECT as the last
+--             statement)
 -- The race made deterministic: c1 demotes q and keeps its transaction open
 -- (holding the org row lock its trigger took); c2's demotion of p is sent
 -- asynchronously and must block on that lock; then c1 commits, c2's
@@ -74,10 +75,8 @@ SELECT (SELECT pid FROM dblink('c1', 'SELECT pg_backend_pid()') AS t(pid integer
 -- c1, acting as p in a request about the org, demotes q and holds on.
 SELECT is(dblink_exec('c1', format($$
     BEGIN;
+    SELECT finicom.context_enter('user', %1$L, %3$L, NULL, NULL);
     SET LOCAL ROLE finicom_app;
-    SET LOCAL finicom.actor_type = 'user';
-    SET LOCAL finicom.actor_id = %1$L;
-    SET LOCAL finicom.org_id = %3$L;
     UPDATE finicom.memberships SET role = 'read' WHERE org_id = %3$L AND user_id = %2$L$$,
     :'p', :'q', :'org')), 'UPDATE 1', 'connection 1 (p) demotes q, transaction still open');
 
@@ -85,10 +84,8 @@ SELECT is(dblink_exec('c1', format($$
 SELECT is(dblink_exec('c2', format($$
     SET lock_timeout = '20s';
     BEGIN;
-    SET LOCAL ROLE finicom_app;
-    SET LOCAL finicom.actor_type = 'user';
-    SET LOCAL finicom.actor_id = %1$L;
-    SET LOCAL finicom.org_id = %2$L$$,
+    SELECT finicom.context_enter('user', %1$L, %2$L, NULL, NULL);
+    SET LOCAL ROLE finicom_app$$,
     :'q', :'org')), 'SET', 'connection 2 (q) begins its request');
 SELECT is(dblink_send_query('c2', format(
     $$UPDATE finicom.memberships SET role = 'read' WHERE org_id = %L AND user_id = %L$$, :'org', :'p')),

@@ -84,9 +84,10 @@ CREATE FUNCTION pg_temp.attempt(p_actor text, p_org text, p_sql text, p_role tex
                 PERFORM set_config('finicom.actor_type', '', true), set_config('finicom.actor_id', '', true),
                         set_config('finicom.org_id', '', true);
             ELSE
-                PERFORM set_config('finicom.actor_type', CASE WHEN p_actor LIKE 'k%' THEN 'api_key' ELSE 'user' END, true),
-                        set_config('finicom.actor_id', v_actor, true),
-                        set_config('finicom.org_id', v_org, true);
+                RESET ROLE;
+                PERFORM finicom.context_enter(CASE WHEN p_actor LIKE 'k%' THEN 'api_key' ELSE 'user' END,
+                                              v_actor::uuid, nullif(v_org, '')::uuid, NULL, NULL);
+                EXECUTE format('SET LOCAL ROLE %I', p_role);
             END IF;
             EXECUTE v_sql;
             GET DIAGNOSTICS v_rows = ROW_COUNT;

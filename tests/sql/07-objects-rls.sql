@@ -109,9 +109,9 @@ CREATE FUNCTION pg_temp.attempt(p_actor text, p_org text, p_sql text) RETURNS te
                 PERFORM set_config('finicom.actor_type', '', true), set_config('finicom.actor_id', '', true),
                         set_config('finicom.org_id', '', true);
             ELSE
-                PERFORM set_config('finicom.actor_type', v_actor.actor_type, true),
-                        set_config('finicom.actor_id', v_actor.id::text, true),
-                        set_config('finicom.org_id', v_org, true);
+                RESET ROLE;
+                PERFORM finicom.context_enter(v_actor.actor_type, v_actor.id, nullif(v_org, '')::uuid, NULL, NULL);
+                SET LOCAL ROLE finicom_app;
             END IF;
             EXECUTE v_sql;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
@@ -191,10 +191,10 @@ WHERE cmd.what LIKE '% same org'
 ORDER BY ctx.k, cmd.k;
 
 INSERT INTO matrix (actor, org, sql, expected, what) VALUES
-    -- Writes need the org of the request: a's request about O1 cannot
-    -- touch O3, which a also administers; reads of O3 still work.
-    ('a', 'o1', $$SELECT 1 FROM finicom.sources WHERE org_id = '{o3}'$$, 'rows 2',
-     'admin of O1 and O3, request about O1: SELECT sources of O3 works'),
+    -- Everything is scoped to the org of the request: a's request about O1
+    -- can neither read nor touch O3, which a also administers.
+    ('a', 'o1', $$SELECT 1 FROM finicom.sources WHERE org_id = '{o3}'$$, 'rows 0',
+     'admin of O1 and O3, request about O1: SELECT sources of O3 sees nothing'),
     ('a', 'o1', $$INSERT INTO finicom.sources (org_id, name, type) VALUES ('{o3}', 'new', 'pg')$$,
      'SQLSTATE 42501', 'admin of O1 and O3, request about O1: INSERT a source of O3 is refused'),
     ('a', 'o1', $$UPDATE finicom.connections SET enabled = false WHERE org_id = '{o3}'$$, 'rows 0',
