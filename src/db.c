@@ -52,9 +52,16 @@ db_connect(struct db *db)
 	 */
 	const char *const keys[] = {"connect_timeout", "application_name", "options",
 	    "keepalives_idle", "dbname", NULL};
+	/*
+	 * With prepared statements, generic plans: a custom plan would fold
+	 * "$2 IS NULL" (no cursor) into a cheaper-looking plan every time and
+	 * be planned again on every request, which is what preparing avoids.
+	 */
 	const char *const values[] = {"3", db->application_name,
-	    "-c statement_timeout=15s -c idle_in_transaction_session_timeout=60s", "30",
-	    db->conninfo, NULL};
+	    db->prepare ? "-c statement_timeout=15s -c idle_in_transaction_session_timeout=60s"
+	                  " -c plan_cache_mode=force_generic_plan"
+	                : "-c statement_timeout=15s -c idle_in_transaction_session_timeout=60s",
+	    "30", db->conninfo, NULL};
 	PGconn *conn = PQconnectdbParams(keys, values, 1);
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
