@@ -38,7 +38,7 @@ SELECT current_setting('finicom.actor_type') AS old_type, current_setting('finic
 COMMIT;
 
 BEGIN;
-SELECT plan(115);
+SELECT plan(117);
 
 -- ---------------------------------------------------------------------
 -- Fixtures.
@@ -349,6 +349,13 @@ FROM victims v, LATERAL (SELECT pg_temp.forge(:'old_type', :'old_id', :'old_org'
                                               :'old_ip', :'old_mac')) f
 WHERE v.tbl IN ('orgs', 'memberships', 'users', 'invitations', 'api_keys', 'sources', 'audit.events')
 ORDER BY v.k;
+
+-- Garbage in the settings is no context either, never an error.
+SELECT pg_temp.forge('user', 'not-a-uuid', 'not-a-uuid', 'superuser', 'rid', '127.0.0.1', 'zz');
+SELECT is(pg_temp.attempt($$SELECT 1 FROM finicom.sources$$), 'rows 0',
+          'settings that are not even well formed: no rows, no error');
+SELECT is(pg_temp.attempt($$SELECT 1 FROM finicom.users$$), 'rows 0',
+          'settings that are not even well formed: no users, no error');
 
 -- A context sealed in another session (another backend) a moment ago.
 SELECT 'dbname=' || current_database() || ' user=postgres host='
