@@ -15,6 +15,16 @@
  * back by itself after PostgreSQL restarts (db.c); LISTEN is issued again on
  * every new connection.
  *
+ * It also seals the audit trail (sql/0010_audit_seal.sql): audit events are
+ * written pending, and every SEAL_INTERVAL, between messages and while
+ * idle, the loop calls audit.seal_pending(), which gives the committed
+ * pending events of every org their place in the org's hash chain.  That
+ * bounds the sealing lag to about SEAL_INTERVAL plus one seal, or one SMTP
+ * session while a message is being sent (pg_cron's minute job is the bound
+ * when no mailer runs).  finicom_mailer may call that function and touches
+ * nothing else of the audit schema.  A failing seal is logged once, tried
+ * again every SEAL_RETRY, and never holds up the mail.
+ *
  * Signals: SIGTERM and SIGINT are blocked except inside ppoll(), so they
  * never interrupt a transaction or an SMTP exchange.  Their handler only
  * sets a flag; the loop ends after the message in flight and exits 0.
@@ -39,6 +49,9 @@
 #define RETRY_MIN 1.0      /* seconds before reconnecting; doubles ... */
 #define RETRY_MAX 30.0     /* ... up to this */
 #define BUSY_FLOOR 0.25    /* shortest sleep when due rows are locked by another mailer */
+#define SEAL_INTERVAL 0.2  /* seconds between two seals of the audit trail */
+#define SEAL_RETRY 30.0    /* ... after a seal that failed */
+#define NOTICE_REPEAT 60.0 /* the same server notice is logged again after this */
 
 static volatile sig_atomic_t stop_requested;
 static sigset_t wait_mask; /* the mask inside ppoll(): SIGTERM and SIGINT open */
@@ -52,6 +65,9 @@ static char conninfo[CONFIG_PATH_MAX + 64];
  * connection may reuse the old one's address). */
 static PGconn *listening_conn;
 static int listening_pid;
+
+static double next_seal; /* monotonic time of the next seal */
+static int seal_failing; /* the last seal failed (and that was logged) */
 
 static const char *config_path = SYSCONFDIR "/finicom/finicom.conf";
 
@@ -181,14 +197,34 @@ results_error(PGresult **res, int n)
 	return db.conn ? first_line(PQerrorMessage(db.conn), buf, sizeof(buf)) : "connection lost";
 }
 
-/* Server notices (such as "terminating connection") go to our log, not raw to stderr. */
+/*
+ * Server notices (such as "terminating connection") go to our log, not raw
+ * to stderr.  The same notice again (a seal's WARNING about an org whose
+ * chain cannot be continued comes every SEAL_INTERVAL) is logged at most
+ * every NOTICE_REPEAT seconds, with how often it came meanwhile.
+ */
 static void
 log_notice(void *arg, const char *message)
 {
+	static char last[300];
+	static double last_at;
+	static long repeats;
 	char buf[300];
+	double now = db_now();
 
 	(void)arg;
-	log_msg(LOG_INFO, "database says: %s", first_line(message, buf, sizeof(buf)));
+	first_line(message, buf, sizeof(buf));
+	if (!strcmp(buf, last) && now - last_at < NOTICE_REPEAT) {
+		repeats++;
+		return;
+	}
+	if (repeats > 0 && !strcmp(buf, last))
+		log_msg(LOG_INFO, "database says: %s (and %ld times more)", buf, repeats);
+	else
+		log_msg(LOG_INFO, "database says: %s", buf);
+	snprintf(last, sizeof(last), "%s", buf);
+	last_at = now;
+	repeats = 0;
 }
 
 /*
@@ -369,6 +405,48 @@ deliver_next(double *next_due)
 	return OUTCOME_DELIVERED;
 }
 
+/*
+ * Seal the audit trail when SEAL_INTERVAL has passed since the last seal:
+ * audit.seal_pending() (one statement, its own transaction; it never waits
+ * for writers or for another sealer).  Called between transactions only.
+ */
+static void
+seal_audit(void)
+{
+	static const struct db_stmt seal[] = {{"SELECT audit.seal_pending()", 0, NULL}};
+	PGresult *res[1];
+	double now = db_now();
+
+	if (now < next_seal)
+		return;
+	if (db_pipeline(&db, seal, 1, res) < 0) {
+		if (!seal_failing)
+			log_msg(LOG_WARN, "could not seal the audit trail: %s (trying again every %.0f s)",
+			    results_error(res, 1), SEAL_RETRY);
+		seal_failing = 1;
+		clear_results(res, 1);
+		/* A lost connection: at once on the next one; else in a while. */
+		next_seal = db.conn != NULL ? now + SEAL_RETRY : now;
+		return;
+	}
+	if (seal_failing)
+		log_msg(LOG_INFO, "sealing the audit trail again");
+	seal_failing = 0;
+	if (PQntuples(res[0]) == 1 && strcmp(PQgetvalue(res[0], 0, 0), "0") != 0)
+		log_msg(LOG_DEBUG, "sealed %s audit events", PQgetvalue(res[0], 0, 0));
+	clear_results(res, 1);
+	next_seal = now + SEAL_INTERVAL;
+}
+
+/* Seconds until the next seal is due (0 when it is). */
+static double
+seal_due_in(void)
+{
+	double left = next_seal - db_now();
+
+	return left > 0 ? left : 0;
+}
+
 /* True when a NOTIFY already sits in libpq's buffer (none is lost unread). */
 static int
 drain_notifies(PGconn *conn)
@@ -412,6 +490,9 @@ run(void)
 			retry = retry * 2 < RETRY_MAX ? retry * 2 : RETRY_MAX;
 			continue;
 		}
+		seal_audit();
+		if (db.conn != conn) /* the seal found the connection lost */
+			continue;
 		switch (deliver_next(&next_due)) {
 		case OUTCOME_DELIVERED:
 			retry = RETRY_MIN;
@@ -428,6 +509,8 @@ run(void)
 		sleep = cfg.mail_poll_interval;
 		if (next_due >= 0 && next_due < sleep)
 			sleep = next_due < BUSY_FLOOR ? BUSY_FLOOR : next_due;
+		if (seal_due_in() < sleep)
+			sleep = seal_due_in();
 		if (db.conn == conn) /* finish_idle may have lost it */
 			wait_for_mail(conn, sleep);
 	}

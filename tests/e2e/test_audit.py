@@ -4,6 +4,7 @@ and `finicomctl verify-audit`."""
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -53,6 +54,20 @@ def assert_event(e):
     assert isinstance(e["details"], dict), e
 
 
+def sealed(org_id, within=2.0):
+    """Wait until every event of the org is sealed into its chain (by
+    finicom-mailer, every 0.2 s; sql/0010_audit_seal.sql); the seconds it took.
+    Fails when events are still pending after `within` seconds."""
+    t0 = time.monotonic()
+    while True:
+        pending = int(psql("SELECT pending FROM audit.verify_chain($1)", org_id))
+        took = time.monotonic() - t0
+        if pending == 0:
+            return took
+        assert took < within, "%d events of %s still pending after %.1f s" % (pending, org_id, within)
+        time.sleep(0.02)
+
+
 def conninfo():
     return "host=%s port=%s dbname=%s user=%s" % (fc.PGHOST, fc.PGPORT, fc.PGDATABASE, fc.PGUSER)
 
@@ -88,9 +103,9 @@ def test_own_org_only_newest_first_shape(team):
         assert_event(e)
     ids = [e["id"] for e in items]
     # exactly the events the database holds for this org
-    in_db = psql("SELECT string_agg(id::text, ',' ORDER BY seq DESC) FROM audit.events WHERE org_id = $1",
+    in_db = psql("SELECT string_agg(id::text, ',' ORDER BY at DESC, id DESC) FROM audit.events WHERE org_id = $1",
                  org["id"]).split(",")
-    assert ids == in_db, "the org's events, newest first (by seq)"
+    assert ids == in_db, "the org's events, newest first, pending ones included"
     assert len(items) == 7, [e["action"] for e in items]  # created, 3 x added, 3 x updated
     ats = [fc.parse_ts(e["at"]) for e in items]
     assert ats == sorted(ats, reverse=True)
@@ -287,9 +302,10 @@ def test_events_stay_after_org_deleted(team):
     r = admin.delete(org_path(org))
     assert r.status_code == 204, r.text
     assert psql("SELECT count(*) FROM finicom.orgs WHERE id = $1", org["id"]) == "0"
-    after = psql("SELECT count(*) || ' ' || (array_agg(action ORDER BY seq DESC))[1] FROM audit.events "
+    after = psql("SELECT count(*) || ' ' || (array_agg(action ORDER BY at DESC, id DESC))[1] FROM audit.events "
                  "WHERE org_id = $1", org["id"])
     assert after == "%d org.deleted" % (before + 1), after
+    sealed(org["id"])
     assert psql("SELECT ok FROM audit.verify_chain($1)", org["id"]) == "t"
     assert_error(admin.get(events_path(org)), 404, "not_found")
 
@@ -302,8 +318,9 @@ def test_verify_audit_cli_detects_tampering():
     ctl = os.path.join(os.environ["FINICOM_BUILD"], "src", "finicomctl")
     cmd = [ctl, "verify-audit", "--org", org["id"], "--database", conninfo()]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)  # events still pending are no failure
     assert org["id"] in p.stdout
+    sealed(org["id"])
     victim = psql("SELECT id FROM audit.events WHERE org_id = $1 AND seq = 3", org["id"])
     psql("BEGIN; ALTER TABLE audit.events DISABLE TRIGGER events_append_only; "
          "UPDATE audit.events SET details = '{\"changed\": [\"name\"]}' WHERE id = $1; "
@@ -312,3 +329,22 @@ def test_verify_audit_cli_detects_tampering():
     assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
     assert victim in p.stdout + p.stderr, (victim, p.stdout, p.stderr)
     assert psql("SELECT first_bad_id FROM audit.verify_chain($1)", org["id"]) == victim
+
+
+def test_events_are_sealed_by_the_mailer_within_a_second():
+    """Events are written pending and finicom-mailer seals them every 0.2 s:
+    the API lists them at once, and within a second they are in the chain."""
+    admin = signup(name="Sealed")
+    org = create_org(admin)
+    for i in range(5):
+        assert admin.patch(org_path(org), {"invite_ttl_hours": 40 + i}).status_code == 200
+    assert len(all_events(admin, org)) == 7  # org.created, member.added, 5 x org.updated: sealed or not
+    took = sealed(org["id"], within=1.0)
+    assert psql("SELECT ok::text || ' ' || events || ' ' || pending FROM audit.verify_chain($1)",
+                org["id"]) == "true 7 0", "org.created, member.added, five updates"
+    assert psql("SELECT max(sealed_at - at) < interval '1 second' FROM audit.events WHERE org_id = $1",
+                org["id"]) == "t", took
+    ctl = os.path.join(os.environ["FINICOM_BUILD"], "src", "finicomctl")
+    p = subprocess.run([ctl, "verify-audit", "--org", org["id"], "--database", conninfo()],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "ok, 7 events sealed" in p.stdout, (p.stdout, p.stderr)

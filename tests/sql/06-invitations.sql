@@ -285,11 +285,13 @@ SELECT is((SELECT count(*)::int FROM finicom.memberships m JOIN finicom.users u 
           'the invitee is a member of O1 exactly once');
 
 -- ---------------------------------------------------------------------
--- pg_cron: the three jobs, by name and schedule, each calling its function.
+-- pg_cron: the four jobs, by name and schedule, each calling its function
+-- (finicom-seal-audit comes with sql/0010_audit_seal.sql).
 SELECT set_eq($$SELECT jobname::text, schedule::text, command::text FROM cron.job WHERE jobname LIKE 'finicom-%'$$,
               $$VALUES ('finicom-expire-invitations', '* * * * *', 'SELECT finicom.expire_invitations()'),
                        ('finicom-purge-sessions', '17 * * * *', 'SELECT finicom.purge_sessions()'),
-                       ('finicom-purge-cron-history', '29 3 * * *', 'SELECT finicom.purge_cron_history()')$$,
+                       ('finicom-purge-cron-history', '29 3 * * *', 'SELECT finicom.purge_cron_history()'),
+                       ('finicom-seal-audit', '* * * * *', 'SELECT audit.seal_pending()')$$,
               'the pg_cron jobs exist with their names, schedules and commands');
 SELECT is((SELECT bool_and(active AND database = current_database()) FROM cron.job WHERE jobname LIKE 'finicom-%'),
           true, 'the jobs are active and run in this database');
