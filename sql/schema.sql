@@ -26,7 +26,8 @@
 --   d6af84f08929436ad5d87dba2b9a4843a42276da1be5ccf43fb7c32a380c14a2  0006_api_keys.sql
 --   b2cfd4dc97d6ebeb1e676b77b5e4731686d12c41edf84510b00d9eaaa6a237c9  0007_audit.sql
 --   5699fc919787f77abba2e5c162bf556f81817387ed95bcbe71eb33095b8dceaa  0008_objects.sql
---   5064d38e10093cdf8e681dc18c4eec5a51621a4b48d75425774cf86b53526abb  0009_security_layer.sql
+--   88a386505e47fd559d9de80cf75c7358bf9b5dfca6e7facad50a17575070b573  0009_security_layer.sql
+--   6cb19adecf2918c6acfc95bb48bf914f855cbc7e3ee257e793f68ad8d7eeba18  0010_audit_seal.sql
 
 --
 -- PostgreSQL database dump
@@ -93,48 +94,9 @@ CREATE FUNCTION audit.append(p_org uuid, p_action text, p_target_type text, p_ta
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-    DECLARE
-        v_ok boolean := finicom.context_ok();
-        v_type text := CASE WHEN v_ok THEN nullif(pg_catalog.current_setting('finicom.actor_type', true), '') END;
-        v_id uuid := CASE WHEN v_ok THEN nullif(pg_catalog.current_setting('finicom.actor_id', true), '')::uuid END;
-        v_label text;
-        v_seq bigint;
-        v_prev bytea;
-        e audit.events%ROWTYPE;
     BEGIN
-        IF v_type IS NULL THEN
-            v_type := 'db';
-            v_id := NULL;
-            v_label := session_user;
-        ELSIF v_type = 'user' THEN
-            SELECT u.email INTO v_label FROM finicom.users u WHERE u.id = v_id;
-        ELSIF v_type = 'api_key' THEN
-            SELECT k.name INTO v_label FROM finicom.api_keys k WHERE k.id = v_id;
-        ELSE
-            v_label := 'pg_cron';
-        END IF;
-        -- Serialize per org: lock its head (created on the first event).
-        INSERT INTO audit.chain_heads (org_id, seq, hash)
-        VALUES (p_org, 0, '\x0000000000000000000000000000000000000000000000000000000000000000')
-        ON CONFLICT (org_id) DO NOTHING;
-        SELECT h.seq, h.hash INTO v_seq, v_prev FROM audit.chain_heads h WHERE h.org_id = p_org FOR UPDATE;
-        e.id := gen_random_uuid();
-        e.org_id := p_org;
-        e.seq := v_seq + 1;
-        e.at := pg_catalog.clock_timestamp();
-        e.action := p_action;
-        e.actor_type := v_type;
-        e.actor_id := v_id;
-        e.actor_label := v_label;
-        e.target_type := p_target_type;
-        e.target_id := p_target_id;
-        e.details := coalesce(p_details, '{}');
-        e.ip := CASE WHEN v_ok THEN nullif(pg_catalog.current_setting('finicom.client_ip', true), '') END;
-        e.request_id := CASE WHEN v_ok THEN nullif(pg_catalog.current_setting('finicom.request_id', true), '') END;
-        e.prev_hash := v_prev;
-        e.hash := pg_catalog.sha256(v_prev || audit.canonical(e));
-        INSERT INTO audit.events VALUES (e.*);
-        UPDATE audit.chain_heads h SET seq = e.seq, hash = e.hash WHERE h.org_id = p_org;
+        INSERT INTO audit.events (org_id, action, target_type, target_id, details)
+        VALUES (p_org, p_action, p_target_type, p_target_id, coalesce(p_details, '{}'));
     END
     $$;
 
@@ -161,7 +123,7 @@ ALTER FUNCTION audit.auth_event(p_event text, p_user uuid, p_email text, p_ip te
 CREATE TABLE audit.events (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     org_id uuid NOT NULL,
-    seq bigint NOT NULL,
+    seq bigint,
     at timestamp with time zone DEFAULT now() NOT NULL,
     action text NOT NULL,
     actor_type text NOT NULL,
@@ -172,11 +134,13 @@ CREATE TABLE audit.events (
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     ip text,
     request_id text,
-    prev_hash bytea NOT NULL,
-    hash bytea NOT NULL,
+    prev_hash bytea,
+    hash bytea,
+    sealed_at timestamp with time zone,
     CONSTRAINT events_actor_type_check CHECK ((actor_type = ANY (ARRAY['user'::text, 'api_key'::text, 'system'::text, 'db'::text]))),
     CONSTRAINT events_hash_check CHECK ((octet_length(hash) = 32)),
     CONSTRAINT events_prev_hash_check CHECK ((octet_length(prev_hash) = 32)),
+    CONSTRAINT events_sealed_or_pending CHECK ((((seq IS NULL) = (prev_hash IS NULL)) AND ((seq IS NULL) = (hash IS NULL)) AND ((sealed_at IS NULL) OR (seq IS NOT NULL)))),
     CONSTRAINT events_seq_check CHECK ((seq > 0))
 );
 
@@ -190,7 +154,6 @@ ALTER TABLE audit.events OWNER TO finicom_owner;
 
 CREATE FUNCTION audit.canonical(e audit.events) RETURNS bytea
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
         SELECT pg_catalog.convert_to(pg_catalog.concat_ws(E'\x1f',
             e.org_id, e.seq, pg_catalog.to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
@@ -365,7 +328,29 @@ CREATE FUNCTION audit.refuse_change() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
+    DECLARE
+        v_old audit.events;
+        v_new audit.events;
     BEGIN
+        IF TG_OP = 'UPDATE' AND TG_TABLE_SCHEMA = 'audit' AND TG_TABLE_NAME = 'events'
+           AND OLD.seq IS NULL AND NEW.seq IS NOT NULL THEN
+            v_old := OLD;
+            v_new := NEW;
+            v_new.seq := NULL;
+            v_new.prev_hash := NULL;
+            v_new.hash := NULL;
+            v_new.sealed_at := NULL;
+            IF NOT v_new OPERATOR(pg_catalog.*=) v_old THEN
+                RAISE EXCEPTION 'audit events are append-only: a seal changes only seq, prev_hash and hash'
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF NEW.hash IS DISTINCT FROM pg_catalog.sha256(NEW.prev_hash || audit.canonical(NEW)) THEN
+                RAISE EXCEPTION 'audit events are append-only: the hash of a seal must be sha256(prev_hash || event)'
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            NEW.sealed_at := pg_catalog.clock_timestamp();
+            RETURN NEW;
+        END IF;
         RAISE EXCEPTION 'audit events are append-only: % is not allowed', TG_OP
             USING ERRCODE = 'insufficient_privilege';
     END
@@ -374,10 +359,196 @@ CREATE FUNCTION audit.refuse_change() RETURNS trigger
 ALTER FUNCTION audit.refuse_change() OWNER TO finicom_owner;
 
 --
+-- Name: seal_links(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.seal_links() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        r record;
+        v_org uuid;
+        v_head audit.chain_heads%ROWTYPE;
+        v_seq bigint;
+        v_hash bytea;
+    BEGIN
+        FOR r IN SELECT n.org_id, n.id, n.seq, n.prev_hash, n.hash FROM new_rows n
+                 WHERE n.seq IS NOT NULL ORDER BY n.org_id, n.seq LOOP
+            IF v_org IS DISTINCT FROM r.org_id THEN
+                IF v_seq > v_head.seq THEN
+                    UPDATE audit.chain_heads h SET seq = v_seq, hash = v_hash WHERE h.org_id = v_org;
+                END IF;
+                v_org := r.org_id;
+                SELECT * INTO v_head FROM audit.chain_heads h WHERE h.org_id = v_org FOR UPDATE;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'audit events are append-only: org % has no chain head to seal onto', v_org
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                v_seq := v_head.seq;
+                v_hash := v_head.hash;
+            END IF;
+            CONTINUE WHEN r.seq <= v_head.seq;
+            IF r.seq <> v_seq + 1 OR r.prev_hash IS DISTINCT FROM v_hash THEN
+                RAISE EXCEPTION 'audit events are append-only: event % is not the next link of the chain of org %',
+                    r.id, v_org USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            v_seq := r.seq;
+            v_hash := r.hash;
+        END LOOP;
+        IF v_seq > v_head.seq THEN
+            UPDATE audit.chain_heads h SET seq = v_seq, hash = v_hash WHERE h.org_id = v_org;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION audit.seal_links() OWNER TO finicom_owner;
+
+--
+-- Name: seal_org(uuid); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.seal_org(p_org uuid) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_head audit.chain_heads%ROWTYPE;
+        e audit.events%ROWTYPE;
+        v_ids uuid[] := '{}';
+        v_prevs bytea[] := '{}';
+        v_hashes bytea[] := '{}';
+        v_rows bigint;
+    BEGIN
+        SELECT * INTO v_head FROM audit.chain_heads h WHERE h.org_id = p_org FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            -- Held by another sealer, or the org's first seal.  A first seal
+            -- takes a transaction-level advisory lock on the org, so that a
+            -- second one skips instead of waiting for the first's new head.
+            IF EXISTS (SELECT FROM audit.chain_heads h WHERE h.org_id = p_org)
+               OR NOT pg_catalog.pg_try_advisory_xact_lock(
+                          pg_catalog.hashtextextended('finicom audit.chain_heads ' || p_org, 0)) THEN
+                RETURN 0;
+            END IF;
+            INSERT INTO audit.chain_heads (org_id, seq, hash)
+            VALUES (p_org, 0, '\x0000000000000000000000000000000000000000000000000000000000000000')
+            ON CONFLICT (org_id) DO NOTHING
+            RETURNING * INTO v_head;
+            IF NOT FOUND THEN
+                RETURN 0; -- made and sealed by another sealer just now
+            END IF;
+        END IF;
+        FOR e IN SELECT * FROM audit.events x WHERE x.org_id = p_org AND x.seq IS NULL ORDER BY x.at, x.id LOOP
+            e.seq := v_head.seq + 1;
+            e.prev_hash := v_head.hash;
+            v_head.seq := e.seq;
+            v_head.hash := pg_catalog.sha256(e.prev_hash || audit.canonical(e));
+            v_ids := v_ids || e.id;
+            v_prevs := v_prevs || e.prev_hash;
+            v_hashes := v_hashes || v_head.hash;
+        END LOOP;
+        -- The triggers check every link and move the head.
+        UPDATE audit.events x SET seq = v_head.seq - pg_catalog.cardinality(v_ids) + u.n,
+                                  prev_hash = u.prev_hash, hash = u.hash
+        FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_prevs), pg_catalog.unnest(v_hashes))
+             WITH ORDINALITY AS u (id, prev_hash, hash, n)
+        WHERE x.id = u.id AND x.seq IS NULL;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        IF v_rows <> pg_catalog.cardinality(v_ids) THEN
+            RAISE EXCEPTION 'events of org % were sealed by someone else', p_org;
+        END IF;
+        RETURN v_rows;
+    END
+    $$;
+
+ALTER FUNCTION audit.seal_org(p_org uuid) OWNER TO finicom_owner;
+
+--
+-- Name: seal_pending(uuid); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.seal_pending(p_org uuid DEFAULT NULL::uuid) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_org uuid;
+        v_sealed bigint := 0;
+    BEGIN
+        IF p_org IS NOT NULL THEN
+            v_org := (SELECT x.org_id FROM audit.events x WHERE x.org_id = p_org AND x.seq IS NULL LIMIT 1);
+        ELSE
+            v_org := (SELECT x.org_id FROM audit.events x WHERE x.seq IS NULL ORDER BY x.org_id LIMIT 1);
+        END IF;
+        WHILE v_org IS NOT NULL LOOP
+            BEGIN
+                v_sealed := v_sealed + audit.seal_org(v_org);
+            EXCEPTION WHEN OTHERS THEN
+                RAISE WARNING 'could not seal the audit events of org %: %', v_org, SQLERRM;
+            END;
+            EXIT WHEN p_org IS NOT NULL;
+            v_org := (SELECT x.org_id FROM audit.events x WHERE x.seq IS NULL AND x.org_id > v_org
+                      ORDER BY x.org_id LIMIT 1);
+        END LOOP;
+        RETURN v_sealed;
+    END
+    $$;
+
+ALTER FUNCTION audit.seal_pending(p_org uuid) OWNER TO finicom_owner;
+
+--
+-- Name: stamp(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.stamp() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    DECLARE
+        v_type text := finicom.request_actor_type();
+    BEGIN
+        IF NEW.seq IS NOT NULL OR NEW.prev_hash IS NOT NULL OR NEW.hash IS NOT NULL
+           OR NEW.sealed_at IS NOT NULL THEN
+            RAISE EXCEPTION 'audit events are written pending and sealed by audit.seal_pending()'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        NEW.id := pg_catalog.gen_random_uuid();
+        NEW.at := pg_catalog.clock_timestamp();
+        IF v_type IS NULL THEN
+            -- No verified actor: a DBA in psql (or a context that does not verify).
+            NEW.actor_type := 'db';
+            NEW.actor_id := NULL;
+            NEW.actor_label := session_user;
+            IF NOT finicom.context_ok() THEN
+                NEW.ip := NULL;
+                NEW.request_id := NULL;
+                RETURN NEW;
+            END IF;
+        ELSE
+            NEW.actor_type := v_type;
+            NEW.actor_id := finicom.request_actor_id();
+            IF v_type = 'user' THEN
+                NEW.actor_label := (SELECT u.email FROM finicom.users u WHERE u.id = NEW.actor_id);
+            ELSIF v_type = 'api_key' THEN
+                NEW.actor_label := (SELECT k.name FROM finicom.api_keys k WHERE k.id = NEW.actor_id);
+            ELSE
+                NEW.actor_label := 'pg_cron';
+            END IF;
+        END IF;
+        -- The context verified (an actor type is only returned when it does).
+        NEW.ip := nullif(pg_catalog.current_setting('finicom.client_ip', true), '');
+        NEW.request_id := nullif(pg_catalog.current_setting('finicom.request_id', true), '');
+        RETURN NEW;
+    END
+    $$;
+
+ALTER FUNCTION audit.stamp() OWNER TO finicom_owner;
+
+--
 -- Name: verify_chain(uuid); Type: FUNCTION; Schema: audit; Owner: finicom_owner
 --
 
-CREATE FUNCTION audit.verify_chain(p_org uuid) RETURNS TABLE(ok boolean, events bigint, first_bad_seq bigint, first_bad_id uuid, reason text)
+CREATE FUNCTION audit.verify_chain(p_org uuid) RETURNS TABLE(ok boolean, events bigint, first_bad_seq bigint, first_bad_id uuid, reason text, pending bigint, oldest_pending_at timestamp with time zone)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
@@ -386,19 +557,25 @@ CREATE FUNCTION audit.verify_chain(p_org uuid) RETURNS TABLE(ok boolean, events 
         v_prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
         v_expect bigint := 1;
         v_head audit.chain_heads%ROWTYPE;
+        v_pending bigint;
+        v_oldest timestamptz;
     BEGIN
-        FOR e IN SELECT * FROM audit.events x WHERE x.org_id = p_org ORDER BY x.seq LOOP
+        SELECT count(*), min(x.at) INTO v_pending, v_oldest
+        FROM audit.events x WHERE x.org_id = p_org AND x.seq IS NULL;
+        FOR e IN SELECT * FROM audit.events x WHERE x.org_id = p_org AND x.seq IS NOT NULL ORDER BY x.seq LOOP
             IF e.seq <> v_expect THEN
                 RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id,
-                    pg_catalog.format('event %s is missing before this one', v_expect);
+                    pg_catalog.format('event %s is missing before this one', v_expect), v_pending, v_oldest;
                 RETURN;
             END IF;
             IF e.prev_hash <> v_prev THEN
-                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id, 'prev_hash does not match the event before'::text;
+                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id,
+                    'prev_hash does not match the event before'::text, v_pending, v_oldest;
                 RETURN;
             END IF;
             IF e.hash <> pg_catalog.sha256(v_prev || audit.canonical(e)) THEN
-                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id, 'the event was changed after it was written'::text;
+                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id,
+                    'the event was changed after it was written'::text, v_pending, v_oldest;
                 RETURN;
             END IF;
             v_prev := e.hash;
@@ -407,10 +584,15 @@ CREATE FUNCTION audit.verify_chain(p_org uuid) RETURNS TABLE(ok boolean, events 
         SELECT * INTO v_head FROM audit.chain_heads h WHERE h.org_id = p_org;
         IF FOUND AND (v_head.seq <> v_expect - 1 OR v_head.hash <> v_prev) THEN
             RETURN QUERY SELECT false, v_expect - 1, v_expect, NULL::uuid,
-                'events after the last one present are missing'::text;
+                'events after the last one present are missing'::text, v_pending, v_oldest;
             RETURN;
         END IF;
-        RETURN QUERY SELECT true, v_expect - 1, NULL::bigint, NULL::uuid, NULL::text;
+        IF NOT FOUND AND v_expect > 1 THEN
+            RETURN QUERY SELECT false, v_expect - 1, v_expect, NULL::uuid,
+                'the chain head is missing'::text, v_pending, v_oldest;
+            RETURN;
+        END IF;
+        RETURN QUERY SELECT true, v_expect - 1, NULL::bigint, NULL::uuid, NULL::text, v_pending, v_oldest;
     END
     $$;
 
@@ -605,10 +787,10 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
         v_ctx record;
         v_idle interval := pg_catalog.make_interval(secs => p_idle_seconds);
     BEGIN
-        -- No credential, or one that does not verify: a sealed empty
-        -- context (request id and address only, for the audit of a DBA).
-        PERFORM finicom.context_seal(NULL, NULL, NULL, NULL, p_request_id, p_client_ip);
-        IF p_token_hash IS NULL THEN
+        -- No credential, or one that does not verify: a sealed context
+        -- with no actor (the request id and address only).
+        IF p_token_hash IS NULL OR p_credential IS NULL OR p_credential NOT IN ('api_key', 'session') THEN
+            PERFORM finicom.context_seal(NULL, NULL, NULL, NULL, p_request_id, p_client_ip);
             RETURN;
         END IF;
 
@@ -617,6 +799,7 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
             WHERE k.token_hash = p_token_hash
               AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now());
             IF NOT FOUND THEN
+                PERFORM finicom.context_seal(NULL, NULL, NULL, NULL, p_request_id, p_client_ip);
                 RETURN;
             END IF;
             IF v_key.last_used_at IS NULL OR v_key.last_used_at < pg_catalog.now() - interval '1 minute' THEN
@@ -630,14 +813,12 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
             RETURN;
         END IF;
 
-        IF p_credential IS DISTINCT FROM 'session' THEN
-            RETURN;
-        END IF;
         SELECT * INTO v_session FROM finicom.sessions s
         WHERE s.token_hash = p_token_hash
           AND s.expires_at > pg_catalog.now()
           AND s.last_seen_at > pg_catalog.now() - v_idle;
         IF NOT FOUND THEN
+            PERFORM finicom.context_seal(NULL, NULL, NULL, NULL, p_request_id, p_client_ip);
             RETURN;
         END IF;
         IF v_session.last_seen_at < pg_catalog.now() - LEAST(interval '1 minute', v_idle / 2) THEN
@@ -1979,13 +2160,6 @@ ALTER TABLE ONLY audit.chain_heads
     ADD CONSTRAINT chain_heads_pkey PRIMARY KEY (org_id);
 
 --
--- Name: events events_org_id_seq_key; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
---
-
-ALTER TABLE ONLY audit.events
-    ADD CONSTRAINT events_org_id_seq_key UNIQUE (org_id, seq);
-
---
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
 --
 
@@ -2212,6 +2386,18 @@ CREATE INDEX events_org_actor_idx ON audit.events USING btree (org_id, actor_id,
 CREATE INDEX events_org_at_idx ON audit.events USING btree (org_id, at DESC, id DESC);
 
 --
+-- Name: events_org_seq_key; Type: INDEX; Schema: audit; Owner: finicom_owner
+--
+
+CREATE UNIQUE INDEX events_org_seq_key ON audit.events USING btree (org_id, seq) WHERE (seq IS NOT NULL);
+
+--
+-- Name: events_pending_idx; Type: INDEX; Schema: audit; Owner: finicom_owner
+--
+
+CREATE INDEX events_pending_idx ON audit.events USING btree (org_id, at, id) WHERE (seq IS NULL);
+
+--
 -- Name: api_keys_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2354,6 +2540,18 @@ CREATE TRIGGER events_append_only BEFORE DELETE OR UPDATE ON audit.events FOR EA
 --
 
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON audit.events FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change();
+
+--
+-- Name: events events_seal_links; Type: TRIGGER; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TRIGGER events_seal_links AFTER UPDATE ON audit.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.seal_links();
+
+--
+-- Name: events events_stamp; Type: TRIGGER; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TRIGGER events_stamp BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION audit.stamp();
 
 --
 -- Name: connections connections_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
@@ -3119,6 +3317,7 @@ CREATE POLICY users_select ON finicom.users FOR SELECT TO finicom_app USING (((i
 
 GRANT USAGE ON SCHEMA audit TO finicom_app;
 GRANT USAGE ON SCHEMA audit TO finicom_auditor;
+GRANT USAGE ON SCHEMA audit TO finicom_mailer;
 
 --
 -- Name: SCHEMA finicom; Type: ACL; Schema: -; Owner: finicom_owner
@@ -3177,6 +3376,31 @@ GRANT ALL ON FUNCTION audit.event_json(e audit.events) TO finicom_auditor;
 --
 
 REVOKE ALL ON FUNCTION audit.refuse_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION seal_links(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.seal_links() FROM PUBLIC;
+
+--
+-- Name: FUNCTION seal_org(p_org uuid); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.seal_org(p_org uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION seal_pending(p_org uuid); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.seal_pending(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.seal_pending(p_org uuid) TO finicom_mailer;
+
+--
+-- Name: FUNCTION stamp(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.stamp() FROM PUBLIC;
 
 --
 -- Name: FUNCTION verify_chain(p_org uuid); Type: ACL; Schema: audit; Owner: finicom_owner
@@ -3319,6 +3543,7 @@ GRANT ALL ON FUNCTION finicom.begin_request(p_credential text, p_token_hash byte
 --
 
 REVOKE ALL ON FUNCTION finicom.config_mask(p jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.config_mask(p jsonb) TO finicom_app;
 
 --
 -- Name: FUNCTION connection_refs_check(p_org uuid, p_source uuid, p_destination uuid, p_integrations uuid[]); Type: ACL; Schema: finicom; Owner: finicom_owner
