@@ -104,15 +104,53 @@ http_percent_decode(const char *in, size_t len, char *out, bool plus_is_space)
 	return 0;
 }
 
-static const char *
-env_get(char *const *envp, const char *name)
-{
-	size_t n = strlen(name);
+/*
+ * The FastCGI parameters a request is built from.  nginx sends twenty and
+ * more (every client header among them); one pass over the list picks these
+ * out, the first of a name winning, rather than one pass per name.
+ */
+enum param {
+	PARAM_METHOD, PARAM_URI, PARAM_ID, PARAM_ADDR, PARAM_CTYPE, PARAM_CLEN, PARAM_AUTH,
+	PARAM_CSRF, PARAM_COOKIE, PARAM_COUNT
+};
 
-	for (; *envp != NULL; envp++)
-		if (!strncmp(*envp, name, n) && (*envp)[n] == '=')
-			return *envp + n + 1;
-	return NULL;
+static const struct {
+	const char *name; /* with its '=' */
+	size_t len;
+} param_names[PARAM_COUNT] = {
+	{"REQUEST_METHOD=", 15},     /* PARAM_METHOD */
+	{"REQUEST_URI=", 12},        /* PARAM_URI */
+	{"REQUEST_ID=", 11},         /* PARAM_ID */
+	{"REMOTE_ADDR=", 12},        /* PARAM_ADDR */
+	{"CONTENT_TYPE=", 13},       /* PARAM_CTYPE */
+	{"CONTENT_LENGTH=", 15},     /* PARAM_CLEN */
+	{"HTTP_AUTHORIZATION=", 19}, /* PARAM_AUTH */
+	{"HTTP_X_CSRF_TOKEN=", 18},  /* PARAM_CSRF */
+	{"HTTP_COOKIE=", 12},        /* PARAM_COOKIE */
+};
+
+/* Point values[p] at the value of each parameter in envp, NULL when absent. */
+static void
+params_pick(char *const *envp, const char *values[PARAM_COUNT])
+{
+	int found = 0;
+
+	for (int p = 0; p < PARAM_COUNT; p++)
+		values[p] = NULL;
+	for (; *envp != NULL && found < PARAM_COUNT; envp++) {
+		const char *e = *envp;
+		if (e[0] != 'R' && e[0] != 'C' && e[0] != 'H')
+			continue;
+		for (int p = 0; p < PARAM_COUNT; p++) {
+			if (values[p] == NULL && e[0] == param_names[p].name[0] &&
+			    e[1] == param_names[p].name[1] &&
+			    strncmp(e, param_names[p].name, param_names[p].len) == 0) {
+				values[p] = e + param_names[p].len;
+				found++;
+				break;
+			}
+		}
+	}
 }
 
 /* A request id we accept from nginx: 1-64 chars of [A-Za-z0-9_-]. */
@@ -137,8 +175,11 @@ make_request_id(struct arena *a)
 		return "-";
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		memset(raw, 0, sizeof(raw));
-	for (int i = 0; i < 16; i++)
-		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	for (int i = 0; i < 16; i++) {
+		id[2 * i] = "0123456789abcdef"[raw[i] >> 4];
+		id[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
+	}
+	id[32] = '\0';
 	return id;
 }
 
@@ -212,17 +253,19 @@ int
 http_request_parse(struct http_request *req, struct arena *a, char *const *envp,
     struct http_failure *fail)
 {
-	const char *method = env_get(envp, "REQUEST_METHOD");
-	const char *uri = env_get(envp, "REQUEST_URI");
-	const char *v, *q;
+	const char *param[PARAM_COUNT];
+	const char *method, *uri, *v, *q;
 	size_t path_len;
 	char *path;
 
+	params_pick(envp, param);
+	method = param[PARAM_METHOD];
+	uri = param[PARAM_URI];
 	memset(req, 0, sizeof(*req));
 	req->arena = a;
-	v = env_get(envp, "REQUEST_ID");
+	v = param[PARAM_ID];
 	req->request_id = (v != NULL && request_id_ok(v)) ? v : make_request_id(a);
-	req->remote_addr = env_get(envp, "REMOTE_ADDR");
+	req->remote_addr = param[PARAM_ADDR];
 	req->method_name = method ? method : "";
 	req->method = http_method_from(req->method_name);
 	req->path = "/";
@@ -246,10 +289,10 @@ http_request_parse(struct http_request *req, struct arena *a, char *const *envp,
 	if (q != NULL && parse_query(req, q + 1, fail) < 0)
 		return -1;
 
-	req->content_type = env_get(envp, "CONTENT_TYPE");
+	req->content_type = param[PARAM_CTYPE];
 	if (req->content_type != NULL && req->content_type[0] == '\0')
 		req->content_type = NULL;
-	v = env_get(envp, "CONTENT_LENGTH");
+	v = param[PARAM_CLEN];
 	if (v != NULL && *v != '\0') {
 		char *end;
 		errno = 0;
@@ -263,9 +306,9 @@ http_request_parse(struct http_request *req, struct arena *a, char *const *envp,
 			return -1;
 		}
 	}
-	req->authorization = env_get(envp, "HTTP_AUTHORIZATION");
-	req->csrf_token = env_get(envp, "HTTP_X_CSRF_TOKEN");
-	v = env_get(envp, "HTTP_COOKIE");
+	req->authorization = param[PARAM_AUTH];
+	req->csrf_token = param[PARAM_CSRF];
+	v = param[PARAM_COOKIE];
 	if (v != NULL) {
 		char *copy = arena_strndup(a, v, strnlen(v, 8192));
 		if (copy != NULL)
@@ -449,15 +492,46 @@ http_add_header(struct http_response *res, const char *name, const char *value)
 	return 0;
 }
 
+/* Append s[0..n) to buf (size cap) at *len, as much as fits (the head's parts are bounded). */
+static void
+head_put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (n > cap - *len)
+		n = cap - *len;
+	memcpy(buf + *len, s, n);
+	*len += n;
+}
+
+#define HEAD_PUT_LITERAL(buf, len, s) head_put(buf, sizeof(buf), len, s, sizeof(s) - 1)
+
+/* Append the decimal digits of v. */
+static void
+head_put_number(char *buf, size_t cap, size_t *len, size_t v)
+{
+	char tmp[24];
+	size_t n = sizeof(tmp);
+
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	head_put(buf, cap, len, tmp + n, sizeof(tmp) - n);
+}
+
+/*
+ * The head is put together with memcpy rather than snprintf: this runs on
+ * every request.  Its parts are bounded (a request id is at most 64
+ * characters, content types are our own), so 512 bytes always hold it.
+ */
 int
 http_response_write(const struct http_response *res, const struct http_request *req,
     http_write_fn write, void *ctx)
 {
 	char head[512];
-	const char *body = NULL;
-	size_t body_len = 0;
+	const char *body = NULL, *reason = http_reason(res->status);
+	const char *id = req->request_id ? req->request_id : "-";
+	size_t body_len = 0, n = 0;
 	const char *ctype = "application/json";
-	int n;
 
 	if (res->body != NULL) {
 		body = json_object_to_json_string_length(res->body,
@@ -468,15 +542,21 @@ http_response_write(const struct http_response *res, const struct http_request *
 		if (res->content_type != NULL)
 			ctype = res->content_type;
 	}
-	n = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\n"
-	    "X-Request-Id: %s\r\n"
-	    "Cache-Control: no-store\r\n",
-	    res->status, http_reason(res->status), req->request_id ? req->request_id : "-");
-	if (body != NULL)
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		    "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, body_len);
-	if (write(ctx, head, (size_t)n) < 0)
+	HEAD_PUT_LITERAL(head, &n, "Status: ");
+	head_put_number(head, sizeof(head), &n, res->status >= 0 ? (size_t)res->status : 0);
+	HEAD_PUT_LITERAL(head, &n, " ");
+	head_put(head, sizeof(head), &n, reason, strlen(reason));
+	HEAD_PUT_LITERAL(head, &n, "\r\nX-Request-Id: ");
+	head_put(head, sizeof(head), &n, id, strnlen(id, 64));
+	HEAD_PUT_LITERAL(head, &n, "\r\nCache-Control: no-store\r\n");
+	if (body != NULL) {
+		HEAD_PUT_LITERAL(head, &n, "Content-Type: ");
+		head_put(head, sizeof(head), &n, ctype, strnlen(ctype, 128));
+		HEAD_PUT_LITERAL(head, &n, "\r\nContent-Length: ");
+		head_put_number(head, sizeof(head), &n, body_len);
+		HEAD_PUT_LITERAL(head, &n, "\r\n");
+	}
+	if (write(ctx, head, n) < 0)
 		return -1;
 	if (res->headers_len > 0 && write(ctx, res->headers, res->headers_len) < 0)
 		return -1;

@@ -1,18 +1,32 @@
 /*
  * log: key=value lines on stderr.  See log.h.
+ *
+ * A worker writes one line per request, so this is on every request's path:
+ * lines are put together with memcpy rather than printf, the time stamp's
+ * date and time of day are formatted once a second, the pid is asked for
+ * once per process (again in a forked child), and the line leaves in one
+ * write(2), so lines from several workers sharing stderr never interleave.
  */
 #include "util/log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#define LINE_MAX_BYTES 2048
+
 static enum log_level current_level = LOG_INFO;
 static const char *process_name = "finicom";
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+/* Our pid, 0 until first asked; a forked child asks again. */
+static long cached_pid;
 
 void
 log_set_level(enum log_level level)
@@ -32,42 +46,68 @@ log_enabled(enum log_level level)
 	return level >= current_level;
 }
 
-static int
-needs_quotes(const char *v)
+/* Append s[0..n) to buf (size cap) at *len, as much as fits; keeps buf NUL-terminated. */
+static void
+append(char *buf, size_t cap, size_t *len, const char *s, size_t n)
 {
-	if (*v == '\0')
-		return 1;
-	for (; *v; v++)
-		if ((unsigned char)*v <= ' ' || *v == '"' || *v == '=' || *v == '\\' ||
-		    (unsigned char)*v == 0x7f)
-			return 1;
-	return 0;
+	size_t room = cap - 1 - *len;
+
+	if (n > room)
+		n = room;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
+/*
+ * The length of v, or (size_t)-1 when it needs quotes: it is empty, or holds
+ * a space, quote, '=', backslash or control byte.
+ */
+static size_t
+plain_length(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+
+	for (; *p; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+			return (size_t)-1;
+	return p == (const unsigned char *)v ? (size_t)-1 : (size_t)(p - (const unsigned char *)v);
 }
 
 void
 log_kv(char *buf, size_t cap, size_t *len, const char *key, const char *value)
 {
-	size_t n = *len;
+	static const char hex[] = "0123456789abcdef";
+	size_t n = *len, plain;
 
 	if (cap == 0 || n >= cap - 1)
 		return;
 	if (value == NULL)
 		value = "-";
-	n += (size_t)snprintf(buf + n, cap - n, "%s%s=", n ? " " : "", key);
+	if (n > 0)
+		append(buf, cap, &n, " ", 1);
+	append(buf, cap, &n, key, strlen(key));
+	append(buf, cap, &n, "=", 1);
 	if (n >= cap - 1) {
 		*len = cap - 1;
 		return;
 	}
-	if (!needs_quotes(value)) {
-		n += (size_t)snprintf(buf + n, cap - n, "%s", value);
+	plain = plain_length(value);
+	if (plain != (size_t)-1) {
+		append(buf, cap, &n, value, plain);
 	} else {
 		buf[n++] = '"';
-		for (const unsigned char *p = (const unsigned char *)value; *p && n < cap - 6; p++) {
+		const unsigned char *p = (const unsigned char *)value;
+
+		for (; *p && n < cap - 6; p++) {
 			if (*p == '"' || *p == '\\') {
 				buf[n++] = '\\';
 				buf[n++] = (char)*p;
 			} else if (*p < ' ' || *p == 0x7f) {
-				n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", *p);
+				buf[n++] = '\\';
+				buf[n++] = 'x';
+				buf[n++] = hex[*p >> 4];
+				buf[n++] = hex[*p & 15];
 			} else {
 				buf[n++] = (char)*p;
 			}
@@ -79,21 +119,150 @@ log_kv(char *buf, size_t cap, size_t *len, const char *key, const char *value)
 	*len = n < cap ? n : cap - 1;
 }
 
+/* Decimal digits of v (v >= 0) at out; returns how many. */
+static size_t
+put_decimal(char *out, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+void
+log_kv_int(char *buf, size_t cap, size_t *len, const char *key, long value)
+{
+	char num[24];
+	size_t n = 0;
+
+	if (value < 0) {
+		num[n++] = '-';
+		n += put_decimal(num + n, 0ULL - (unsigned long long)value);
+	} else {
+		n += put_decimal(num + n, (unsigned long long)value);
+	}
+	num[n] = '\0';
+	log_kv(buf, cap, len, key, num);
+}
+
+void
+log_kv_ms(char *buf, size_t cap, size_t *len, const char *key, double seconds)
+{
+	char num[32];
+	unsigned long long us;
+	size_t n;
+
+	/* Like printf's "%.3f" of milliseconds, rounded to the microsecond. */
+	if (!(seconds >= 0.0))
+		seconds = 0.0;
+	if (seconds > 1e9)
+		seconds = 1e9;
+	us = (unsigned long long)(seconds * 1e6 + 0.5);
+	n = put_decimal(num, us / 1000);
+	num[n++] = '.';
+	num[n++] = (char)('0' + us / 100 % 10);
+	num[n++] = (char)('0' + us / 10 % 10);
+	num[n++] = (char)('0' + us % 10);
+	num[n] = '\0';
+	log_kv(buf, cap, len, key, num);
+}
+
+static void
+forget_pid(void)
+{
+	cached_pid = 0;
+}
+
+static long
+current_pid(void)
+{
+	static bool registered;
+
+	if (!registered) {
+		pthread_atfork(NULL, NULL, forget_pid);
+		registered = true;
+	}
+	if (cached_pid == 0)
+		cached_pid = (long)getpid();
+	return cached_pid;
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" of now (UTC) at out (at least 25 bytes);
+ * returns 24.  The part up to the seconds is formatted once a second.
+ */
+static size_t
+put_stamp(char *out)
+{
+	static time_t cached_sec = (time_t)-1;
+	static char cached[24];
+	struct timespec ts;
+	struct tm tm;
+	long ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != cached_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		if (strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+			memcpy(cached, "0000-00-00T00:00:00", 20);
+		cached_sec = ts.tv_sec;
+	}
+	ms = ts.tv_nsec / 1000000;
+	memcpy(out, cached, 19);
+	out[19] = '.';
+	out[20] = (char)('0' + ms / 100);
+	out[21] = (char)('0' + ms / 10 % 10);
+	out[22] = (char)('0' + ms % 10);
+	out[23] = 'Z';
+	out[24] = '\0';
+	return 24;
+}
+
+/* Write all of buf[0..n) to stderr, going on after a signal or a short write. */
+static void
+write_stderr(const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
 void
 log_line(enum log_level level, const char *kv)
 {
-	char stamp[40];
-	struct timespec ts;
-	struct tm tm;
+	char line[LINE_MAX_BYTES], stamp[32], pid[24];
+	size_t len = 0, n;
 
 	if (!log_enabled(level))
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	/* One fprintf per line: stderr is unbuffered, lines from workers do not interleave. */
-	fprintf(stderr, "time=%s.%03ldZ level=%s proc=%s pid=%ld %s\n", stamp,
-	    ts.tv_nsec / 1000000, level_names[level], process_name, (long)getpid(), kv);
+	/* time=... level=... proc=... pid=... KV\n, as one write(2). */
+	append(line, sizeof(line), &len, "time=", 5);
+	append(line, sizeof(line), &len, stamp, put_stamp(stamp));
+	append(line, sizeof(line), &len, " level=", 7);
+	append(line, sizeof(line), &len, level_names[level], strlen(level_names[level]));
+	append(line, sizeof(line), &len, " proc=", 6);
+	append(line, sizeof(line), &len, process_name, strlen(process_name));
+	append(line, sizeof(line), &len, " pid=", 5);
+	n = put_decimal(pid, (unsigned long long)current_pid());
+	append(line, sizeof(line), &len, pid, n);
+	append(line, sizeof(line), &len, " ", 1);
+	append(line, sizeof(line), &len, kv, strlen(kv));
+	if (len == sizeof(line) - 1)
+		len--; /* a line too long loses its end, never its newline */
+	line[len++] = '\n';
+	write_stderr(line, len);
 }
 
 void

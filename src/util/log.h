@@ -23,7 +23,16 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* Append key=value to buf (size cap) at *len, quoting when needed. */
 void log_kv(char *buf, size_t cap, size_t *len, const char *key, const char *value);
 
-/* Write a finished line (no trailing newline in buf) with time and level. */
+/* log_kv of a decimal integer, without printf. */
+void log_kv_int(char *buf, size_t cap, size_t *len, const char *key, long value);
+
+/* log_kv of a duration given in seconds, as milliseconds with three decimals ("12.345"). */
+void log_kv_ms(char *buf, size_t cap, size_t *len, const char *key, double seconds);
+
+/*
+ * Write a finished line (no trailing newline in buf) with time and level,
+ * in one write(2) to stderr; a line longer than 2 KiB loses its end.
+ */
 void log_line(enum log_level level, const char *kv);
 
 #endif
