@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -115,7 +116,7 @@ loggable_path(struct arena *a, const char *path)
 static void
 log_request(struct request_ctx *ctx, double started)
 {
-	char line[1024], num[32];
+	char line[1024];
 	size_t len = 0;
 	struct http_request *req = ctx->req;
 
@@ -126,10 +127,8 @@ log_request(struct request_ctx *ctx, double started)
 	    ctx->route != NULL && (ctx->route->flags & ROUTE_SECRET_PATH) ? ctx->route->pattern
 	                                                                  : loggable_path(ctx->arena, req->path));
 	log_kv(line, sizeof(line), &len, "route", ctx->route ? ctx->route->pattern : "-");
-	snprintf(num, sizeof(num), "%d", ctx->res->status);
-	log_kv(line, sizeof(line), &len, "status", num);
-	snprintf(num, sizeof(num), "%.3f", (db_now() - started) * 1000.0);
-	log_kv(line, sizeof(line), &len, "duration_ms", num);
+	log_kv_int(line, sizeof(line), &len, "status", ctx->res->status);
+	log_kv_ms(line, sizeof(line), &len, "duration_ms", db_now() - started);
 	log_kv(line, sizeof(line), &len, "actor", ctx->actor_label);
 	log_kv(line, sizeof(line), &len, "org", ctx->org_id);
 	log_kv(line, sizeof(line), &len, "ip", req->remote_addr);
@@ -236,6 +235,15 @@ worker_run(const struct config *cfg, int listen_fd)
 
 	worker_listen_fd = listen_fd;
 	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/*
+	 * libfcgi ends each connection with a lingering close: shutdown(), then
+	 * poll() up to 2 s for nginx to close its end first, reading what comes.
+	 * nginx sends the whole request before it reads the reply (request
+	 * buffering is on) and closes as soon as FCGI_END_REQUEST arrives, so
+	 * waiting for it only parks the worker; with 0 whatever is already
+	 * there is still read and dropped.  Read once, by FCGX_Init().
+	 */
+	setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0 ||
 	    arena_init(&arena, ARENA_FIRST_BLOCK, ARENA_LIMIT) < 0) {
 		log_msg(LOG_ERROR, "could not initialize the worker");
