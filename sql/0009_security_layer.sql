@@ -564,7 +564,7 @@ CREATE FUNCTION audit.event_json(e audit.events) RETURNS json
             'details', e.details, 'ip', e.ip, 'request_id', e.request_id)
     $$;
 
--- Invitations as API.md shows them, with the inviter and the delivery
+-- Invitations as the API shows them, with the inviter and the delivery
 -- status of the latest mail.  A view (security_invoker: the caller's
 -- policies apply), so the list query plans it inline: the inviter is a
 -- join and the mail status an index probe, no function call per row.

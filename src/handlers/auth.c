@@ -17,7 +17,7 @@
 #include "util/password.h"
 #include "validate.h"
 
-/* The user object of API.md, built by the database. */
+/* The user object of the API (src/openapi.json), built by the database. */
 #define USER_JSON \
 	"json_build_object('id', u.id, 'email', u.email, 'name', u.name, " \
 	"'created_at', finicom.ts(u.created_at))::text"

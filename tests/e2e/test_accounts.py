@@ -1,4 +1,4 @@
-"""API.md "Conventions", "Authentication", "Accounts and sessions" (issue 3)."""
+"""API conventions, authentication, accounts and sessions (src/openapi.json; issue 3)."""
 import concurrent.futures
 import datetime
 import os
@@ -83,7 +83,7 @@ def test_signup_duplicate_email_any_case_409():
     assert_error(r2, 409, "email_taken")
     # the original account is untouched
     assert Client().login(c.email, c.password).status_code == 200
-    assert "field" not in err, "API.md: field only for validation errors: %s" % r.text
+    assert "field" not in err, "the API contract: field only for validation errors: %s" % r.text
 
 
 @pytest.mark.parametrize("body, field", [

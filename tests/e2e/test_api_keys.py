@@ -1,4 +1,4 @@
-"""API.md "API keys" and the API-key side of "Authentication" (issue 6)."""
+"""API keys and the API-key side of authentication (src/openapi.json; issue 6)."""
 import datetime
 import os
 import sys

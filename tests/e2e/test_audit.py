@@ -1,4 +1,4 @@
-"""API.md "Audit events" (issue 7, "Tests"): the API of the audit trail, the
+"""Audit events (src/openapi.json; issue 7, "Tests"): the API of the audit trail, the
 actor of each action, the DBA's side (actor db), events outliving their org
 and `finicomctl verify-audit`."""
 import os

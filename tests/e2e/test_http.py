@@ -1,5 +1,5 @@
 """The request layer through nginx: health, errors in the API's shape,
-request ids, body limits and JSON parsing (API.md "Conventions")."""
+request ids, body limits and JSON parsing (the API's conventions, src/openapi.json)."""
 import re
 import time
 

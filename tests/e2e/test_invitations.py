@@ -1,4 +1,4 @@
-"""API.md "Invitations" end to end, with real mail (issue 5, "Tests").
+"""Invitations (src/openapi.json) end to end, with real mail (issue 5, "Tests").
 
 The invitation token exists in clear only in the email: every test that
 needs one reads it from the mail the SMTP sink of the stack wrote into the

@@ -1,4 +1,4 @@
-"""API.md "Roles" and "Members" (issue 4)."""
+"""Roles and members through the API (src/openapi.json; issue 4)."""
 import base64
 import concurrent.futures
 import datetime

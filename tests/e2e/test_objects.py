@@ -1,4 +1,4 @@
-"""API.md "Data objects" and "Roles" for sources, integrations,
+"""Data objects and roles (src/openapi.json) for sources, integrations,
 destinations, connections, syncs and runs (issue 6).
 
 Every status of those sections for these routes: 201/200/204 for write and

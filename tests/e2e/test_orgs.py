@@ -1,4 +1,4 @@
-"""API.md "Roles" and "Organizations" (issue 4)."""
+"""Roles and organizations through the API (src/openapi.json; issue 4)."""
 import datetime
 import os
 import sys

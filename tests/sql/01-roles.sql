@@ -1,4 +1,4 @@
--- 01-roles: the four roles of DESIGN.md "Database" and what they may not do.
+-- 01-roles: the four roles of README "The database" and what they may not do.
 --
 -- finicom_owner owns everything; finicom_app (the workers), finicom_mailer
 -- and finicom_auditor log in, own nothing, are not superusers, cannot bypass

@@ -1,6 +1,6 @@
 -- 05-rls-everywhere: catalog checks that hold for every object of the
 -- finicom and audit schemas, including those later migrations add without
--- touching this file (issue 4, "Tests"; STYLE.md "SQL"):
+-- touching this file (issue 4, "Tests"; README "The database"):
 --   * every table has row-level security enabled and forced, and is owned
 --     by finicom_owner;
 --   * the roles that log in own nothing, are not superusers and cannot

@@ -1,7 +1,7 @@
 -- 90-rls-invariants: every table in the finicom and audit schemas is owned by
 -- finicom_owner and has row-level security enabled and forced, so no role
 -- that logs in skips the policies; SECURITY DEFINER functions pin their
--- search_path (STYLE.md "SQL").  Catalog checks: they cover tables that
+-- search_path (README "The database").  Catalog checks: they cover tables that
 -- later migrations add without editing this file.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
