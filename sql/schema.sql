@@ -26,7 +26,7 @@
 --   d6af84f08929436ad5d87dba2b9a4843a42276da1be5ccf43fb7c32a380c14a2  0006_api_keys.sql
 --   b2cfd4dc97d6ebeb1e676b77b5e4731686d12c41edf84510b00d9eaaa6a237c9  0007_audit.sql
 --   5699fc919787f77abba2e5c162bf556f81817387ed95bcbe71eb33095b8dceaa  0008_objects.sql
---   7bab45da7941f1dcd76ef8d6a5c2892e78b68b6263bb18dabe831114d611c6a9  0009_security_layer.sql
+--   f433e0503ee9b7da58699b08f07f97a11a53e574f3fb4af6e1f99774bddee8ae  0009_security_layer.sql
 --   6cb19adecf2918c6acfc95bb48bf914f855cbc7e3ee257e793f68ad8d7eeba18  0010_audit_seal.sql
 
 --
