@@ -143,16 +143,17 @@ db_sqlstate(const PGresult *r)
 
 /*
  * The prepared statement for sql on this connection: its index in
- * db->prepared, or -1 when it is not prepared yet.  The SQL is matched by
- * address and then by text (a copy is kept), so an address reused for other
- * text is never mistaken for it.
+ * db->prepared, or -1 when it is not prepared yet.  Callers pass static SQL,
+ * so the address finds it; the kept copy of the text confirms it, so an
+ * address reused for other text is never mistaken for it (that text is
+ * then prepared anew).
  */
 static int
 prepared_index(const struct db *db, const char *sql)
 {
 	for (int i = 0; i < db->nprepared; i++)
-		if (db->prepared[i] == sql || !strcmp(db->prepared[i], sql))
-			return strcmp(db->prepared[i], sql) == 0 ? i : -1;
+		if (db->prepared_sql[i] == sql && !strcmp(db->prepared[i], sql))
+			return i;
 	return -1;
 }
 
@@ -238,6 +239,7 @@ db_pipeline(struct db *db, const struct db_stmt *stmts, int n, PGresult **result
 			/* Remembered only once the server has it. */
 			if (PQresultStatus(r) == PGRES_COMMAND_OK && db->nprepared < DB_PREPARED_MAX &&
 			    (db->prepared[db->nprepared] = strdup(stmts[got].sql)) != NULL) {
+				db->prepared_sql[db->nprepared] = stmts[got].sql;
 				db->prepared_id[db->nprepared++] = pend[got].id;
 			} else if (PQresultStatus(r) != PGRES_COMMAND_OK && results[got] == NULL) {
 				results[got] = r; /* the Parse's error is the statement's */

@@ -22,7 +22,8 @@ struct db {
 	const char *application_name;
 	double last_failure; /* monotonic seconds of the last failed connect */
 	bool prepare;        /* use named prepared statements (db_init: on) */
-	const char *prepared[DB_PREPARED_MAX]; /* the SQL (copies) prepared on conn ... */
+	const char *prepared_sql[DB_PREPARED_MAX]; /* the caller's SQL pointer ... */
+	const char *prepared[DB_PREPARED_MAX]; /* ... a copy of its text (confirms a match) ... */
 	unsigned prepared_id[DB_PREPARED_MAX]; /* ... as statement "f<id>" */
 	int nprepared;
 	unsigned next_id;    /* names are never reused on a connection */

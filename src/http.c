@@ -454,6 +454,15 @@ http_respond(struct http_response *res, int status, json_object *body)
 }
 
 void
+http_respond_raw(struct http_response *res, int status, const char *body, size_t len)
+{
+	http_respond(res, status, NULL);
+	res->raw_body = body;
+	res->raw_len = len;
+	res->content_type = "application/json";
+}
+
+void
 http_error(struct http_response *res, int status, const char *code, const char *message,
     const char *field)
 {

@@ -120,6 +120,8 @@ const char *http_reason(int status);
 void http_response_init(struct http_response *res);
 void http_response_clear(struct http_response *res);
 void http_respond(struct http_response *res, int status, json_object *body);
+/* Reply status with a ready JSON text (not owned: it must outlive the write). */
+void http_respond_raw(struct http_response *res, int status, const char *body, size_t len);
 void http_error(struct http_response *res, int status, const char *code, const char *message,
     const char *field);
 void http_fail(struct http_response *res, const struct http_failure *fail);

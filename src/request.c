@@ -73,16 +73,6 @@ json_from_text(const char *text)
 	return text ? json_tokener_parse(text) : NULL;
 }
 
-/* Reply status with body (application/json, in the arena: not owned by res). */
-static void
-respond_raw(struct request_ctx *ctx, int status, const char *body, size_t len)
-{
-	http_respond(ctx->res, status, NULL);
-	ctx->res->raw_body = body;
-	ctx->res->raw_len = len;
-	ctx->res->content_type = NULL;
-}
-
 void
 respond_json_text(struct request_ctx *ctx, int status, const char *text)
 {
@@ -94,7 +84,7 @@ respond_json_text(struct request_ctx *ctx, int status, const char *text)
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
 		return;
 	}
-	respond_raw(ctx, status, body, len);
+	http_respond_raw(ctx->res, status, body, len);
 }
 
 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ": the cursor's time, shape checked. */
@@ -174,5 +164,5 @@ respond_page(struct request_ctx *ctx, const char *sql, int nparams, const char *
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
 		return;
 	}
-	respond_raw(ctx, 200, body, strlen(body));
+	http_respond_raw(ctx->res, 200, body, strlen(body));
 }

@@ -88,10 +88,10 @@ health_get(struct request_ctx *ctx)
 		}
 	}
 	/* Static bodies: no JSON object to build, print and free for two fixed replies. */
-	http_respond(ctx->res, ok ? 200 : 503, NULL);
-	ctx->res->raw_body = ok ? health_ok : health_unavailable;
-	ctx->res->raw_len = ok ? sizeof(health_ok) - 1 : sizeof(health_unavailable) - 1;
-	ctx->res->content_type = "application/json";
+	if (ok)
+		http_respond_raw(ctx->res, 200, health_ok, sizeof(health_ok) - 1);
+	else
+		http_respond_raw(ctx->res, 503, health_unavailable, sizeof(health_unavailable) - 1);
 }
 
 /* GET /api/v1/openapi.json: 200 with the OpenAPI 3.1 document. */
@@ -101,8 +101,5 @@ openapi_get(struct request_ctx *ctx)
 	size_t len;
 	const char *doc = openapi_document(&len);
 
-	http_respond(ctx->res, 200, NULL);
-	ctx->res->raw_body = doc;
-	ctx->res->raw_len = len;
-	ctx->res->content_type = "application/json";
+	http_respond_raw(ctx->res, 200, doc, len);
 }
