@@ -28,6 +28,7 @@
 --   5699fc919787f77abba2e5c162bf556f81817387ed95bcbe71eb33095b8dceaa  0008_objects.sql
 --   f433e0503ee9b7da58699b08f07f97a11a53e574f3fb4af6e1f99774bddee8ae  0009_security_layer.sql
 --   6cb19adecf2918c6acfc95bb48bf914f855cbc7e3ee257e793f68ad8d7eeba18  0010_audit_seal.sql
+--   b22479d3a4d647457f45129d46110a30d2e54647bba9f0776daf045c13458089  0011_context_guard.sql
 
 --
 -- PostgreSQL database dump
@@ -515,27 +516,23 @@ CREATE FUNCTION audit.stamp() RETURNS trigger
         NEW.id := pg_catalog.gen_random_uuid();
         NEW.at := pg_catalog.clock_timestamp();
         IF v_type IS NULL THEN
-            -- No verified actor: a DBA in psql (or a context that does not verify).
+            -- No verified actor: a DBA in psql.
             NEW.actor_type := 'db';
             NEW.actor_id := NULL;
             NEW.actor_label := session_user;
-            IF NOT finicom.context_ok() THEN
-                NEW.ip := NULL;
-                NEW.request_id := NULL;
-                RETURN NEW;
-            END IF;
-        ELSE
-            NEW.actor_type := v_type;
-            NEW.actor_id := finicom.request_actor_id();
-            IF v_type = 'user' THEN
-                NEW.actor_label := (SELECT u.email FROM finicom.users u WHERE u.id = NEW.actor_id);
-            ELSIF v_type = 'api_key' THEN
-                NEW.actor_label := (SELECT k.name FROM finicom.api_keys k WHERE k.id = NEW.actor_id);
-            ELSE
-                NEW.actor_label := 'pg_cron';
-            END IF;
+            NEW.ip := NULL;
+            NEW.request_id := NULL;
+            RETURN NEW;
         END IF;
-        -- The context verified (an actor type is only returned when it does).
+        NEW.actor_type := v_type;
+        NEW.actor_id := finicom.request_actor_id();
+        IF v_type = 'user' THEN
+            NEW.actor_label := (SELECT u.email FROM finicom.users u WHERE u.id = NEW.actor_id);
+        ELSIF v_type = 'api_key' THEN
+            NEW.actor_label := (SELECT k.name FROM finicom.api_keys k WHERE k.id = NEW.actor_id);
+        ELSE
+            NEW.actor_label := 'pg_cron';
+        END IF;
         NEW.ip := nullif(pg_catalog.current_setting('finicom.client_ip', true), '');
         NEW.request_id := nullif(pg_catalog.current_setting('finicom.request_id', true), '');
         RETURN NEW;
@@ -784,57 +781,88 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
     DECLARE
         v_session finicom.sessions%ROWTYPE;
         v_key finicom.api_keys%ROWTYPE;
-        v_ctx record;
-        v_idle interval := pg_catalog.make_interval(secs => p_idle_seconds);
+        v_user finicom.users%ROWTYPE;
+        v_type text;
+        v_actor uuid;
+        v_org uuid;
+        v_role finicom.role;
+        v_idle interval;
+        v_set boolean;
     BEGIN
-        -- No credential, or one that does not verify: a sealed context
-        -- with no actor (the request id and address only).
         IF p_token_hash IS NULL OR p_credential IS NULL OR p_credential NOT IN ('api_key', 'session') THEN
-            PERFORM finicom.context_seal(NULL, NULL, NULL, NULL, p_request_id, p_client_ip);
-            RETURN;
-        END IF;
-
-        IF p_credential = 'api_key' THEN
+            NULL;
+        ELSIF p_credential = 'api_key' THEN
             SELECT * INTO v_key FROM finicom.api_keys k
             WHERE k.token_hash = p_token_hash
               AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now());
-            IF NOT FOUND THEN
-                PERFORM finicom.context_seal(NULL, NULL, NULL, NULL, p_request_id, p_client_ip);
-                RETURN;
+            IF FOUND THEN
+                v_type := 'api_key';
+                v_actor := v_key.id;
+                IF p_org_id = v_key.org_id THEN
+                    v_org := v_key.org_id;
+                    v_role := v_key.role;
+                END IF;
+                IF v_key.last_used_at IS NULL OR v_key.last_used_at < pg_catalog.now() - interval '1 minute' THEN
+                    UPDATE finicom.api_keys k SET last_used_at = pg_catalog.now()
+                    WHERE k.org_id = v_key.org_id AND k.id = v_key.id;
+                END IF;
             END IF;
-            IF v_key.last_used_at IS NULL OR v_key.last_used_at < pg_catalog.now() - interval '1 minute' THEN
-                UPDATE finicom.api_keys k SET last_used_at = pg_catalog.now()
-                WHERE k.org_id = v_key.org_id AND k.id = v_key.id;
+        ELSE
+            v_idle := pg_catalog.make_interval(secs => p_idle_seconds);
+            SELECT * INTO v_session FROM finicom.sessions s
+            WHERE s.token_hash = p_token_hash
+              AND s.expires_at > pg_catalog.now()
+              AND s.last_seen_at > pg_catalog.now() - v_idle;
+            IF FOUND THEN
+                SELECT * INTO v_user FROM finicom.users u WHERE u.id = v_session.user_id;
+                v_type := 'user';
+                v_actor := v_session.user_id;
+                IF v_session.last_seen_at < pg_catalog.now() - LEAST(interval '1 minute', v_idle / 2) THEN
+                    UPDATE finicom.sessions s SET last_seen_at = pg_catalog.now() WHERE s.id = v_session.id;
+                END IF;
+                IF p_org_id IS NOT NULL THEN
+                    SELECT m.org_id, m.role INTO v_org, v_role FROM finicom.memberships m
+                    WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
+                END IF;
             END IF;
-            v_ctx := finicom.context_enter('api_key', v_key.id, p_org_id, p_request_id, p_client_ip);
-            RETURN QUERY SELECT 'api_key'::text, v_key.id, NULL::text, v_key.name, finicom.ts(v_key.created_at),
-                v_key.org_id,
-                CASE WHEN p_org_id IS NULL OR p_org_id = v_key.org_id THEN v_key.role::text END;
-            RETURN;
         END IF;
 
-        SELECT * INTO v_session FROM finicom.sessions s
-        WHERE s.token_hash = p_token_hash
-          AND s.expires_at > pg_catalog.now()
-          AND s.last_seen_at > pg_catalog.now() - v_idle;
-        IF NOT FOUND THEN
-            PERFORM finicom.context_seal(NULL, NULL, NULL, NULL, p_request_id, p_client_ip);
-            RETURN;
+        -- The context: an actor only when the credential verified, an org
+        -- only when the actor holds a role there.  One expression.
+        v_set := finicom.context_guard()
+            AND pg_catalog.set_config('finicom.actor_type', coalesce(v_type, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.actor_id', coalesce(v_actor::text, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.org_id', coalesce(v_org::text, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.org_role', coalesce(v_role::text, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.request_id',
+                    pg_catalog.left(coalesce(p_request_id, ''), 200), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.client_ip',
+                    pg_catalog.left(coalesce(p_client_ip, ''), 100), true) IS NOT NULL;
+
+        IF v_type = 'api_key' THEN
+            actor_type := 'api_key';
+            actor_id := v_key.id;
+            name := v_key.name;
+            created_at := finicom.ts(v_key.created_at);
+            org_id := v_key.org_id;
+            org_role := CASE WHEN p_org_id IS NULL OR p_org_id = v_key.org_id THEN v_key.role::text END;
+            RETURN NEXT;
+        ELSIF v_type = 'user' AND v_user.id IS NOT NULL THEN
+            IF v_org IS NOT NULL THEN
+                INSERT INTO finicom.member_activity AS a (org_id, user_id, last_active_at)
+                VALUES (v_org, v_user.id, pg_catalog.now())
+                ON CONFLICT ON CONSTRAINT member_activity_pkey DO UPDATE SET last_active_at = excluded.last_active_at
+                WHERE a.last_active_at < pg_catalog.now() - interval '1 minute';
+            END IF;
+            actor_type := 'user';
+            actor_id := v_user.id;
+            email := v_user.email;
+            name := v_user.name;
+            created_at := finicom.ts(v_user.created_at);
+            org_id := v_org;
+            org_role := v_role::text;
+            RETURN NEXT;
         END IF;
-        IF v_session.last_seen_at < pg_catalog.now() - LEAST(interval '1 minute', v_idle / 2) THEN
-            UPDATE finicom.sessions s SET last_seen_at = pg_catalog.now() WHERE s.id = v_session.id;
-        END IF;
-        v_ctx := finicom.context_enter('user', v_session.user_id, p_org_id, p_request_id, p_client_ip);
-        IF v_ctx.org_id IS NOT NULL THEN
-            INSERT INTO finicom.member_activity AS a (org_id, user_id, last_active_at)
-            VALUES (v_ctx.org_id, v_session.user_id, pg_catalog.now())
-            ON CONFLICT ON CONSTRAINT member_activity_pkey DO UPDATE SET last_active_at = excluded.last_active_at
-            WHERE a.last_active_at < pg_catalog.now() - interval '1 minute';
-        END IF;
-        RETURN QUERY
-            SELECT 'user'::text, u.id, u.email, u.name, finicom.ts(u.created_at),
-                   v_ctx.org_id, v_ctx.org_role::text
-            FROM finicom.users u WHERE u.id = v_session.user_id;
     END
     $$;
 
@@ -932,51 +960,22 @@ CREATE FUNCTION finicom.context_enter(p_actor_type text, p_actor_id uuid, p_org_
 ALTER FUNCTION finicom.context_enter(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_request_id text, p_client_ip text, OUT org_id uuid, OUT org_role finicom.role) OWNER TO finicom_owner;
 
 --
--- Name: context_message(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+-- Name: context_guard(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE FUNCTION finicom.context_message() RETURNS bytea
-    LANGUAGE sql STABLE
-    AS $$
-        SELECT pg_catalog.convert_to(pg_catalog.concat_ws(E'\x1f', 'finicom-context-v1',
-            pg_catalog.pg_backend_pid(), EXTRACT(epoch FROM pg_catalog.now()),
-            pg_catalog.current_setting('finicom.actor_type', true),
-            pg_catalog.current_setting('finicom.actor_id', true),
-            pg_catalog.current_setting('finicom.org_id', true),
-            pg_catalog.current_setting('finicom.org_role', true),
-            pg_catalog.current_setting('finicom.request_id', true),
-            pg_catalog.current_setting('finicom.client_ip', true)), 'UTF8')
-    $$;
+CREATE FUNCTION finicom.context_guard() RETURNS boolean
+    LANGUAGE c STABLE PARALLEL SAFE
+    AS 'finicom_guard', 'finicom_context_guard';
 
-ALTER FUNCTION finicom.context_message() OWNER TO finicom_owner;
+ALTER FUNCTION finicom.context_guard() OWNER TO finicom_owner;
 
 --
 -- Name: context_ok(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
 CREATE FUNCTION finicom.context_ok() RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-    DECLARE
-        v_mac text := pg_catalog.current_setting('finicom.context', true);
-        k finicom.context_keys%ROWTYPE;
-    BEGIN
-        -- 64 hex digits, checked without a regular expression (this runs
-        -- once per policy sub-select, so every microsecond counts).
-        IF v_mac IS NULL OR pg_catalog.octet_length(v_mac) <> 64
-           OR pg_catalog.ltrim(v_mac, '0123456789abcdef') <> '' THEN
-            RETURN false;
-        END IF;
-        SELECT * INTO k FROM finicom.context_keys WHERE id = 1;
-        IF NOT FOUND THEN
-            RETURN false;
-        END IF;
-        RETURN pg_catalog.sha256(pg_catalog.decode(v_mac, 'hex'))
-             = pg_catalog.sha256(pg_catalog.sha256(k.outer_key
-                   || pg_catalog.sha256(k.inner_key || finicom.context_message())));
-    END
-    $$;
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT finicom.context_guard() $$;
 
 ALTER FUNCTION finicom.context_ok() OWNER TO finicom_owner;
 
@@ -988,19 +987,14 @@ CREATE FUNCTION finicom.context_seal(p_actor_type text, p_actor_id uuid, p_org_i
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-    DECLARE
-        k finicom.context_keys%ROWTYPE;
     BEGIN
-        PERFORM pg_catalog.set_config('finicom.actor_type', coalesce(p_actor_type, ''), true),
+        PERFORM finicom.context_guard(),
+                pg_catalog.set_config('finicom.actor_type', coalesce(p_actor_type, ''), true),
                 pg_catalog.set_config('finicom.actor_id', coalesce(p_actor_id::text, ''), true),
                 pg_catalog.set_config('finicom.org_id', coalesce(p_org_id::text, ''), true),
                 pg_catalog.set_config('finicom.org_role', coalesce(p_role::text, ''), true),
                 pg_catalog.set_config('finicom.request_id', pg_catalog.left(coalesce(p_request_id, ''), 200), true),
                 pg_catalog.set_config('finicom.client_ip', pg_catalog.left(coalesce(p_client_ip, ''), 100), true);
-        SELECT * INTO STRICT k FROM finicom.context_keys WHERE id = 1;
-        PERFORM pg_catalog.set_config('finicom.context', pg_catalog.encode(
-            pg_catalog.sha256(k.outer_key || pg_catalog.sha256(k.inner_key || finicom.context_message())),
-            'hex'), true);
     END
     $$;
 
@@ -1472,6 +1466,21 @@ CREATE FUNCTION finicom.mail_sent(p_id uuid) RETURNS void
 ALTER FUNCTION finicom.mail_sent(p_id uuid) OWNER TO finicom_owner;
 
 --
+-- Name: member_item(uuid, text, text, finicom.role, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object(
+            'user', pg_catalog.json_build_object('id', p_user_id, 'email', p_email, 'name', p_name),
+            'role', p_role, 'joined_at', finicom.ts(p_joined_at),
+            'last_active_at', finicom.ts(p_last_active_at))
+    $$;
+
+ALTER FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
 -- Name: memberships; Type: TABLE; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1492,12 +1501,7 @@ ALTER TABLE finicom.memberships OWNER TO finicom_owner;
 
 CREATE FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
-    AS $$
-        SELECT pg_catalog.json_build_object(
-            'user', pg_catalog.json_build_object('id', m.user_id, 'email', p_email, 'name', p_name),
-            'role', m.role, 'joined_at', finicom.ts(m.joined_at),
-            'last_active_at', finicom.ts(p_last_active_at))
-    $$;
+    AS $$ SELECT finicom.member_item(m.user_id, p_email, p_name, m.role, m.joined_at, p_last_active_at) $$;
 
 ALTER FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) OWNER TO finicom_owner;
 
@@ -1972,24 +1976,6 @@ ALTER TABLE ONLY finicom.connections FORCE ROW LEVEL SECURITY;
 ALTER TABLE finicom.connections OWNER TO finicom_owner;
 
 --
--- Name: context_keys; Type: TABLE; Schema: finicom; Owner: finicom_owner
---
-
-CREATE TABLE finicom.context_keys (
-    id smallint NOT NULL,
-    inner_key bytea NOT NULL,
-    outer_key bytea NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT context_keys_id_check CHECK ((id = 1)),
-    CONSTRAINT context_keys_inner_key_check CHECK ((octet_length(inner_key) = 64)),
-    CONSTRAINT context_keys_outer_key_check CHECK ((octet_length(outer_key) = 64))
-);
-
-ALTER TABLE ONLY finicom.context_keys FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE finicom.context_keys OWNER TO finicom_owner;
-
---
 -- Name: destinations; Type: TABLE; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2210,13 +2196,6 @@ ALTER TABLE ONLY finicom.connections
 
 ALTER TABLE ONLY finicom.connections
     ADD CONSTRAINT connections_pkey PRIMARY KEY (org_id, id);
-
---
--- Name: context_keys context_keys_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
---
-
-ALTER TABLE ONLY finicom.context_keys
-    ADD CONSTRAINT context_keys_pkey PRIMARY KEY (id);
 
 --
 -- Name: destinations destinations_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -2969,18 +2948,6 @@ CREATE POLICY connections_select ON finicom.connections FOR SELECT TO finicom_ap
 CREATE POLICY connections_update ON finicom.connections FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
 
 --
--- Name: context_keys; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
---
-
-ALTER TABLE finicom.context_keys ENABLE ROW LEVEL SECURITY;
-
---
--- Name: context_keys context_keys_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
---
-
-CREATE POLICY context_keys_owner ON finicom.context_keys TO finicom_owner USING (true) WITH CHECK (true);
-
---
 -- Name: destinations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3562,10 +3529,13 @@ GRANT ALL ON FUNCTION finicom.connection_refs_check(p_org uuid, p_source uuid, p
 REVOKE ALL ON FUNCTION finicom.context_enter(p_actor_type text, p_actor_id uuid, p_org_id uuid, p_request_id text, p_client_ip text, OUT org_id uuid, OUT org_role finicom.role) FROM PUBLIC;
 
 --
--- Name: FUNCTION context_message(); Type: ACL; Schema: finicom; Owner: finicom_owner
+-- Name: FUNCTION context_guard(); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
-REVOKE ALL ON FUNCTION finicom.context_message() FROM PUBLIC;
+REVOKE ALL ON FUNCTION finicom.context_guard() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.context_guard() TO finicom_app;
+GRANT ALL ON FUNCTION finicom.context_guard() TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.context_guard() TO finicom_auditor;
 
 --
 -- Name: FUNCTION context_ok(); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -3779,6 +3749,13 @@ GRANT ALL ON FUNCTION finicom.mail_next_due() TO finicom_mailer;
 
 REVOKE ALL ON FUNCTION finicom.mail_sent(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.mail_sent(p_id uuid) TO finicom_mailer;
+
+--
+-- Name: FUNCTION member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) TO finicom_app;
 
 --
 -- Name: TABLE memberships; Type: ACL; Schema: finicom; Owner: finicom_owner

@@ -119,21 +119,29 @@ def test_replies_pass_through_as_postgresql_built_them(world):
     assert '"config" : {"host": "db", "password": "********"}' in r.text, r.text
 
 
-def test_a_context_set_by_hand_as_finicom_app_sees_nothing(world):
+def test_a_context_set_by_hand_as_finicom_app_is_refused_and_sees_nothing(world):
     """What SQL injection as finicom_app could do: set the settings of the
-    org's admin by hand.  Row-level security sees no sealed context."""
+    org's admin by hand.  PostgreSQL refuses it (only finicom_owner may set
+    them, sql/0011_context_guard.sql), and the statements after it, in the
+    same session, see and change nothing."""
     org, admin = world["org"]["id"], world["admin"].id
-    forged = ("SELECT set_config('finicom.actor_type', 'user', false),"
-              " set_config('finicom.actor_id', $1, false), set_config('finicom.org_id', $2, false),"
-              " set_config('finicom.org_role', 'admin', false),"
-              " set_config('finicom.context', repeat('0', 64), false) \\g /dev/null\n")
+    forgeries = ["SELECT set_config('finicom.actor_id', $1, false)",
+                 "SELECT set_config('finicom.org_id', $2, true)",
+                 "SET finicom.org_role = 'admin'",
+                 "RESET finicom.org_id"]
+    for forged in forgeries:
+        p = psql_run(forged, admin, org, user="finicom_app")
+        assert p.returncode != 0 and "permission denied to set parameter" in p.stderr, (forged, p.stderr)
+    # Without ON_ERROR_STOP: the forgeries fail, the session carries on.
+    attempt = "\\set ON_ERROR_STOP 0\n" + ";\n".join(
+        f.replace("true)", "false)") for f in forgeries) + ";\n\\set ON_ERROR_STOP 1\n"
     for sql in ["SELECT count(*) FROM finicom.memberships WHERE org_id = $2",
                 "SELECT count(*) FROM finicom.sources WHERE org_id = $2",
                 "SELECT count(*) FROM audit.events WHERE org_id = $2",
                 "WITH d AS (DELETE FROM finicom.sources WHERE org_id = $2 RETURNING 1) SELECT count(*) FROM d"]:
-        out = psql(forged + sql, admin, org, user="finicom_app")
-        assert out == "0", (sql, out)
-    p = psql_run(forged + "INSERT INTO finicom.api_keys (org_id, name, role, prefix, token_hash)"
+        out = psql(attempt + sql, admin, org, user="finicom_app")
+        assert out.splitlines()[-1] == "0", (sql, out)
+    p = psql_run(attempt + "INSERT INTO finicom.api_keys (org_id, name, role, prefix, token_hash)"
                  " VALUES ($2, 'forged', 'admin', 'fcm_forged', sha256('x'::bytea))", admin, org,
                  user="finicom_app")
     assert p.returncode != 0 and "row-level security" in p.stderr, p.stderr

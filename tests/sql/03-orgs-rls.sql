@@ -91,12 +91,16 @@ CREATE FUNCTION pg_temp.attempt(p_actor text, p_org text, p_sql text) RETURNS te
             IF p_actor = 'none' THEN
                 -- Once set in a session, a setting never reads as unset
                 -- again; RESET is as close to "never set" as it gets.
+                RESET ROLE; -- only finicom_owner and superusers may touch the context
                 RESET finicom.actor_type;
                 RESET finicom.actor_id;
                 RESET finicom.org_id;
+                SET LOCAL ROLE finicom_app;
             ELSIF p_actor = 'empty' THEN
+                RESET ROLE;
                 PERFORM set_config('finicom.actor_type', '', true), set_config('finicom.actor_id', '', true),
                         set_config('finicom.org_id', '', true);
+                SET LOCAL ROLE finicom_app;
             ELSE
                 -- As begin_request leaves it: the context sealed by the
                 -- database, with the role it looked up (the superuser may

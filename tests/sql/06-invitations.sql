@@ -77,12 +77,16 @@ CREATE FUNCTION pg_temp.attempt(p_actor text, p_org text, p_sql text, p_role tex
         BEGIN
             EXECUTE format('SET LOCAL ROLE %I', p_role);
             IF p_actor = 'none' THEN
+                RESET ROLE; -- only finicom_owner and superusers may touch the context
                 RESET finicom.actor_type;
                 RESET finicom.actor_id;
                 RESET finicom.org_id;
+                EXECUTE format('SET LOCAL ROLE %I', p_role);
             ELSIF p_actor = 'empty' THEN
+                RESET ROLE;
                 PERFORM set_config('finicom.actor_type', '', true), set_config('finicom.actor_id', '', true),
                         set_config('finicom.org_id', '', true);
+                EXECUTE format('SET LOCAL ROLE %I', p_role);
             ELSE
                 RESET ROLE;
                 PERFORM finicom.context_enter(CASE WHEN p_actor LIKE 'k%' THEN 'api_key' ELSE 'user' END,

@@ -102,12 +102,16 @@ CREATE FUNCTION pg_temp.attempt(p_actor text, p_org text, p_sql text) RETURNS te
         BEGIN
             SET LOCAL ROLE finicom_app;
             IF p_actor = 'none' THEN
+                RESET ROLE; -- only finicom_owner and superusers may touch the context
                 RESET finicom.actor_type;
                 RESET finicom.actor_id;
                 RESET finicom.org_id;
+                SET LOCAL ROLE finicom_app;
             ELSIF p_actor = 'empty' THEN
+                RESET ROLE;
                 PERFORM set_config('finicom.actor_type', '', true), set_config('finicom.actor_id', '', true),
                         set_config('finicom.org_id', '', true);
+                SET LOCAL ROLE finicom_app;
             ELSE
                 RESET ROLE;
                 PERFORM finicom.context_enter(v_actor.actor_type, v_actor.id, nullif(v_org, '')::uuid, NULL, NULL);

@@ -1,5 +1,6 @@
 -- 10-security-layer: the request context that finicom_app cannot forge, and
--- policies that cost O(1) per statement (sql/0009_security_layer.sql).
+-- policies that cost O(1) per statement (sql/0009_security_layer.sql,
+-- sql/0011_context_guard.sql).
 --
 -- Words:
 --   O1, O2     two orgs; a = admin of O1, x = admin of O2 (the victim org),
@@ -11,11 +12,12 @@
 --              actor and returns what it called: {function: calls} from
 --              pg_stat_xact_user_functions (track_functions = 'all'; an
 --              inlined function is not called, so it is not counted)
---   forged     settings made by hand with set_config, for x in O2 with the
---              admin role, with a MAC of the right shape
---   replayed   the exact settings (MAC included) of a context sealed in an
---              earlier transaction of this session, and of one sealed in
---              another session (dblink)
+--   forged     finicom_app setting the context by hand (set_config, SET,
+--              SET LOCAL, RESET, a function's SET clause, ALTER ROLE), for
+--              x in O2 with the admin role: every way is refused (42501)
+--   replayed   the exact settings of a context set in an earlier
+--              transaction of this session, and of one set in another
+--              session (dblink), written again by finicom_app: refused
 --   attempt()  one statement as finicom_app with the settings as they are,
 --              in a subtransaction that is always rolled back: 'rows N'
 --              (rows returned or changed) or 'SQLSTATE xxxxx'
@@ -27,18 +29,21 @@ SELECT gen_random_uuid() AS o1, gen_random_uuid() AS o2, gen_random_uuid() AS a,
        gen_random_uuid() AS k2, gen_random_uuid() AS sm, gen_random_uuid() AS bg, gen_random_uuid() AS sa,
        gen_random_uuid() AS ba \gset
 
--- A context sealed in a transaction of its own, before the test's: its
--- settings, MAC included, are what a replay would copy.
+-- A context set in a transaction of its own, before the test's: its
+-- settings are what a replay would copy.
 BEGIN;
 SELECT finicom.context_seal('user', :'x', :'o2', 'admin', 'rid-old', '192.0.2.1');
 SELECT current_setting('finicom.actor_type') AS old_type, current_setting('finicom.actor_id') AS old_id,
        current_setting('finicom.org_id') AS old_org, current_setting('finicom.org_role') AS old_role,
-       current_setting('finicom.request_id') AS old_rid, current_setting('finicom.client_ip') AS old_ip,
-       current_setting('finicom.context') AS old_mac \gset
+       current_setting('finicom.request_id') AS old_rid, current_setting('finicom.client_ip') AS old_ip \gset
 COMMIT;
 
 BEGIN;
-SELECT plan(117);
+SELECT plan(119);
+
+-- The earlier transaction's context ended with it.
+SELECT is(current_setting('finicom.org_id') || '|' || current_setting('finicom.actor_id'), '|',
+          'a context does not outlive its transaction');
 
 -- ---------------------------------------------------------------------
 -- Fixtures.
@@ -149,11 +154,12 @@ $$;
 -- ($1 limit, $2/$3 cursor, $4 org); %s is the org.
 CREATE TEMP TABLE lists (name text PRIMARY KEY, sql text NOT NULL);
 INSERT INTO lists VALUES
-('members', $q$SELECT json_agg(x.item) FROM (SELECT finicom.member_json(m, u.email, u.name, a.last_active_at) AS item,
-        finicom.cursor_key(m.joined_at, m.user_id) AS k
-    FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
-    LEFT JOIN finicom.member_activity a ON a.org_id = m.org_id AND a.user_id = m.user_id
-    WHERE m.org_id = '%s' ORDER BY m.joined_at, m.user_id LIMIT 201) x$q$),
+('members', $q$SELECT json_agg(finicom.member_item(p.user_id, u.email, u.name, p.role, p.joined_at, a.last_active_at)
+        ORDER BY p.n), max(finicom.cursor_key(p.joined_at, p.user_id)) FILTER (WHERE p.n = 200)
+    FROM (SELECT m.org_id, m.user_id, m.role, m.joined_at, row_number() OVER (ORDER BY m.joined_at, m.user_id) AS n
+          FROM finicom.memberships m WHERE m.org_id = '%s' ORDER BY m.joined_at, m.user_id LIMIT 201) p
+    JOIN finicom.users u ON u.id = p.user_id
+    LEFT JOIN finicom.member_activity a ON a.org_id = p.org_id AND a.user_id = p.user_id$q$),
 ('invitations', $q$SELECT json_agg(x.item) FROM (SELECT i.item, finicom.cursor_key(i.created_at, i.id) AS k
     FROM finicom.invitation_items i WHERE i.org_id = '%s' AND i.status = 'pending'
     ORDER BY i.created_at, i.id LIMIT 201) x$q$),
@@ -192,7 +198,7 @@ SELECT isnt(pg_temp.grows(
 -- Row-level security is really on: the context check runs, and the org
 -- sees its own rows.
 SELECT ok((pg_temp.calls('user', :'ba', :'bg', format('SELECT 1 FROM finicom.sources WHERE org_id = %L', :'bg'))
-            ->> 'finicom.context_ok()')::int > 0,
+            ->> 'finicom.context_guard()')::int > 0,
           'listing sources runs the context check (the policies are in force)');
 
 CREATE TEMP TABLE counted AS
@@ -205,9 +211,9 @@ SELECT is((SELECT count(*)::int FROM counted), 9, 'nine list queries counted');
 SELECT is(c.big ->> 'rows', '1', c.name || ': the big list runs (one aggregate row)') FROM counted c ORDER BY c.name;
 SELECT is(pg_temp.grows(c.small, c.big), NULL,
           c.name || ': listing 200 calls no function more often than listing 5') FROM counted c ORDER BY c.name;
-SELECT ok((c.big ->> 'finicom.context_ok()')::int BETWEEN 1 AND 12,
+SELECT ok((c.big ->> 'finicom.context_guard()')::int BETWEEN 1 AND 12,
           c.name || ': the context is checked a few times per statement, not per row ('
-          || coalesce(c.big ->> 'finicom.context_ok()', '0') || ')')
+          || coalesce(c.big ->> 'finicom.context_guard()', '0') || ')')
 FROM counted c ORDER BY c.name;
 
 -- The lists really hold 200 rows (so the comparison above means something).
@@ -319,16 +325,41 @@ SELECT is((SELECT string_agg(v.tbl || ' ' || v.cmd || ': ' || r.outcome, '; ' OR
             WHERE r.outcome NOT LIKE 'rows %' OR (r.outcome = 'rows 0' AND v.sql NOT LIKE '%LIMIT 0%')),
           NULL, 'control: in a sealed context, O2''s admin reaches every table and command tried below');
 
--- The forged context: set by hand, for the real admin of O2, with its role
--- and a MAC of the right shape.
-CREATE FUNCTION pg_temp.forge(p_type text, p_id text, p_org text, p_role text, p_rid text, p_ip text, p_mac text)
-    RETURNS void LANGUAGE plpgsql AS $$
+-- The forger: finicom_app itself, writing the context of O2's admin by
+-- every means a role has to change a setting.  Each is refused with 42501
+-- (only finicom_owner holds SET on these parameters, sql/0011); returns
+-- how many were refused, and leaves the role as it found it.
+CREATE FUNCTION pg_temp.forge(p_type text, p_id text, p_org text, p_role text, p_rid text, p_ip text)
+    RETURNS integer LANGUAGE plpgsql AS $$
+    DECLARE
+        v_refused integer := 0;
+        v_try text;
     BEGIN
         RESET ROLE;
-        PERFORM set_config('finicom.actor_type', p_type, true), set_config('finicom.actor_id', p_id, true),
-                set_config('finicom.org_id', p_org, true), set_config('finicom.org_role', p_role, true),
-                set_config('finicom.request_id', p_rid, true), set_config('finicom.client_ip', p_ip, true),
-                set_config('finicom.context', p_mac, true);
+        SET LOCAL ROLE finicom_app;
+        FOREACH v_try IN ARRAY ARRAY[
+            format('SELECT set_config(%L, %L, true)', 'finicom.actor_type', p_type),
+            format('SELECT set_config(%L, %L, true)', 'finicom.actor_id', p_id),
+            format('SELECT set_config(%L, %L, true)', 'finicom.org_id', p_org),
+            format('SELECT set_config(%L, %L, true)', 'finicom.org_role', p_role),
+            format('SELECT set_config(%L, %L, true)', 'finicom.request_id', p_rid),
+            format('SELECT set_config(%L, %L, true)', 'finicom.client_ip', p_ip),
+            format('SELECT set_config(%L, %L, false)', 'finicom.org_id', p_org),
+            format('SET finicom.org_id = %L', p_org),
+            format('SET LOCAL finicom.org_role = %L', p_role),
+            'RESET finicom.org_id',
+            format('CREATE FUNCTION pg_temp.forged() RETURNS uuid LANGUAGE sql SET finicom.org_id = %L'
+                   ' AS $f$ SELECT finicom.request_org_id() $f$', p_org),
+            format('ALTER ROLE finicom_app SET finicom.org_id = %L', p_org)]
+        LOOP
+            BEGIN
+                EXECUTE v_try;
+            EXCEPTION WHEN insufficient_privilege THEN
+                v_refused := v_refused + 1;
+            END;
+        END LOOP;
+        RESET ROLE;
+        RETURN v_refused;
     END
     $$;
 
@@ -337,27 +368,27 @@ CREATE FUNCTION pg_temp.nothing(p_outcome text) RETURNS boolean LANGUAGE sql AS 
     SELECT p_outcome = 'rows 0' OR p_outcome LIKE 'SQLSTATE %'
 $$;
 
+-- From here on no context is in force (the control above entered one).
+SELECT finicom.context_seal(NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT is(pg_temp.forge('user', :'x', :'o2', 'admin', 'rid', '127.0.0.1'), 12,
+          'finicom_app is refused every way of writing the context (12 of 12)');
+SELECT is(current_setting('finicom.org_id') || '|' || current_setting('finicom.org_role'), '|',
+          '... and the refused attempts changed no setting');
+
 SELECT ok(pg_temp.nothing(pg_temp.attempt(format(v.sql, :'o2'))),
-          'forged (hand-set settings of O2''s admin): ' || v.tbl || ' ' || v.cmd || ' sees and changes nothing')
-FROM victims v, LATERAL (SELECT pg_temp.forge('user', :'x', :'o2', 'admin', 'rid', '127.0.0.1', repeat('ab', 32))) f
+          'forged (finicom_app writing O2''s admin''s context): ' || v.tbl || ' ' || v.cmd || ' sees and changes nothing')
+FROM victims v, LATERAL (SELECT pg_temp.forge('user', :'x', :'o2', 'admin', 'rid', '127.0.0.1')) f
 WHERE v.cmd IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
 ORDER BY v.k;
 
 SELECT ok(pg_temp.nothing(pg_temp.attempt(format(v.sql, :'o2'))),
-          'replayed (an earlier transaction''s settings and MAC): ' || v.tbl || ' ' || v.cmd || ' sees and changes nothing')
+          'replayed (an earlier transaction''s settings): ' || v.tbl || ' ' || v.cmd || ' sees and changes nothing')
 FROM victims v, LATERAL (SELECT pg_temp.forge(:'old_type', :'old_id', :'old_org', :'old_role', :'old_rid',
-                                              :'old_ip', :'old_mac')) f
+                                              :'old_ip')) f
 WHERE v.tbl IN ('orgs', 'memberships', 'users', 'invitations', 'api_keys', 'sources', 'audit.events')
 ORDER BY v.k;
 
--- Garbage in the settings is no context either, never an error.
-SELECT pg_temp.forge('user', 'not-a-uuid', 'not-a-uuid', 'superuser', 'rid', '127.0.0.1', 'zz');
-SELECT is(pg_temp.attempt($$SELECT 1 FROM finicom.sources$$), 'rows 0',
-          'settings that are not even well formed: no rows, no error');
-SELECT is(pg_temp.attempt($$SELECT 1 FROM finicom.users$$), 'rows 0',
-          'settings that are not even well formed: no users, no error');
-
--- A context sealed in another session (another backend) a moment ago.
+-- A context set in another session (another backend) a moment ago.
 SELECT 'dbname=' || current_database() || ' user=postgres host='
        || split_part(current_setting('unix_socket_directories'), ',', 1)
        || ' port=' || current_setting('port') AS conninfo \gset
@@ -368,53 +399,54 @@ SELECT v FROM dblink('other', format($$SELECT finicom.context_seal('user', %L, %
 SELECT t.* FROM dblink('other', $$
     SELECT current_setting('finicom.actor_type'), current_setting('finicom.actor_id'),
            current_setting('finicom.org_id'), current_setting('finicom.org_role'),
-           current_setting('finicom.request_id'), current_setting('finicom.client_ip'),
-           current_setting('finicom.context')$$)
-    AS t(o_type text, o_id text, o_org text, o_role text, o_rid text, o_ip text, o_mac text) \gset
+           current_setting('finicom.request_id'), current_setting('finicom.client_ip')$$)
+    AS t(o_type text, o_id text, o_org text, o_role text, o_rid text, o_ip text) \gset
 SELECT dblink_disconnect('other');
+SELECT is(:'o_org'::text, :'o2'::text, 'the other session had O2''s context');
 SELECT ok(pg_temp.nothing(pg_temp.attempt(format(v.sql, :'o2'))),
           'copied from another session: ' || v.tbl || ' ' || v.cmd || ' sees and changes nothing')
-FROM victims v, LATERAL (SELECT pg_temp.forge(:'o_type', :'o_id', :'o_org', :'o_role', :'o_rid', :'o_ip', :'o_mac')) f
+FROM victims v, LATERAL (SELECT pg_temp.forge(:'o_type', :'o_id', :'o_org', :'o_role', :'o_rid', :'o_ip')) f
 WHERE v.tbl IN ('memberships', 'sources', 'audit.events') AND v.cmd IN ('SELECT', 'INSERT', 'UPDATE')
 ORDER BY v.k;
 
--- A sealed context changed after sealing: a's real context in O1, with
--- the org switched to O2, or the role raised.
+-- A real context, then finicom_app trying to switch it: a's context in O1,
+-- with the org switched to O2, or the role and actor raised.
 RESET ROLE;
 SELECT finicom.context_enter('user', :'a', :'o1', NULL, NULL);
-SELECT set_config('finicom.org_id', :'o2', true);
+SELECT is(pg_temp.forge('user', :'x', :'o2', 'admin', 'rid', '127.0.0.1'), 12,
+          'in a real context too, finicom_app is refused every way of changing it');
+SELECT is(current_setting('finicom.org_id') || ' ' || current_setting('finicom.actor_id'), :'o1' || ' ' || :'a',
+          '... and the context is still a''s in O1');
 SELECT is(pg_temp.attempt(format($$SELECT 1 FROM finicom.sources WHERE org_id = '%s'$$, :'o2')), 'rows 0',
-          'a sealed context with its org changed afterwards sees nothing of the new org');
-SELECT is(pg_temp.attempt(format($$SELECT 1 FROM finicom.sources WHERE org_id = '%s'$$, :'o1')), 'rows 0',
-          '... and nothing of its own org either');
-RESET ROLE;
-SELECT set_config('finicom.org_id', :'o1', true);
+          'a''s context after the attempted switch sees nothing of O2');
 SELECT isnt(pg_temp.attempt(format($$SELECT 1 FROM finicom.memberships WHERE org_id = '%s'$$, :'o1')), 'rows 0',
-          'set back, the seal verifies again (the check is of the values, nothing else)');
-RESET ROLE;
-SELECT finicom.context_enter('user', :'a', :'o1', NULL, NULL);
-SELECT set_config('finicom.org_role', 'admin', true), set_config('finicom.actor_id', :'x', true);
-SELECT is(pg_temp.attempt(format($$SELECT 1 FROM finicom.memberships WHERE org_id = '%s'$$, :'o1')), 'rows 0',
-          'a sealed context with its actor changed afterwards sees nothing');
+          '... and still sees its own org');
 RESET ROLE;
 
--- finicom_app can neither seal nor enter a context, nor read the key.
+-- finicom_app can neither set nor enter a context through the owner's functions.
 SET LOCAL ROLE finicom_app;
 SELECT throws_ok(format($$SELECT finicom.context_seal('user', %L, %L, 'admin', NULL, NULL)$$, :'x', :'o2'),
                  '42501', NULL, 'finicom_app cannot call context_seal');
 SELECT throws_ok(format($$SELECT finicom.context_enter('user', %L, %L, NULL, NULL)$$, :'x', :'o2'),
                  '42501', NULL, 'finicom_app cannot call context_enter');
-SELECT throws_ok('SELECT * FROM finicom.context_keys', '42501', NULL, 'finicom_app cannot read the context key');
 RESET ROLE;
 
--- Audit: under a forged context a DBA-like write is recorded as 'db', never
--- as the actor the settings claim.
-SELECT pg_temp.forge('user', :'x', :'o2', 'admin', 'rid-forged', '203.0.113.9', repeat('cd', 32));
+-- The settings are the module's, not placeholders (a placeholder would be
+-- anyone's to set).
+SELECT is((SELECT string_agg(name || '=' || context, ',' ORDER BY name) FROM pg_settings WHERE name LIKE 'finicom.%'),
+          'finicom.actor_id=superuser,finicom.actor_type=superuser,finicom.client_ip=superuser,'
+          'finicom.org_id=superuser,finicom.org_role=superuser,finicom.request_id=superuser',
+          'the six context settings are defined by finicom_guard as superuser-only');
+
+-- Audit: after a refused forging, a DBA's write is recorded as 'db', never
+-- as the actor the forger claimed.
+SELECT finicom.context_seal(NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT pg_temp.forge('user', :'x', :'o2', 'admin', 'rid-forged', '203.0.113.9');
 UPDATE finicom.orgs SET name = 'sec O2 renamed' WHERE id = :'o2';
 SELECT results_eq(format($$SELECT actor_type, actor_id, request_id FROM audit.events
                            WHERE org_id = %L AND action = 'org.updated'$$, :'o2'),
                   $$VALUES ('db'::text, NULL::uuid, NULL::text)$$,
-                  'a change made under a forged context is audited as db, not as the claimed actor');
+                  'a change made after a refused forging is audited as db, not as the claimed actor');
 
 -- The API key of O2, sealed: it reaches O2 with its role, and nothing of O1.
 RESET ROLE;
