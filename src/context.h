@@ -110,17 +110,19 @@ void respond_db_error(struct request_ctx *ctx, const PGresult *r);
 int page_params(struct request_ctx *ctx, const char *params[3]);
 
 /*
- * A page query from its inner SELECT, which yields item (JSON), k (the
- * cursor_key of the row) and n (its row_number in page order), filtered by
- * the cursor ($2, $3) and limited to $1 + 1 rows.  The wrapper returns the
- * first $1 items as a JSON array and, when there are more, the cursor of the
- * last one.  String concatenation at compile time: no SQL is built at run time.
+ * A page query from its inner SELECT, which yields item (JSON), kt and ki
+ * (the row's cursor time and id) and n (its row_number in page order),
+ * filtered by the cursor ($2, $3) and limited to $1 + 1 rows.  The wrapper
+ * returns the first $1 items as a JSON array and, when there are more, the
+ * cursor_key of the last one, computed for that row only.  The inner
+ * SELECT is scanned once (a subquery, not a CTE read twice).  String
+ * concatenation at compile time: no SQL is built at run time.
  */
 #define PAGE_QUERY(inner) \
-	"WITH page AS (" inner ")" \
-	" SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text," \
-	"  max(k) FILTER (WHERE n = $1::integer AND (SELECT count(*) FROM page) > $1::integer)" \
-	" FROM page"
+	"SELECT coalesce(json_agg(item::json ORDER BY n) FILTER (WHERE n <= $1::integer), '[]')::text," \
+	" CASE WHEN count(*) > $1::integer" \
+	"  THEN max(finicom.cursor_key(kt, ki)) FILTER (WHERE n = $1::integer) END" \
+	" FROM (" inner ") page"
 
 /*
  * Run a page query and reply 200 {"items": [...], "next_cursor": ...}.

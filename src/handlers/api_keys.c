@@ -117,7 +117,7 @@ api_keys_list(struct request_ctx *ctx)
 	params[3] = ctx->org_id;
 	respond_page(ctx,
 	    PAGE_QUERY(" SELECT finicom.api_key_json(k.id, k.name, k.role, k.prefix, k.created_at, k.expires_at,"
-	    "  k.last_used_at, k.created_by) AS item, finicom.cursor_key(k.created_at, k.id) AS k,"
+	    "  k.last_used_at, k.created_by) AS item, k.created_at AS kt, k.id AS ki,"
 	    "  row_number() OVER (ORDER BY k.created_at, k.id) AS n"
 	    " FROM finicom.api_keys k"
 	    " WHERE k.org_id = $4 AND k.revoked_at IS NULL"

@@ -35,7 +35,7 @@ audit_events_list(struct request_ctx *ctx)
 	params[4] = action;
 	params[5] = actor;
 	respond_page(ctx,
-	    PAGE_QUERY(" SELECT audit.event_json(e) AS item, finicom.cursor_key(e.at, e.id) AS k,"
+	    PAGE_QUERY(" SELECT audit.event_json(e) AS item, e.at AS kt, e.id AS ki,"
 	    "  row_number() OVER (ORDER BY e.at DESC, e.id DESC) AS n"
 	    " FROM audit.events e"
 	    " WHERE e.org_id = $4 AND ($5::text IS NULL OR e.action = $5) AND ($6::uuid IS NULL OR e.actor_id = $6)"

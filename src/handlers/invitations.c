@@ -92,7 +92,7 @@ invitations_list(struct request_ctx *ctx)
 	params[3] = ctx->org_id;
 	params[4] = status;
 	respond_page(ctx,
-	    PAGE_QUERY(" SELECT i.item, finicom.cursor_key(i.created_at, i.id) AS k,"
+	    PAGE_QUERY(" SELECT i.item, i.created_at AS kt, i.id AS ki,"
 	    "  row_number() OVER (ORDER BY i.created_at, i.id) AS n"
 	    " FROM finicom.invitation_items i"
 	    " WHERE i.org_id = $4 AND ($5 = 'all' OR i.status = $5)"

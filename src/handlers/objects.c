@@ -243,7 +243,7 @@ static const enum value_type connection_types[] = {
 #define OBJECT_SELECT(table, json) \
 	"SELECT " json "::text FROM " table " t WHERE t.org_id = $1 AND t.id = $2"
 #define OBJECT_PAGE(table, json) \
-	PAGE_QUERY(" SELECT " json " AS item, finicom.cursor_key(t.created_at, t.id) AS k," \
+	PAGE_QUERY(" SELECT " json " AS item, t.created_at AS kt, t.id AS ki," \
 	"  row_number() OVER (ORDER BY t.created_at, t.id) AS n" \
 	" FROM " table " t WHERE t.org_id = $4" \
 	"  AND ($2::timestamptz IS NULL OR (t.created_at, t.id) > ($2::timestamptz, $3::uuid))" \
@@ -612,7 +612,7 @@ connection_runs_list(struct request_ctx *ctx)
 	PQclear(r);
 	respond_page(ctx,
 	    PAGE_QUERY(" SELECT finicom.sync_run_json(r) AS item,"
-	    "  finicom.cursor_key(r.requested_at, r.id) AS k,"
+	    "  r.requested_at AS kt, r.id AS ki,"
 	    "  row_number() OVER (ORDER BY r.requested_at DESC, r.id DESC) AS n"
 	    " FROM finicom.sync_runs r WHERE r.org_id = $4 AND r.connection_id = $5"
 	    "  AND ($2::timestamptz IS NULL"
