@@ -145,24 +145,39 @@ void
 respond_page(struct request_ctx *ctx, const char *sql, int nparams, const char *const *params)
 {
 	PGresult *r = tx_exec(ctx, sql, nparams, params, true);
+	static const char head[] = "{\"items\":", mid[] = ",\"next_cursor\":";
 	const char *items, *last;
-	char *cursor = NULL, *body;
+	char cursor[256] = "null";
+	size_t items_len, cursor_len = 4, len;
+	char *body, *p;
 
 	if (r == NULL)
 		return;
 	items = PQgetvalue(r, 0, 0);
+	items_len = (size_t)PQgetlength(r, 0, 0);
 	last = PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1);
-	if (last != NULL) {
-		cursor = arena_alloc(ctx->arena, strlen(last) * 4 / 3 + 4);
-		if (cursor != NULL)
-			base64url_encode((const unsigned char *)last, strlen(last), cursor);
+	/* A cursor_key is a timestamp, a comma and a uuid: 64 bytes at most. */
+	if (last != NULL && (size_t)PQgetlength(r, 0, 1) <= 96) {
+		cursor[0] = '"';
+		cursor_len = 1 + base64url_encode((const unsigned char *)last, (size_t)PQgetlength(r, 0, 1),
+		    cursor + 1);
+		cursor[cursor_len++] = '"';
 	}
-	body = arena_printf(ctx->arena, "{\"items\":%s,\"next_cursor\":%s%s%s}", items,
-	    cursor ? "\"" : "", cursor ? cursor : "null", cursor ? "\"" : "");
+	/* Put together with memcpy: the items are the bulk of the reply. */
+	len = sizeof(head) - 1 + items_len + sizeof(mid) - 1 + cursor_len + 1;
+	body = p = arena_alloc(ctx->arena, len + 1);
+	if (body != NULL) {
+		memcpy(p, head, sizeof(head) - 1), p += sizeof(head) - 1;
+		memcpy(p, items, items_len), p += items_len;
+		memcpy(p, mid, sizeof(mid) - 1), p += sizeof(mid) - 1;
+		memcpy(p, cursor, cursor_len), p += cursor_len;
+		*p++ = '}';
+		*p = '\0';
+	}
 	PQclear(r);
-	if (body == NULL) {
+	if (body == NULL || (last != NULL && cursor_len == 4)) {
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
 		return;
 	}
-	http_respond_raw(ctx->res, 200, body, strlen(body));
+	http_respond_raw(ctx->res, 200, body, len);
 }

@@ -8,8 +8,9 @@
  *              and seals the request context (sql/0009_security_layer.sql)
  *   tx_exec    the handler's statements; the last one carries COMMIT in
  *              the same round trip.  A read route flagged ROUTE_ONE_TRIP
- *              defers tx_begin: BEGIN, begin_request, its statement and
- *              COMMIT then travel together, and the caller is identified
+ *              defers tx_begin: begin_request and its statement then
+ *              travel together in one implicit transaction (no BEGIN or
+ *              COMMIT: the pipeline's Sync ends it), and the caller is identified
  *              and authorized from begin_request's result before the
  *              statement's result is used (row-level security has already
  *              limited that to the sealed context; the C check only picks
@@ -53,6 +54,42 @@ tx_begin(struct request_ctx *ctx, const char *const params[6])
 }
 
 /*
+ * The deferred begin of a read that is the request's only statement:
+ * begin_request and the statement without BEGIN and COMMIT.  In the
+ * extended protocol everything up to the pipeline's one Sync is one
+ * implicit transaction: begin_request's context (set_config with
+ * is_local) holds for the statement, the Sync commits both, and an error
+ * in either rolls both back.  Two statements fewer for the server to run.
+ */
+static PGresult *
+tx_exec_implicit(struct request_ctx *ctx, const char *const *begin_params, const char *sql,
+    int nparams, const char *const *params)
+{
+	struct db_stmt stmts[2] = {
+		{"SELECT * FROM finicom.begin_request($1, $2, $3, $4, $5, $6)", 6, begin_params},
+		{sql, nparams, params},
+	};
+	PGresult *results[2];
+
+	(void)db_pipeline(ctx->db, stmts, 2, results);
+	ctx->in_tx = false; /* the Sync ended the implicit transaction, either way */
+	if (!db_ok(results[0])) {
+		respond_db_error(ctx, results[0]);
+		PQclear(results[0]);
+		PQclear(results[1]);
+		tx_reset(ctx->db);
+		return NULL;
+	}
+	if (ctx->begin.check(ctx, results[0]) < 0 || !db_ok(results[1])) {
+		if (ctx->res->status == 0)
+			respond_db_error(ctx, results[1]);
+		PQclear(results[1]);
+		return NULL;
+	}
+	return results[1];
+}
+
+/*
  * tx_exec for a deferred begin: BEGIN, begin_request, the statement and
  * (with last) COMMIT in one round trip; then the caller is identified and
  * authorized from begin_request's result before the statement's is used.
@@ -75,6 +112,8 @@ tx_exec_with_begin(struct request_ctx *ctx, const char *sql, int nparams,
 		respond_db_error(ctx, NULL);
 		return NULL;
 	}
+	if (last)
+		return tx_exec_implicit(ctx, stmts[1].params, sql, nparams, params);
 	(void)db_pipeline(ctx->db, stmts, n, results);
 	if (!db_ok(results[0]) || !db_ok(results[1])) {
 		respond_db_error(ctx, db_ok(results[0]) ? results[1] : results[0]);

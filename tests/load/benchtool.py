@@ -111,12 +111,15 @@ def transaction_of(by_pid, request_id):
         for i, (sql, params, _) in enumerate(stmts):
             if request_id not in params.values():
                 continue
-            first = i
-            while first > 0 and not is_word(stmts[first][0], "BEGIN", "START TRANSACTION"):
-                first -= 1
-            last = i
-            while last < len(stmts) - 1 and not is_word(stmts[last][0], "COMMIT", "END"):
-                last += 1
+            if i > 0 and is_word(stmts[i - 1][0], "BEGIN", "START TRANSACTION"):
+                # An explicit transaction: BEGIN, the context, ..., COMMIT.
+                first, last = i - 1, i
+                while last < len(stmts) - 1 and not is_word(stmts[last][0], "COMMIT", "END"):
+                    last += 1
+            else:
+                # A one-trip read: the context and the query in one implicit
+                # transaction (one pipeline, one Sync), no BEGIN or COMMIT.
+                first, last = i, min(i + 1, len(stmts) - 1)
             return pid, stmts[first:last + 1], i - first
     return None, None, None
 
@@ -188,6 +191,11 @@ def cmd_capture(args):
                          + " \\gset")
             lines.append("\\set bench_init 1")
             lines.append("\\endif")
+        if pipeline != "1" and not is_word(tx[0][0], "BEGIN", "START TRANSACTION"):
+            # An implicit transaction sent in more than one round trip
+            # needs the BEGIN and COMMIT the worker left out.
+            body = ["BEGIN;"] + body + ["COMMIT;"]
+            ctx_index += 1
         if pipeline == "2" and 0 < ctx_index + 1 < len(body):
             groups = [body[:ctx_index + 1], body[ctx_index + 1:]]
         elif pipeline in ("1", "2"):
@@ -202,16 +210,22 @@ def cmd_capture(args):
                 lines.append("\\endpipeline")
         write_private(os.path.join(outdir, label + ".pgbench"), lines)
         # The same transaction for psql, parameters as literals, only the
-        # reply's statement (the one before COMMIT) printed: the bench
-        # checks that it gives the API's items.
+        # reply's statement (the last one before COMMIT, if any) printed:
+        # the bench checks that it gives the API's items.
+        reply = len(tx) - 1 if is_word(tx[-1][0], "COMMIT", "END") else len(tx)
         check = ["\\set ON_ERROR_STOP 1"]
+        if not is_word(tx[0][0], "BEGIN", "START TRANSACTION"):
+            check.append("BEGIN;")
         for k, (sql, params, _) in enumerate(tx, 1):
             text = LITERAL_OR_PARAM.sub(
                 lambda m, params=params: m.group(0) if m.group(1) is None else
                 ("NULL" if params.get(int(m.group(1))) is None
                  else "'" + params[int(m.group(1))].replace("'", "''") + "'"), sql.rstrip().rstrip(";"))
-            check.append("\\o" if k == len(tx) - 1 else "\\o /dev/null")
+            check.append("\\o" if k == reply else "\\o /dev/null")
             check.append(text + ";")
+        if not is_word(tx[-1][0], "COMMIT", "END"):
+            check.append("\\o /dev/null")
+            check.append("COMMIT;")
         write_private(os.path.join(outdir, label + ".check.sql"), check)
         # Named statements (the worker's prepared ones) -> pgbench -M
         # prepared, which prepares each statement once per session too;
