@@ -28,7 +28,7 @@
 --   5699fc919787f77abba2e5c162bf556f81817387ed95bcbe71eb33095b8dceaa  0008_objects.sql
 --   f433e0503ee9b7da58699b08f07f97a11a53e574f3fb4af6e1f99774bddee8ae  0009_security_layer.sql
 --   6cb19adecf2918c6acfc95bb48bf914f855cbc7e3ee257e793f68ad8d7eeba18  0010_audit_seal.sql
---   b22479d3a4d647457f45129d46110a30d2e54647bba9f0776daf045c13458089  0011_context_guard.sql
+--   165bff2520b50591cccc57d1e8bd37065f507ae792659d418cdfbac2b5deb559  0011_context_guard.sql
 
 --
 -- PostgreSQL database dump
@@ -2075,6 +2075,25 @@ CREATE VIEW finicom.invitation_items WITH (security_invoker='true') AS
                 END AS status) s);
 
 ALTER TABLE finicom.invitation_items OWNER TO finicom_owner;
+
+--
+-- Name: member_rows; Type: VIEW; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE VIEW finicom.member_rows WITH (security_barrier='true') AS
+ SELECT m.org_id,
+    m.user_id,
+    m.role,
+    m.joined_at,
+    u.email,
+    u.name,
+    a.last_active_at
+   FROM ((finicom.memberships m
+     JOIN finicom.users u ON ((u.id = m.user_id)))
+     LEFT JOIN finicom.member_activity a ON (((a.org_id = m.org_id) AND (a.user_id = m.user_id))))
+  WHERE (m.org_id = ( SELECT finicom.request_org_id() AS request_org_id));
+
+ALTER TABLE finicom.member_rows OWNER TO finicom_owner;
 
 --
 -- Name: schema_migrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
@@ -4138,6 +4157,12 @@ GRANT SELECT(sent_at) ON TABLE finicom.mail_outbox TO finicom_app;
 --
 
 GRANT SELECT ON TABLE finicom.invitation_items TO finicom_app;
+
+--
+-- Name: TABLE member_rows; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.member_rows TO finicom_app;
 
 --
 -- Name: TABLE sources; Type: ACL; Schema: finicom; Owner: finicom_owner

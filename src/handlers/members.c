@@ -42,22 +42,20 @@ members_list(struct request_ctx *ctx)
 		return;
 	params[3] = ctx->org_id;
 	/*
-	 * PAGE_QUERY's shape, with the users and activity joined to the page's
-	 * rows only: the (org_id, joined_at, user_id) order and limit come
-	 * from memberships alone, then 51 users rows are looked up.
+	 * PAGE_QUERY's shape over finicom.member_rows (sql/0011): the verified
+	 * org's memberships with their users and activity, the org checked once
+	 * in the view.
 	 */
 	respond_page(ctx,
-	    "SELECT coalesce(json_agg(finicom.member_item(p.user_id, u.email, u.name, p.role, p.joined_at,"
-	    "  a.last_active_at) ORDER BY p.n) FILTER (WHERE p.n <= $1::integer), '[]')::text,"
+	    "SELECT coalesce(json_agg(finicom.member_item(p.user_id, p.email, p.name, p.role, p.joined_at,"
+	    "  p.last_active_at) ORDER BY p.n) FILTER (WHERE p.n <= $1::integer), '[]')::text,"
 	    " CASE WHEN count(*) > $1::integer"
 	    "  THEN max(finicom.cursor_key(p.joined_at, p.user_id)) FILTER (WHERE p.n = $1::integer) END"
-	    " FROM (SELECT m.org_id, m.user_id, m.role, m.joined_at,"
-	    "   row_number() OVER (ORDER BY m.joined_at, m.user_id) AS n"
-	    "  FROM finicom.memberships m WHERE m.org_id = $4"
-	    "   AND ($2::timestamptz IS NULL OR (m.joined_at, m.user_id) > ($2::timestamptz, $3::uuid))"
-	    "  ORDER BY m.joined_at, m.user_id LIMIT $1::integer + 1) p"
-	    " JOIN finicom.users u ON u.id = p.user_id"
-	    " LEFT JOIN finicom.member_activity a ON a.org_id = p.org_id AND a.user_id = p.user_id",
+	    " FROM (SELECT r.user_id, r.email, r.name, r.role, r.joined_at, r.last_active_at,"
+	    "   row_number() OVER (ORDER BY r.joined_at, r.user_id) AS n"
+	    "  FROM finicom.member_rows r WHERE r.org_id = $4"
+	    "   AND ($2::timestamptz IS NULL OR (r.joined_at, r.user_id) > ($2::timestamptz, $3::uuid))"
+	    "  ORDER BY r.joined_at, r.user_id LIMIT $1::integer + 1) p",
 	    4, params);
 }
 

@@ -39,7 +39,7 @@ SELECT current_setting('finicom.actor_type') AS old_type, current_setting('finic
 COMMIT;
 
 BEGIN;
-SELECT plan(119);
+SELECT plan(124);
 
 -- The earlier transaction's context ended with it.
 SELECT is(current_setting('finicom.org_id') || '|' || current_setting('finicom.actor_id'), '|',
@@ -154,12 +154,10 @@ $$;
 -- ($1 limit, $2/$3 cursor, $4 org); %s is the org.
 CREATE TEMP TABLE lists (name text PRIMARY KEY, sql text NOT NULL);
 INSERT INTO lists VALUES
-('members', $q$SELECT json_agg(finicom.member_item(p.user_id, u.email, u.name, p.role, p.joined_at, a.last_active_at)
+('members', $q$SELECT json_agg(finicom.member_item(p.user_id, p.email, p.name, p.role, p.joined_at, p.last_active_at)
         ORDER BY p.n), max(finicom.cursor_key(p.joined_at, p.user_id)) FILTER (WHERE p.n = 200)
-    FROM (SELECT m.org_id, m.user_id, m.role, m.joined_at, row_number() OVER (ORDER BY m.joined_at, m.user_id) AS n
-          FROM finicom.memberships m WHERE m.org_id = '%s' ORDER BY m.joined_at, m.user_id LIMIT 201) p
-    JOIN finicom.users u ON u.id = p.user_id
-    LEFT JOIN finicom.member_activity a ON a.org_id = p.org_id AND a.user_id = p.user_id$q$),
+    FROM (SELECT r.*, row_number() OVER (ORDER BY r.joined_at, r.user_id) AS n
+          FROM finicom.member_rows r WHERE r.org_id = '%s' ORDER BY r.joined_at, r.user_id LIMIT 201) p$q$),
 ('invitations', $q$SELECT json_agg(x.item) FROM (SELECT i.item, finicom.cursor_key(i.created_at, i.id) AS k
     FROM finicom.invitation_items i WHERE i.org_id = '%s' AND i.status = 'pending'
     ORDER BY i.created_at, i.id LIMIT 201) x$q$),
@@ -260,6 +258,7 @@ INSERT INTO victims (tbl, cmd, sql) VALUES
 ('memberships', 'UPDATE', $$UPDATE finicom.memberships SET role = role WHERE org_id = '%s'$$),
 ('memberships', 'DELETE', $$DELETE FROM finicom.memberships WHERE org_id = '%s' AND role = 'read'$$),
 ('member_activity', 'SELECT', $$SELECT 1 FROM finicom.member_activity WHERE org_id = '%s'$$),
+('member_rows', 'SELECT', $$SELECT 1 FROM finicom.member_rows WHERE org_id = '%s'$$),
 ('users', 'SELECT', $$SELECT 1 FROM finicom.users u JOIN finicom.memberships m ON m.user_id = u.id
     WHERE m.org_id = '%s'$$),
 ('invitations', 'SELECT', $$SELECT 1 FROM finicom.invitations WHERE org_id = '%s'$$),
@@ -421,7 +420,30 @@ SELECT is(pg_temp.attempt(format($$SELECT 1 FROM finicom.sources WHERE org_id = 
           'a''s context after the attempted switch sees nothing of O2');
 SELECT isnt(pg_temp.attempt(format($$SELECT 1 FROM finicom.memberships WHERE org_id = '%s'$$, :'o1')), 'rows 0',
           '... and still sees its own org');
+SELECT is(pg_temp.attempt(format($$SELECT 1 FROM finicom.member_rows WHERE org_id = '%s'$$, :'o2')), 'rows 0',
+          'member_rows in a''s context shows nothing of O2');
+SELECT is(pg_temp.attempt($$SELECT 1 FROM finicom.member_rows$$), 'rows 1',
+          'member_rows in a''s context shows O1''s one member and nothing else');
 RESET ROLE;
+
+-- member_rows is a security barrier: a function of the caller's in the
+-- WHERE clause sees only rows that passed the org check.
+CREATE TEMP TABLE seen (email text);
+GRANT INSERT, SELECT ON seen TO finicom_app;
+CREATE FUNCTION pg_temp.peek(p_email text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $$
+    BEGIN
+        INSERT INTO seen VALUES (p_email);
+        RETURN true;
+    END
+    $$;
+GRANT EXECUTE ON FUNCTION pg_temp.peek(text) TO finicom_app;
+SELECT finicom.context_enter('user', :'a', :'o1', NULL, NULL);
+SET LOCAL ROLE finicom_app;
+SELECT is((SELECT count(*)::int FROM finicom.member_rows WHERE pg_temp.peek(email)), 1,
+          'member_rows with a cheap function of the caller''s in WHERE: one row');
+RESET ROLE;
+SELECT is((SELECT array_agg(email) FROM seen), ARRAY['sec-' || :'a' || '@security-layer.test'],
+          '... and the function saw only that row, nothing of other orgs');
 
 -- finicom_app can neither set nor enter a context through the owner's functions.
 SET LOCAL ROLE finicom_app;
