@@ -61,6 +61,13 @@ struct request_ctx {
 	bool in_tx;                /* a request transaction is open */
 	struct tx_begin_args begin;
 	const char *actor_label;   /* for the log line */
+	/*
+	 * The body field a handler's statement takes its client values from
+	 * (e.g. "config"), named by the 400 when PostgreSQL refuses a value
+	 * with a data exception and names no column itself (respond_db_error).
+	 * NULL: none named.
+	 */
+	const char *db_field;
 };
 
 /*
@@ -94,8 +101,13 @@ PGresult *db_exec_once(struct request_ctx *ctx, const char *sql, int nparams,
     const char *const *params);
 
 /*
- * Turn a failed statement into a response: 503 when the database is gone,
- * 409 conflict for a unique violation, 403 for a row-level security refusal,
+ * Turn a failed statement into a response, the one place where SQLSTATEs
+ * become statuses (the table is in src/request.c): 503 when the database
+ * is gone or overloaded, 409 for a unique violation or a concurrent change
+ * (serialization failure, deadlock), 404 for a foreign key whose row is
+ * gone (an org or object deleted meanwhile), 400 validation_failed for a
+ * data exception or a check the client's value broke (naming the field
+ * when it can: see ctx->db_field), 403 for a row-level security refusal,
  * custom SQLSTATEs F04xx as their HTTP status (see sql/), else 500 with
  * nothing internal in the message.  r may be NULL.
  */

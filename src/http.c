@@ -351,12 +351,28 @@ content_type_is_json(const char *ct)
 	return strncasecmp(p, "utf-8", 5) == 0 && (p[5] == '\0' || p[5] == '"' || p[5] == ' ');
 }
 
+/* The client's message for a refused body: jsoncheck's reason, said of the body. */
+static const char *
+why_message(const char *why)
+{
+	static const struct {
+		const char *prefix, *message;
+	} messages[] = {
+		{"nested", "request body is nested deeper than 32"},
+		{"not valid", "request body is not valid JSON"},
+	};
+
+	for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
+		if (why != NULL && !strncmp(why, messages[i].prefix, strlen(messages[i].prefix)))
+			return messages[i].message;
+	return why != NULL ? why : "request body is not valid JSON";
+}
+
 int
 http_parse_body(struct http_request *req, struct http_failure *fail)
 {
-	json_tokener *tok;
 	json_object *obj;
-	size_t used;
+	const char *why;
 
 	if (req->body == NULL || req->body_len == 0)
 		return 0;
@@ -365,36 +381,19 @@ http_parse_body(struct http_request *req, struct http_failure *fail)
 		    "request bodies must be application/json"};
 		return -1;
 	}
-	if (!json_check(req->body, req->body_len, HTTP_JSON_DEPTH)) {
-		*fail = (struct http_failure){400, "invalid_json",
-		    "request body is not valid JSON (or is nested deeper than 32)"};
-		return -1;
-	}
-	tok = json_tokener_new_ex(HTTP_JSON_DEPTH + 1);
-	if (tok == NULL) {
-		*fail = (struct http_failure){500, "internal", "internal error"};
-		return -1;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
-	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
-		/* Strict mode needs the end of input to finish a bare number. */
-		obj = json_tokener_parse_ex(tok, "", 1);
-	}
-	used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
+	/*
+	 * The strict check, json-c's parse, and the walk that refuses duplicate
+	 * keys and keeps every number's text as sent (util/jsoncheck.h): what
+	 * a handler stores from req->json is what the client wrote.
+	 */
+	obj = json_parse_exact(req->body, req->body_len, HTTP_JSON_DEPTH, &why);
 	if (obj == NULL) {
-		*fail = (struct http_failure){400, "invalid_json",
-		    "request body is not valid JSON (or is nested deeper than 32)"};
-		return -1;
-	}
-	for (size_t i = used; i < req->body_len; i++) {
-		char c = req->body[i];
-		if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-			json_object_put(obj);
-			*fail = (struct http_failure){400, "invalid_json", "unexpected data after the JSON value"};
+		if (why == json_why_nomem) {
+			*fail = (struct http_failure){500, "internal", "internal error"};
 			return -1;
 		}
+		*fail = (struct http_failure){400, "invalid_json", why_message(why)};
+		return -1;
 	}
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);

@@ -3,26 +3,108 @@
  * transaction).  See context.h.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "context.h"
 #include "util/crypto.h"
+#include "util/jsoncheck.h"
 #include "util/log.h"
 #include "validate.h"
+
+/*
+ * The one place where a failed statement becomes a response.  The SQLSTATE
+ * decides, by class where the class says it all:
+ *   08, 53, 57P01-57P03, 57014, 55P03   the database is gone, overloaded,
+ *                               shutting down, timed out: 503 unavailable
+ *   40 (serialization failure, deadlock)  a concurrent change got in the
+ *                               way: 409 conflict (retrying is safe: the
+ *                               transaction rolled back)
+ *   23505, 23P01                409 conflict (a unique or exclusion rule)
+ *   23001                       409 conflict (still referenced)
+ *   23503                       404 not_found: what the request refers to
+ *                               is gone (the org or an object deleted
+ *                               while the request ran)
+ *   22 (data exception), 23502, 23514, 2200x..., 54000, 54001
+ *                               400 validation_failed: a value the client
+ *                               sent that the database cannot take (out of
+ *                               range, malformed, too large, too deep).
+ *                               The field is the column PostgreSQL names,
+ *                               else the column of a "<table>_<column>_check"
+ *                               constraint, else ctx->db_field (what the
+ *                               handler said its statement takes from the
+ *                               client), else none.  Handlers check values
+ *                               in C first where that is cheaper; this is
+ *                               the backstop, so that no client input
+ *                               answers 500.
+ *   42501                       403 forbidden (row-level security)
+ *   F04xx                       our own RAISEs: that status, MESSAGE the
+ *                               code, DETAIL the text, HINT the field
+ * Everything else is the server's fault: 500 with nothing internal in the
+ * message, and the SQLSTATE in the log.
+ */
+static const char *
+error_field(struct request_ctx *ctx, const PGresult *r, char *buf, size_t len)
+{
+	const char *column = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+	const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+	const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+
+	if (column != NULL && *column != '\0')
+		return column;
+	if (constraint != NULL && table != NULL) {
+		size_t c = strlen(constraint), t = strlen(table);
+		if (c > t + 1 + 6 && !strncmp(constraint, table, t) && constraint[t] == '_' &&
+		    !strcmp(constraint + c - 6, "_check") && c - t - 7 < len) {
+			memcpy(buf, constraint + t + 1, c - t - 7);
+			buf[c - t - 7] = '\0';
+			return buf;
+		}
+	}
+	return ctx->db_field;
+}
 
 void
 respond_db_error(struct request_ctx *ctx, const PGresult *r)
 {
 	const char *state = db_sqlstate(r);
+	char field[64];
 
 	if (ctx->db->conn == NULL || PQstatus(ctx->db->conn) != CONNECTION_OK || r == NULL ||
-	    !strcmp(state, "57P01") || !strcmp(state, "57014")) {
+	    !strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strcmp(state, "57P01") ||
+	    !strcmp(state, "57P02") || !strcmp(state, "57P03") || !strcmp(state, "57014") ||
+	    !strcmp(state, "55P03")) {
 		http_error(ctx->res, 503, "unavailable", "the database is unavailable; try again", NULL);
 		return;
 	}
-	if (!strcmp(state, "23505")) {
+	if (!strncmp(state, "40", 2)) {
+		http_error(ctx->res, 409, "conflict",
+		    "a concurrent change got in the way; nothing was changed, try again", NULL);
+		return;
+	}
+	if (!strcmp(state, "23505") || !strcmp(state, "23P01")) {
 		http_error(ctx->res, 409, "conflict", "this conflicts with an existing record", NULL);
+		return;
+	}
+	if (!strcmp(state, "23001")) {
+		http_error(ctx->res, 409, "conflict", "this is still in use", NULL);
+		return;
+	}
+	if (!strcmp(state, "23503")) {
+		http_error(ctx->res, 404, "not_found",
+		    "something this request refers to does not exist (any more)", NULL);
+		return;
+	}
+	if (!strncmp(state, "22", 2) || !strcmp(state, "23502") || !strcmp(state, "23514") ||
+	    !strcmp(state, "54000") || !strcmp(state, "54001")) {
+		const char *name = error_field(ctx, r, field, sizeof(field));
+		char message[160];
+		snprintf(message, sizeof(message), "%.64s%s cannot be stored: it is out of range, "
+		    "malformed or too large", name ? name : "a value", name ? "" : " of the request");
+		log_msg(LOG_INFO, "database refused a value (%s): %s", state,
+		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+		http_error(ctx->res, 400, "validation_failed", message, name);
 		return;
 	}
 	if (!strcmp(state, "42501")) {
@@ -37,14 +119,14 @@ respond_db_error(struct request_ctx *ctx, const PGresult *r)
 		int status = (state[2] - '0') * 100 + (state[3] - '0') * 10 + (state[4] - '0');
 		const char *code = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
-		const char *field = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+		const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
 		if (status >= 400 && status < 500 && code != NULL) {
-			http_error(ctx->res, status, code, detail ? detail : code, field);
+			http_error(ctx->res, status, code, detail ? detail : code, hint);
 			return;
 		}
 	}
 	log_msg(LOG_ERROR, "database error %s: %s", state,
-	    r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : "no result");
+	    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
 	http_error(ctx->res, 500, "internal", "internal error", NULL);
 }
 
@@ -70,7 +152,10 @@ db_exec_once(struct request_ctx *ctx, const char *sql, int nparams, const char *
 json_object *
 json_from_text(const char *text)
 {
-	return text ? json_tokener_parse(text) : NULL;
+	const char *why;
+
+	/* Exact (numbers keep their text), and as deep as a request body may be. */
+	return text ? json_parse_exact(text, strlen(text), HTTP_JSON_DEPTH, &why) : NULL;
 }
 
 void
@@ -87,7 +172,12 @@ respond_json_text(struct request_ctx *ctx, int status, const char *text)
 	http_respond_raw(ctx->res, status, body, len);
 }
 
-/* "YYYY-MM-DDTHH:MM:SS.ffffffZ": the cursor's time, shape checked. */
+/*
+ * "YYYY-MM-DDTHH:MM:SS.ffffffZ": the cursor's time (as finicom.cursor_key
+ * writes it), shape checked and a moment that exists, so that no cursor
+ * reaches PostgreSQL's timestamptz cast to fail there (month 13, year
+ * 0000, February 30 are 400 naming "cursor", like any malformed cursor).
+ */
 static bool
 cursor_time_ok(const char *s, size_t n)
 {
@@ -98,7 +188,7 @@ cursor_time_ok(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
 			return false;
-	return true;
+	return datetime_fields_ok(s);
 }
 
 int

@@ -150,6 +150,63 @@ valid_role(json_object *v, const char **why)
 }
 
 bool
+datetime_fields_ok(const char *s)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int v[6], at[6] = {0, 5, 8, 11, 14, 17}, width[6] = {4, 2, 2, 2, 2, 2};
+	bool leap;
+
+	for (int i = 0; i < 6; i++) {
+		v[i] = 0;
+		for (int j = 0; j < width[i]; j++) {
+			if (!isdigit((unsigned char)s[at[i] + j]))
+				return false;
+			v[i] = v[i] * 10 + (s[at[i] + j] - '0');
+		}
+	}
+	leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
+	if (v[0] < 1 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[3] > 23 || v[4] > 59 || v[5] > 59)
+		return false;
+	return v[2] <= days[v[1] - 1] + (v[1] == 2 && leap);
+}
+
+/*
+ * RFC 3339 with a zone: 2026-01-31T12:00:00Z, optional fraction, or
+ * +hh:mm.  Checked here rather than by PostgreSQL's cast, which would
+ * answer a data exception: the date must exist (datetime_fields_ok) and
+ * the offset must be under 16 hours (PostgreSQL's limit for a time zone
+ * displacement; real zones are within -12:00 to +14:00).
+ */
+bool
+valid_time(json_object *v, const char **why)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i;
+
+	*why = "must be an RFC 3339 time such as 2030-01-31T12:00:00Z";
+	if (s == NULL || strlen(s) < sizeof(shape) || strlen(s) > 40)
+		return false;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return false;
+	if (s[i] == '.') {
+		size_t start = ++i;
+		while (isdigit((unsigned char)s[i]))
+			i++;
+		if (i == start || i - start > 9)
+			return false;
+	}
+	if (!(s[i] == 'Z' && s[i + 1] == '\0') &&
+	    !((s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
+	    isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' && isdigit((unsigned char)s[i + 4]) &&
+	    isdigit((unsigned char)s[i + 5]) && s[i + 6] == '\0' &&
+	    (s[i + 1] - '0') * 10 + (s[i + 2] - '0') < 16 && (s[i + 4] - '0') * 10 + (s[i + 5] - '0') < 60))
+		return false;
+	return datetime_fields_ok(s);
+}
+
+bool
 uuid_ok(const char *s)
 {
 	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
@@ -178,7 +235,12 @@ validate_body(json_object *body, const struct field *fields, size_t n, json_obje
 				if (!strcmp(fields[i].name, key))
 					break;
 			if (i == n) {
-				snprintf(message, sizeof(message), "unknown field \"%.64s\"", key);
+				/* At most 64 bytes of the name, cut at a character boundary. */
+				int cut = (int)strlen(key);
+				if (cut > 64)
+					for (cut = 64; cut > 0 && ((unsigned char)key[cut] & 0xc0) == 0x80; cut--)
+						;
+				snprintf(message, sizeof(message), "unknown field \"%.*s\"", cut, key);
 				http_error(res, 400, "validation_failed", message, key);
 				return -1;
 			}

@@ -38,11 +38,26 @@ bool valid_email(json_object *v, const char **why);
 bool valid_password(json_object *v, const char **why);
 bool valid_name(json_object *v, const char **why);
 bool valid_role(json_object *v, const char **why);
+/*
+ * An RFC 3339 time with a zone (Z or +hh:mm, optional fraction) that
+ * PostgreSQL's timestamptz takes without a data exception: a date that
+ * exists (datetime_fields_ok) and an offset under 16 hours.  For every body
+ * field that is a time (API keys' expires_at).
+ */
+bool valid_time(json_object *v, const char **why);
 
 /* The same checks on plain strings (for the CLI). */
 bool email_ok(const char *s, const char **why);
 bool name_ok(const char *s, size_t len, const char **why);
 bool password_ok(const char *s, size_t len, const char **why);
+
+/*
+ * The fields of "YYYY-MM-DDTHH:MM:SS" at s (any separators; the first 19
+ * bytes are read) are digits and name a moment that exists: year 0001 to
+ * 9999, a day the month has (leap years too), hour 00-23, minute and
+ * second 00-59.  PostgreSQL refuses the rest with a data exception.
+ */
+bool datetime_fields_ok(const char *s);
 
 /* Parse a UUID in canonical text form (any case); true when well formed. */
 bool uuid_ok(const char *s);

@@ -14,50 +14,6 @@
 #include "util/crypto.h"
 #include "validate.h"
 
-/* The date and time of "YYYY-MM-DDTHH:MM:SS..." exist (no 2030-02-30, no hour 25). */
-static bool
-calendar_ok(const char *s)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8), h = atoi(s + 11), mi = atoi(s + 14),
-	    se = atoi(s + 17);
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59)
-		return false;
-	return d <= days[mo - 1] + (mo == 2 && leap);
-}
-
-/* RFC 3339 with a zone: 2026-01-31T12:00:00Z, optional fraction, or +hh:mm. */
-static bool
-valid_time(json_object *v, const char **why)
-{
-	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	size_t i;
-
-	*why = "must be an RFC 3339 time such as 2030-01-31T12:00:00Z";
-	if (s == NULL || strlen(s) < sizeof(shape) || strlen(s) > 40)
-		return false;
-	for (i = 0; i < sizeof(shape) - 1; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-			return false;
-	if (s[i] == '.') {
-		size_t start = ++i;
-		while (isdigit((unsigned char)s[i]))
-			i++;
-		if (i == start || i - start > 9)
-			return false;
-	}
-	if (!(s[i] == 'Z' && s[i + 1] == '\0') &&
-	    !((s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
-	    isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' && isdigit((unsigned char)s[i + 4]) &&
-	    isdigit((unsigned char)s[i + 5]) && s[i + 6] == '\0' &&
-	    (s[i + 1] - '0') * 10 + (s[i + 2] - '0') < 24 && (s[i + 4] - '0') * 10 + (s[i + 5] - '0') < 60))
-		return false;
-	return calendar_ok(s);
-}
-
 static const struct field key_fields[] = {
 	{"name", valid_name, true},         /* KEY_NAME */
 	{"role", valid_role, true},         /* KEY_ROLE */

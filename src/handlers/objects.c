@@ -28,11 +28,23 @@
 
 #include "handlers/handlers.h"
 #include "util/crypto.h"
+#include "util/jsoncheck.h"
 #include "util/log.h"
 #include "util/secret.h"
 #include "validate.h"
 
+/*
+ * A config's limits.  CONFIG_MAX_BYTES is the API's: the config as the
+ * client wrote it, without whitespace and with every number written out in
+ * full as it is stored and read back (jsonb keeps numbers exactly, and
+ * prints 1e3 as 1000: so "1e20000" counts 20001 bytes).  CONFIG_STORED_MAX
+ * is the database's CHECK (octet_length(config::text) <= 32768, in
+ * sql/0008_objects.sql) on what is stored, secrets encrypted: checked here
+ * with the same measure so that an accepted config always fits, and a
+ * config that would not is a 400 naming it, never a failed INSERT.
+ */
 #define CONFIG_MAX_BYTES (16 * 1024)
+#define CONFIG_STORED_MAX (32 * 1024)
 #define TYPE_MAX_CHARS 40
 #define INTEGRATIONS_MAX 100
 #define FIELDS_MAX 8
@@ -78,15 +90,33 @@ valid_type(json_object *v, const char **why)
 	return true;
 }
 
+/*
+ * The config's JSON text as it goes to the database: json-c's compact
+ * form, where every number is written as the client sent it (the body
+ * parser gave each its original text: util/jsoncheck.h), every string
+ * holds what the client's escapes said, and every key is unique.
+ */
+static const char *
+config_text(json_object *v, struct json_size *size)
+{
+	const char *text = json_object_to_json_string_ext(v, JSON_FLAGS);
+
+	if (text == NULL || json_measure(text, strlen(text), size) < 0)
+		return NULL;
+	return text;
+}
+
 static bool
 valid_config(json_object *v, const char **why)
 {
+	struct json_size size;
+
 	if (!json_object_is_type(v, json_type_object)) {
 		*why = "must be a JSON object";
 		return false;
 	}
-	if (strlen(json_object_to_json_string_ext(v, JSON_FLAGS)) > CONFIG_MAX_BYTES) {
-		*why = "must be at most 16 KiB";
+	if (config_text(v, &size) == NULL || size.full > CONFIG_MAX_BYTES) {
+		*why = "must be at most 16 KiB (numbers count with every digit they are stored with)";
 		return false;
 	}
 	return true;
@@ -413,7 +443,21 @@ bind_fields(struct request_ctx *ctx, const struct kind *kind, json_object **f, c
 				log_msg(LOG_ERROR, "%s", aad ? err : "out of memory");
 				goto fault;
 			}
-			*p = json_object_to_json_string_ext(f[i], JSON_FLAGS);
+			struct json_size size;
+			*p = config_text(f[i], &size);
+			if (*p == NULL) {
+				log_msg(LOG_ERROR, "a sealed config is not valid JSON");
+				goto fault;
+			}
+			if (size.pg > CONFIG_STORED_MAX) {
+				http_error(ctx->res, 400, "validation_failed",
+				    "config is too large to store once its secrets are encrypted "
+				    "(at most 32 KiB stored); send fewer or shorter secret values",
+				    kind->fields[i].name);
+				return -1;
+			}
+			/* A value the database still refuses is a 400 naming the config. */
+			ctx->db_field = kind->fields[i].name;
 			break;
 		}
 		}

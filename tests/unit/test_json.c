@@ -1,11 +1,16 @@
 /*
  * test_json: request bodies.  Only one JSON object, strict, valid UTF-8,
- * nested at most 32 deep, declared as application/json, is accepted.
+ * nested at most 32 deep, declared as application/json, is accepted; no
+ * duplicate keys, no \u0000, no lone surrogate, no number PostgreSQL
+ * could not keep exactly.  What is accepted serializes back with every
+ * number as sent, and json_measure() gives PostgreSQL's jsonb text length.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "http.h"
 #include "tap.h"
+#include "util/jsoncheck.h"
 
 static int
 body_status(const char *ctype, const char *body, size_t len)
@@ -82,6 +87,48 @@ main(void)
 		{"application/json", S("{\"a\" 1}"), 400},
 		{"application/json", S("{a:1}"), 400},
 		{"application/json", S("{\"a\":tru}"), 400},
+		/* duplicate keys, also when escaped alike, at any depth */
+		{"application/json", S("{\"a\":1,\"a\":2}"), 400},
+		{"application/json", S("{\"a\":1,\"\\u0061\":2}"), 400},
+		{"application/json", S("{\"\\u00e9\":1,\"\xc3\xa9\":2}"), 400},
+		{"application/json", S("{\"x\":{\"a\":{},\"b\":1,\"a\":[]}}"), 400},
+		{"application/json", S("{\"l\":[1,{\"p\":null,\"p\":null}]}"), 400},
+		/* U+0000 in a value or a key; lone surrogates */
+		{"application/json", S("{\"a\":\"x\\u0000y\"}"), 400},
+		{"application/json", S("{\"a\\u0000b\":1}"), 400},
+		{"application/json", S("{\"a\":\"\\ud800\"}"), 400},
+		{"application/json", S("{\"a\":\"\\ud800x\"}"), 400},
+		{"application/json", S("{\"a\":\"\\ud800\\u0041\"}"), 400},
+		{"application/json", S("{\"a\":\"\\udc00\"}"), 400},
+		/* numbers beyond PostgreSQL's numeric */
+		{"application/json", S("{\"a\":1e131072}"), 400},
+		{"application/json", S("{\"a\":1e-16384}"), 400},
+		{"application/json", S("{\"a\":-1.5e99999999999999999999}"), 400},
+		{"application/json", S("{\"a\":1e1000000}"), 400},
+	};
+	static const char *const exact[] = {
+		"{\"big\":12345678901234567890123456789012345678901}",
+		"{\"neg\":-98765432109876543210987654321,\"u\":18446744073709551616}",
+		"{\"d\":0.1000000000000000055511151231257827021181583404541015625,\"t\":1.50}",
+		"{\"e\":[1e400,-2.5E-300,1e131071,1e-16383,-0,0.0]}",
+		"{\"s\":\"\xf0\x9f\x98\x80\",\"n\":null,\"b\":[true,false,{}],\"x\":{\"y\":[[]]}}",
+	};
+	static const struct {
+		const char *text;
+		size_t full, pg;
+	} sizes[] = {
+		/* PostgreSQL prints these as shown (checked with psql). */
+		{"[100e-5]", 9, 9},           /* [0.00100] */
+		{"[0e5]", 3, 3},              /* [0] */
+		{"[123e-1]", 6, 6},           /* [12.3] */
+		{"[-1.5e1]", 5, 5},           /* [-15] */
+		{"[0.01e1]", 5, 5},           /* [0.1] */
+		{"[5E+3]", 6, 6},             /* [5000] */
+		{"[1.000]", 7, 7},            /* [1.000] */
+		{"[-0.0e-2]", 7, 7},          /* [0.000] */
+		{"[12345e-10]", 14, 14},      /* [0.0000012345] */
+		{"{\"a\":1e3,\"b\":[1,2]}", 20, 24}, /* {"a": 1000, "b": [1, 2]} */
+		{" { \"a\" : [ ] } ", 8, 9},    /* {"a": []} */
 	};
 	char *ok32 = nested(32), *bad33 = nested(33), *bad40 = nested(40);
 
@@ -95,6 +142,37 @@ main(void)
 	is_int(body_status("application/json", bad33, strlen(bad33)), 400, "test-json-bad-depth 33 → 400");
 	is_int(body_status("application/json", bad40, strlen(bad40)), 400, "test-json-bad-depth 40 → 400");
 	is_int(body_status("text/plain", NULL, 0), 200, "no body needs no content type");
+	is_int(body_status("application/json", S("{\"a\":\"\\ud83d\\ude00\",\"b\":\"\\u00e9\\u0001\"}")), 200,
+	    "a surrogate pair and other escapes are accepted");
+	is_int(body_status("application/json", S("{\"a\":1,\"b\":{\"a\":1},\"c\":[{\"a\":1},{\"a\":1}]}")), 200,
+	    "the same key in different objects is fine");
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		struct http_request req = {.content_type = "application/json", .body = exact[i],
+		    .body_len = strlen(exact[i])};
+		struct http_failure fail = {0, NULL, NULL};
+		const char *out = NULL;
+		if (http_parse_body(&req, &fail) == 0)
+			out = json_object_to_json_string_ext(req.json,
+			    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		is_str(out ? out : "(refused)", exact[i], "numbers serialize as sent %zu", i);
+		http_request_clear(&req);
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct json_size size = {0, 0};
+		int rc = json_measure(sizes[i].text, strlen(sizes[i].text), &size);
+		ok(rc == 0 && size.full == sizes[i].full && size.pg == sizes[i].pg,
+		    "json_measure %s: full %zu (want %zu), pg %zu (want %zu)", sizes[i].text, size.full,
+		    sizes[i].full, size.pg, sizes[i].pg);
+	}
+	{
+		const char *why = NULL;
+		json_object *o = json_parse_exact(S("{\"a\":1,\"a\":1}"), 32, &why);
+		ok(o == NULL && why != NULL && strstr(why, "same key") != NULL, "a duplicate key says so: %s",
+		    why ? why : "(none)");
+		o = json_parse_exact(S("{\"a\":\"\\u0000\"}"), 32, &why);
+		ok(o == NULL && why != NULL && strstr(why, "u0000") != NULL, "\\u0000 says so: %s",
+		    why ? why : "(none)");
+	}
 	free(ok32);
 	free(bad40);
 	free(bad33);
