@@ -324,7 +324,7 @@ deliver_next(double *next_due)
 	};
 	PGresult *res[2], *done[2];
 	const char *id, *recipient, *message_id;
-	char error[600], base[16], cap[16], max[16];
+	char error[600], base[16], cap[16], max[16], date[64];
 	struct mail_message msg;
 	char *text;
 	int attempts, sent = 0, max_attempts = cfg.mail_max_attempts;
@@ -354,8 +354,11 @@ deliver_next(double *next_due)
 	    .message_id = message_id,
 	    .date = time(NULL),
 	};
-	text = mail_build_message(&msg, error, sizeof(error));
-	if (text == NULL) {
+	if (mail_format_date(msg.date, date, sizeof(date)) < 0) {
+		/* The clock's fault, not the row's: retried with the usual backoff. */
+		snprintf(error, sizeof(error), "cannot format the Date header: the clock reads %lld",
+		    (long long)msg.date);
+	} else if ((text = mail_build_message(&msg, error, sizeof(error))) == NULL) {
 		max_attempts = 1; /* the same row will never build: fail it now */
 	} else {
 		sent = mail_sender_send(sender, recipient, text, error, sizeof(error)) == 0;

@@ -78,23 +78,6 @@ sb_puts(struct strbuf *sb, const char *s)
 	sb_append(sb, s, strlen(s));
 }
 
-static void __attribute__((format(printf, 2, 3)))
-sb_printf(struct strbuf *sb, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		sb->failed = 1;
-		return;
-	}
-	sb_append(sb, buf, (size_t)n);
-}
-
 /* ------------------------------------------------------------------ */
 /* Checks. */
 
@@ -235,18 +218,35 @@ needs_encoding(const char *s)
 	return !mail_is_ascii(s) || strstr(s, "=?") != NULL || strlen(s) > 900;
 }
 
-static void
-date_append(struct strbuf *sb, time_t t)
+int
+mail_format_date(time_t t, char *buf, size_t len)
 {
 	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
 	    "Aug", "Sep", "Oct", "Nov", "Dec"};
 	struct tm tm;
+	long year;
+	int n;
 
+	if (len > 0)
+		buf[0] = '\0';
+	/* gmtime_r fails (NULL, EOVERFLOW) when the year does not fit an int. */
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	/* RFC 5322: a year of four digits, 1900 or later; also keeps tm_year + 1900 from overflowing. */
+	year = (long)tm.tm_year + 1900;
+	if (year < 1900 || year > 9999 || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		return -1;
 	/* Names spelt out here: strftime's %a and %b follow the locale. */
-	gmtime_r(&t, &tm);
-	sb_printf(sb, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
-	    months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	n = snprintf(buf, len, "%s, %02d %s %04ld %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+	    months[tm.tm_mon], year, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (n < 0 || (size_t)n >= len) {
+		if (len > 0)
+			buf[0] = '\0';
+		return -1;
+	}
+	return 0;
 }
 
 /* From: the display name encoded when it is not ASCII, the address kept. */
@@ -305,6 +305,7 @@ mail_build_message(const struct mail_message *msg, char *err, size_t errlen)
 {
 	struct strbuf sb = {0};
 	const char *id = msg->message_id;
+	char date[64];
 	size_t idlen;
 	int bracketed;
 
@@ -325,6 +326,12 @@ mail_build_message(const struct mail_message *msg, char *err, size_t errlen)
 		return NULL;
 	}
 
+	if (mail_format_date(msg->date, date, sizeof(date)) < 0) {
+		snprintf(err, errlen, "cannot format the Date header: the time %lld is out of range",
+		    (long long)msg->date);
+		return NULL;
+	}
+
 	sb_puts(&sb, "From: ");
 	from_append(&sb, msg->from);
 	sb_puts(&sb, "\r\nTo: ");
@@ -335,7 +342,7 @@ mail_build_message(const struct mail_message *msg, char *err, size_t errlen)
 	else
 		sb_puts(&sb, msg->subject);
 	sb_puts(&sb, "\r\nDate: ");
-	date_append(&sb, msg->date);
+	sb_puts(&sb, date);
 	sb_puts(&sb, bracketed ? "\r\nMessage-ID: " : "\r\nMessage-ID: <");
 	sb_puts(&sb, id);
 	sb_puts(&sb, bracketed ? "\r\n" : ">\r\n");

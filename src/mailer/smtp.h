@@ -35,12 +35,20 @@ struct mail_message {
  * text/plain; charset=utf-8 and Content-Transfer-Encoding 8bit, a blank line
  * and the body, every line ending with CRLF.  Header values holding CR, LF
  * or another control character are refused (header injection), as is a
- * recipient that is not a plain address.
+ * recipient that is not a plain address, and a date mail_format_date
+ * cannot write.
  *
  * Returns the text, which the caller frees with free(), or NULL with the
  * reason in err.
  */
 char *mail_build_message(const struct mail_message *msg, char *err, size_t errlen);
+
+/*
+ * Write t as an RFC 5322 date in UTC ("Tue, 04 Mar 2025 05:06:07 +0000") to
+ * buf.  Returns 0, or -1 (buf made empty) when t cannot be converted
+ * (gmtime_r fails), its year is not 1900 to 9999, or buf is too small.
+ */
+int mail_format_date(time_t t, char *buf, size_t len);
 
 /*
  * Copy the bare address of a From value ("Name <a@b>" or "a@b") to buf.

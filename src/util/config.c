@@ -216,23 +216,85 @@ parse_listen(const char *v, void *dst, size_t size, const char **why)
 	return parse_string(v, dst, size, why);
 }
 
+/*
+ * An absolute http:// or https:// URL with a host (a name, an IPv4 address
+ * or an [IPv6] literal), an optional port and an optional path; invitation
+ * links are this followed by "/invite/<token>", so no user info, query or
+ * fragment.  Trailing slashes of the path are removed.
+ */
 static int
 parse_url(const char *v, void *dst, size_t size, const char **why)
 {
-	size_t n = strlen(v);
+	const char *host, *end, *p;
+	size_t n, scheme;
 
-	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || n < 9) {
-		*why = "expected an http:// or https:// URL";
+	if (!strncmp(v, "http://", 7))
+		scheme = 7;
+	else if (!strncmp(v, "https://", 8))
+		scheme = 8;
+	else {
+		*why = "expected an absolute http:// or https:// URL";
 		return -1;
 	}
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '<' || *p == '>') {
-			*why = "URL contains a space, quote or control character";
+	for (p = v; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f || *p == '"' || *p == '<' ||
+		    *p == '>' || *p == '\\') {
+			*why = "URL contains a space, quote, backslash or control character";
 			return -1;
 		}
+	if (strpbrk(v, "?#") != NULL) {
+		*why = "URL must not have a query or fragment (invitation links are appended to it)";
+		return -1;
+	}
+	host = v + scheme;
+	end = host + strcspn(host, "/");
+	if (memchr(host, '@', (size_t)(end - host)) != NULL) {
+		*why = "URL must not contain a user name or password";
+		return -1;
+	}
+	p = host;
+	if (*p == '[') {
+		/* IPv6 literal: hex digits, ':' and '.' between the brackets. */
+		for (p++; p < end && (isxdigit((unsigned char)*p) || *p == ':' || *p == '.'); p++)
+			;
+		if (p == host + 1 || p >= end || *p != ']') {
+			*why = "URL has an invalid [IPv6] host";
+			return -1;
+		}
+		p++;
+	} else {
+		for (; p < end && (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_'); p++)
+			;
+		if (p == host) {
+			*why = "URL has no host (expected http://host or https://host)";
+			return -1;
+		}
+	}
+	if (p < end && *p == ':') {
+		char port[8];
+		int num;
+
+		n = (size_t)(end - p - 1);
+		if (n == 0 || n >= sizeof(port)) {
+			*why = "URL has an invalid port (expected 1 to 65535)";
+			return -1;
+		}
+		memcpy(port, p + 1, n);
+		port[n] = '\0';
+		if (parse_int_range(port, 1, 65535, 10, &num) < 0) {
+			*why = "URL has an invalid port (expected 1 to 65535)";
+			return -1;
+		}
+		p = end;
+	}
+	if (p != end) {
+		*why = "URL has an invalid host";
+		return -1;
+	}
 	if (parse_string(v, dst, size, why) < 0)
 		return -1;
-	while (n > 0 && ((char *)dst)[n - 1] == '/')
+	n = strlen(v);
+	while (n > (size_t)(end - v) && ((char *)dst)[n - 1] == '/')
 		((char *)dst)[--n] = '\0';
 	return 0;
 }

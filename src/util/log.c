@@ -99,7 +99,9 @@ log_kv(char *buf, size_t cap, size_t *len, const char *key, const char *value)
 		buf[n++] = '"';
 		const unsigned char *p = (const unsigned char *)value;
 
-		for (; *p && n < cap - 6; p++) {
+		/* Room for the longest escape (4), the closing quote and the NUL;
+		 * n + 6 < cap, not n < cap - 6, which wraps when cap < 6. */
+		for (; *p && n + 6 < cap; p++) {
 			if (*p == '"' || *p == '\\') {
 				buf[n++] = '\\';
 				buf[n++] = (char)*p;

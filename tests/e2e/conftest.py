@@ -46,7 +46,11 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: item.get_closest_marker("destructive") is not None)
+    # Destructive tests last; among them the mailer supervision test first,
+    # while deploy/dev's supervisor still runs (the mail tests that kill
+    # and start mailers themselves stop it: test_invitations.py).
+    items.sort(key=lambda item: (item.get_closest_marker("destructive") is not None,
+                                 item.module.__name__ != "test_mailer_supervision"))
 
 
 @pytest.fixture(scope="session")

@@ -763,6 +763,24 @@ def _proc(pidfile):
     return pid, argv, cwd, environ
 
 
+def _unsupervise_mailer():
+    """deploy/dev supervises the mailer (it restarts it after a crash), and
+    the tests below kill and start mailers themselves: stop the supervisor
+    (it stops its mailer), then start the same mailer unsupervised, so no
+    second mailer appears behind a test's back."""
+    pidfile = _pidfile("finicom-mailer.pid")
+    try:
+        sup = int(open(_pidfile("finicom-mailer-supervisor.pid")).read().strip())
+    except (OSError, ValueError):
+        return
+    if not _alive(sup):
+        return
+    pid, argv, cwd, environ = _proc(pidfile)
+    os.kill(sup, signal.SIGTERM)
+    assert wait_until(lambda: not _alive(sup) and not _alive(pid), 15, 0.1), "the mailer's supervisor did not stop"
+    _restart(pidfile, argv, cwd, environ, "finicom-mailer.log")
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
@@ -841,6 +859,7 @@ def test_mailer_sigkilled_mid_batch_every_mail_delivered():
     admin = signup(name="Batch Admin")
     org = create_org(admin)
     pidfile = _pidfile("finicom-mailer.pid")
+    _unsupervise_mailer()
     pid, argv, cwd, environ = _proc(pidfile)
     addrs = [fc.unique_email("batch%d" % i) for i in range(12)]
     restarted = False
@@ -886,6 +905,7 @@ def test_starttls_required_against_plain_sink_is_not_sent_and_retried(tmp_path):
     admin = signup(name="TLS Admin")
     org = create_org(admin)
     pidfile = _pidfile("finicom-mailer.pid")
+    _unsupervise_mailer()
     pid, argv, cwd, environ = _proc(pidfile)
     conf = argv[argv.index("-c") + 1]
     strict_conf = tmp_path / "finicom-starttls.conf"

@@ -56,6 +56,66 @@ test_config_valid(void)
 
 	ok(parse_text("listen = 127.0.0.1:9000\ndatabase = x\npublic_url = http://127.0.0.1:8080\n",
 	    &cfg, err, sizeof(err)) == 0, "TCP listen address parses");
+
+}
+
+/* public_url: an absolute http(s) URL with a host; what is kept of it. */
+static void
+test_config_public_url(void)
+{
+	static const struct {
+		const char *url;
+		const char *kept; /* NULL: must be refused */
+	} cases[] = {
+		{"https://teams.example.com", "https://teams.example.com"},
+		{"https://teams.example.com///", "https://teams.example.com"},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080"},
+		{"https://example.com/teams/", "https://example.com/teams"},
+		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"http://localhost", "http://localhost"},
+		{"https:///", NULL},
+		{"https://", NULL},
+		{"http://", NULL},
+		{"http:///teams", NULL},
+		{"https://:8080/", NULL},
+		{"https://a.b:/", NULL},
+		{"https://a.b:0", NULL},
+		{"https://a.b:65536", NULL},
+		{"https://a.b:80x", NULL},
+		{"https://user:pw@a.b", NULL},
+		{"https://a.b/?x=1", NULL},
+		{"https://a.b/#top", NULL},
+		{"https://a b", NULL},
+		{"https://a.b\\x", NULL},
+		{"https://[::1", NULL},
+		{"https://[]", NULL},
+		{"https://a%2eb", NULL},
+		{"ftp://a.b", NULL},
+		{"teams.example.com", NULL},
+		{"HTTPS//a.b", NULL},
+	};
+	static const char want[] = "test.conf:3: invalid value for \"public_url\": ";
+	struct config cfg;
+	char text[512], err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		snprintf(text, sizeof(text), "listen = /x.sock\ndatabase = x\npublic_url = %s\n", cases[i].url);
+		err[0] = '\0';
+		rc = parse_text(text, &cfg, err, sizeof(err));
+		if (cases[i].kept != NULL) {
+			ok(rc == 0 && !strcmp(cfg.public_url, cases[i].kept),
+			    "public_url %s is kept as %s (%s)", cases[i].url, cases[i].kept, rc ? err : cfg.public_url);
+		} else {
+			ok(rc == -1 && !strncmp(err, want, strlen(want)),
+			    "test-config-bad-public-url %s is refused (%s)", cases[i].url,
+			    rc ? err : cfg.public_url);
+		}
+	}
+	err[0] = '\0';
+	parse_text("listen = /x.sock\ndatabase = x\npublic_url = https:///\n", &cfg, err, sizeof(err));
+	ok(strstr(err, "no host") != NULL, "https:/// is refused because it has no host: %s", err);
 }
 
 static void
@@ -124,6 +184,7 @@ main(void)
 {
 	test_config_valid();
 	test_config_bad();
+	test_config_public_url();
 	test_config_sample();
 	return done_testing();
 }

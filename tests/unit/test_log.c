@@ -48,7 +48,7 @@ ref_log_kv(char *buf, size_t cap, size_t *len, const char *key, const char *valu
 		n += (size_t)snprintf(buf + n, cap - n, "%s", value);
 	} else {
 		buf[n++] = '"';
-		for (const unsigned char *p = (const unsigned char *)value; *p && n < cap - 6; p++) {
+		for (const unsigned char *p = (const unsigned char *)value; *p && n + 6 < cap; p++) {
 			if (*p == '"' || *p == '\\') {
 				buf[n++] = '\\';
 				buf[n++] = (char)*p;
@@ -63,6 +63,15 @@ ref_log_kv(char *buf, size_t cap, size_t *len, const char *key, const char *valu
 		buf[n] = '\0';
 	}
 	*len = n < cap ? n : cap - 1;
+}
+
+/* True when the n bytes at p are all still the canary 'Z'. */
+static bool
+untouched(const char *p, size_t n)
+{
+	while (n > 0 && *p == 'Z')
+		p++, n--;
+	return n == 0;
 }
 
 static void
@@ -123,6 +132,60 @@ test_log_kv(void)
 		}
 	}
 	ok(same, "log_kv writes what the snprintf version wrote, at every buffer size 1..119");
+
+	/*
+	 * Buffers of 1..12 bytes (the bound wrapped under 6), a one-letter key,
+	 * values that need quotes, alone or after a first pair: nothing is
+	 * written at or past cap and the line stays NUL-terminated.  The canary
+	 * bytes after cap catch an overrun without ASan; the same call on a
+	 * buffer malloc'd at exactly cap bytes lets ASan catch it too.
+	 */
+	{
+		static const char *const quoted[] = {"", "two words", "a\"b\\c", "ctl\x01\x02\x03",
+			"0123456789 0123456789 0123456789 0123456789"};
+		bool fits = true;
+
+		for (size_t cap = 1; cap <= 12 && fits; cap++) {
+			for (size_t v = 0; v < sizeof(quoted) / sizeof(quoted[0]) && fits; v++) {
+				for (int first = 0; first < 2 && fits; first++) {
+					char *exact = malloc(cap);
+					size_t l = 0, el = 0;
+
+					memset(line, 'Z', sizeof(line));
+					line[0] = exact[0] = '\0'; /* an empty line (cap 1 is already full) */
+					if (first) {
+						log_kv(line, cap, &l, "a", "1");
+						log_kv(exact, cap, &el, "a", "1");
+					}
+					log_kv(line, cap, &l, "k", quoted[v]);
+					log_kv(exact, cap, &el, "k", quoted[v]);
+					fits = l < cap && line[l] == '\0' && strlen(line) == l &&
+					    untouched(line + cap, sizeof(line) - cap) && el == l &&
+					    (l == 0 || memcmp(exact, line, l + 1) == 0);
+					if (!fits)
+						printf("# cap %zu value %zu first %d: \"%.*s\" (%zu)\n", cap, v, first,
+						    (int)(l < sizeof(line) ? l : 0), line, l);
+					free(exact);
+				}
+			}
+		}
+		ok(fits, "test-log-kv-bad-small-buffer: quoted values stay inside buffers of 1..12 bytes");
+	}
+	len = 0;
+	memset(line, 'Z', sizeof(line));
+	log_kv(line, 4, &len, "k", "two words");
+	ok(len == 3 && !strcmp(line, "k=\"") && line[4] == 'Z',
+	    "test-log-kv-bad-cap-4: \"k=\\\"\" and nothing past the 4th byte (%s)", line);
+	len = 0;
+	memset(line, 'Z', sizeof(line));
+	log_kv(line, 6, &len, "k", "two words");
+	ok(len == 4 && !strcmp(line, "k=\"\"") && line[6] == 'Z',
+	    "test-log-kv-bad-cap-6: an empty quoted value when nothing else fits");
+	len = 0;
+	memset(line, 'Z', sizeof(line));
+	log_kv(line, 11, &len, "k", "two words");
+	ok(len == 6 && !strcmp(line, "k=\"tw\"") && line[11] == 'Z',
+	    "test-log-kv-small-cap-11: as much of the value as leaves room for an escape (%s)", line);
 	len = 5;
 	memcpy(line, "full", 5);
 	log_kv(line, 5, &len, "k", "v");

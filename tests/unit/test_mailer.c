@@ -4,6 +4,7 @@
  * for its line endings, a non-ASCII Subject as RFC 2047 encoded words; a
  * header value with a line break (header injection) is refused.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "mailer/smtp.h"
@@ -267,6 +268,49 @@ test_mailer_from_encoded(void)
 	free(text);
 }
 
+/* The Date header of a time gmtime_r cannot convert, or out of RFC 5322's years: refused. */
+static void
+test_mailer_bad_date(void)
+{
+	static const struct {
+		time_t t;
+		const char *date; /* NULL: refused */
+	} cases[] = {
+	    {DATE, "Tue, 04 Mar 2025 05:06:07 +0000"},
+	    {(time_t)0, "Thu, 01 Jan 1970 00:00:00 +0000"},
+	    {(time_t)253402300799LL, "Fri, 31 Dec 9999 23:59:59 +0000"},
+	    {(time_t)-2208988800LL, "Mon, 01 Jan 1900 00:00:00 +0000"},
+	    {(time_t)253402300800LL, NULL},  /* year 10000 */
+	    {(time_t)-2208988801LL, NULL},   /* 1899 */
+	    {(time_t)INTMAX_MAX, NULL},      /* gmtime_r fails: EOVERFLOW */
+	    {(time_t)INTMAX_MIN, NULL},
+	};
+	struct mail_message m = sample();
+	char buf[64], err[256], *text;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		memset(buf, 'Z', sizeof(buf));
+		rc = mail_format_date(cases[i].t, buf, sizeof(buf));
+		if (cases[i].date != NULL)
+			ok(rc == 0 && !strcmp(buf, cases[i].date), "test-mailer-date %lld is %s (%s)",
+			    (long long)cases[i].t, cases[i].date, buf);
+		else
+			ok(rc == -1 && buf[0] == '\0', "test-mailer-bad-date %lld is refused",
+			    (long long)cases[i].t);
+	}
+	ok(mail_format_date(DATE, buf, 31) == -1 && buf[0] == '\0',
+	    "test-mailer-bad-date: a buffer too small is refused");
+
+	m.date = (time_t)INTMAX_MAX;
+	err[0] = '\0';
+	text = mail_build_message(&m, err, sizeof(err));
+	ok(text == NULL && strstr(err, "Date header") != NULL,
+	    "test-mailer-bad-date: a message dated out of range does not build (%s)", err);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -277,5 +321,6 @@ main(void)
 	test_mailer_bad_injection();
 	test_mailer_envelope();
 	test_mailer_from_encoded();
+	test_mailer_bad_date();
 	return done_testing();
 }
