@@ -29,6 +29,8 @@
 --   f433e0503ee9b7da58699b08f07f97a11a53e574f3fb4af6e1f99774bddee8ae  0009_security_layer.sql
 --   6cb19adecf2918c6acfc95bb48bf914f855cbc7e3ee257e793f68ad8d7eeba18  0010_audit_seal.sql
 --   165bff2520b50591cccc57d1e8bd37065f507ae792659d418cdfbac2b5deb559  0011_context_guard.sql
+--   e00d9d2fff08575b10cb07b205b79503ed0dc68be34d3be80805ea400816810b  0012_invitation_limits.sql
+--   b0fcbb1becec6f17281b17878f886141a9363f8301c4f6566a5b8f3e21b5f660  0013_keys_made_by_people.sql
 
 --
 -- PostgreSQL database dump
@@ -675,6 +677,16 @@ CREATE FUNCTION finicom.api_key_live(k finicom.api_keys) RETURNS boolean
 ALTER FUNCTION finicom.api_key_live(k finicom.api_keys) OWNER TO finicom_owner;
 
 --
+-- Name: ascii_lower(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.ascii_lower(p text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT pg_catalog.translate(p, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') $$;
+
+ALTER FUNCTION finicom.ascii_lower(p text) OWNER TO finicom_owner;
+
+--
 -- Name: auth_login_complete(uuid, bytea, integer, text, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1297,6 +1309,7 @@ CREATE FUNCTION finicom.invitation_enqueue_mail(i finicom.invitations, p_link te
         v_org text;
         v_inviter text;
     BEGIN
+        PERFORM finicom.invitation_mail_check(i);
         SELECT o.name INTO v_org FROM finicom.orgs o WHERE o.id = i.org_id;
         SELECT u.name INTO v_inviter FROM finicom.users u WHERE u.id = i.invited_by;
         -- Mail not yet sent for an older link of this invitation is useless now.
@@ -1326,6 +1339,62 @@ CREATE FUNCTION finicom.invitation_json(i finicom.invitations) RETURNS json
     AS $$ SELECT v.item FROM finicom.invitation_items v WHERE v.org_id = i.org_id AND v.id = i.id $$;
 
 ALTER FUNCTION finicom.invitation_json(i finicom.invitations) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_mail_check(finicom.invitations); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_mail_check(i finicom.invitations) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_recipient text := finicom.ascii_lower(i.email);
+        v_count bigint;
+        v_oldest timestamptz;
+        v_first timestamptz;
+    BEGIN
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('finicom-invite-org:' || i.org_id, 0)),
+                pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('finicom-invite-to:' || v_recipient, 0));
+
+        SELECT pg_catalog.count(*), pg_catalog.min(m.created_at) INTO v_count, v_oldest
+        FROM finicom.mail_outbox m
+        WHERE m.org_id = i.org_id AND m.invitation_id IS NOT NULL
+          AND m.created_at > pg_catalog.now() - interval '1 hour';
+        IF v_count >= 200 THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                DETAIL = 'this organization has sent 200 invitation emails in the last hour; try again later',
+                HINT = finicom.retry_seconds(v_oldest + interval '1 hour');
+        END IF;
+
+        -- Resends: the invitation's mails of the last day, less its first one.
+        SELECT pg_catalog.min(m.created_at) INTO v_first
+        FROM finicom.mail_outbox m WHERE m.org_id = i.org_id AND m.invitation_id = i.id;
+        IF v_first IS NOT NULL THEN
+            SELECT pg_catalog.count(*), pg_catalog.min(m.created_at) INTO v_count, v_oldest
+            FROM finicom.mail_outbox m
+            WHERE m.org_id = i.org_id AND m.invitation_id = i.id
+              AND m.created_at > pg_catalog.now() - interval '1 day' AND m.created_at > v_first;
+            IF v_count >= 5 THEN
+                RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                    DETAIL = 'this invitation has been resent 5 times in the last day; try again later',
+                    HINT = finicom.retry_seconds(v_oldest + interval '1 day');
+            END IF;
+        END IF;
+
+        SELECT pg_catalog.count(*), pg_catalog.min(m.created_at) INTO v_count, v_oldest
+        FROM finicom.mail_outbox m
+        WHERE finicom.ascii_lower(m.recipient) = v_recipient AND m.invitation_id IS NOT NULL
+          AND m.created_at > pg_catalog.now() - interval '1 day';
+        IF v_count >= 10 THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                DETAIL = 'this address has received 10 invitation emails in the last day; try again later',
+                HINT = finicom.retry_seconds(v_oldest + interval '1 day');
+        END IF;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_mail_check(i finicom.invitations) OWNER TO finicom_owner;
 
 --
 -- Name: invitation_preview(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1689,6 +1758,16 @@ CREATE FUNCTION finicom.request_user_id() RETURNS uuid
                       THEN nullif(pg_catalog.current_setting('finicom.actor_id', true), '')::uuid END $$;
 
 ALTER FUNCTION finicom.request_user_id() OWNER TO finicom_owner;
+
+--
+-- Name: retry_seconds(timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.retry_seconds(p timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$ SELECT GREATEST(1, pg_catalog.ceil(EXTRACT(epoch FROM p - pg_catalog.now())))::bigint::text $$;
+
+ALTER FUNCTION finicom.retry_seconds(p timestamp with time zone) OWNER TO finicom_owner;
 
 --
 -- Name: schedule_ok(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2465,6 +2544,18 @@ CREATE INDEX invitations_org_created_idx ON finicom.invitations USING btree (org
 CREATE INDEX mail_outbox_due_idx ON finicom.mail_outbox USING btree (next_attempt_at, id) WHERE (status = 'queued'::text);
 
 --
+-- Name: mail_outbox_invitation_recipient_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX mail_outbox_invitation_recipient_idx ON finicom.mail_outbox USING btree (finicom.ascii_lower(recipient), created_at) WHERE (invitation_id IS NOT NULL);
+
+--
+-- Name: mail_outbox_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX mail_outbox_org_created_idx ON finicom.mail_outbox USING btree (org_id, created_at) WHERE (invitation_id IS NOT NULL);
+
+--
 -- Name: mail_outbox_org_invitation_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2868,13 +2959,13 @@ ALTER TABLE finicom.api_keys ENABLE ROW LEVEL SECURITY;
 -- Name: api_keys api_keys_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY api_keys_delete ON finicom.api_keys FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+CREATE POLICY api_keys_delete ON finicom.api_keys FOR DELETE TO finicom_app USING (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) AND (( SELECT finicom.request_actor_type() AS request_actor_type) = 'user'::text)));
 
 --
 -- Name: api_keys api_keys_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY api_keys_insert ON finicom.api_keys FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+CREATE POLICY api_keys_insert ON finicom.api_keys FOR INSERT TO finicom_app WITH CHECK (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) AND (( SELECT finicom.request_actor_type() AS request_actor_type) = 'user'::text)));
 
 --
 -- Name: api_keys api_keys_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
@@ -2892,7 +2983,7 @@ CREATE POLICY api_keys_select ON finicom.api_keys FOR SELECT TO finicom_app USIN
 -- Name: api_keys api_keys_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY api_keys_update ON finicom.api_keys FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+CREATE POLICY api_keys_update ON finicom.api_keys FOR UPDATE TO finicom_app USING (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) AND (( SELECT finicom.request_actor_type() AS request_actor_type) = 'user'::text))) WITH CHECK (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) AND (( SELECT finicom.request_actor_type() AS request_actor_type) = 'user'::text)));
 
 --
 -- Name: connection_integrations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
@@ -3486,6 +3577,15 @@ REVOKE ALL ON FUNCTION finicom.api_key_live(k finicom.api_keys) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.api_key_live(k finicom.api_keys) TO finicom_app;
 
 --
+-- Name: FUNCTION ascii_lower(p text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.ascii_lower(p text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.ascii_lower(p text) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.ascii_lower(p text) TO finicom_mailer;
+GRANT ALL ON FUNCTION finicom.ascii_lower(p text) TO finicom_auditor;
+
+--
 -- Name: FUNCTION auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3728,6 +3828,12 @@ REVOKE ALL ON FUNCTION finicom.invitation_json(i finicom.invitations) FROM PUBLI
 GRANT ALL ON FUNCTION finicom.invitation_json(i finicom.invitations) TO finicom_app;
 
 --
+-- Name: FUNCTION invitation_mail_check(i finicom.invitations); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_mail_check(i finicom.invitations) FROM PUBLIC;
+
+--
 -- Name: FUNCTION invitation_preview(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3881,6 +3987,12 @@ REVOKE ALL ON FUNCTION finicom.request_user_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.request_user_id() TO finicom_app;
 GRANT ALL ON FUNCTION finicom.request_user_id() TO finicom_mailer;
 GRANT ALL ON FUNCTION finicom.request_user_id() TO finicom_auditor;
+
+--
+-- Name: FUNCTION retry_seconds(p timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.retry_seconds(p timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION schedule_ok(p_schedule text); Type: ACL; Schema: finicom; Owner: finicom_owner

@@ -113,13 +113,21 @@ respond_db_error(struct request_ctx *ctx, const PGresult *r)
 	}
 	/*
 	 * Our own errors: RAISE ... USING ERRCODE = 'F0409', MESSAGE = code,
-	 * DETAIL = text, and for validation HINT = the field's name.
+	 * DETAIL = text, and for validation HINT = the field's name; for F0429
+	 * (rate_limited) HINT is the seconds to wait, sent as Retry-After.
 	 */
 	if (state[0] == 'F' && state[1] == '0' && strlen(state) == 5) {
 		int status = (state[2] - '0') * 100 + (state[3] - '0') * 10 + (state[4] - '0');
 		const char *code = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
 		const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+		if (status == 429 && code != NULL) {
+			http_error(ctx->res, 429, code, detail ? detail : code, NULL);
+			if (hint != NULL && hint[0] != '\0' && strlen(hint) <= 10 &&
+			    strspn(hint, "0123456789") == strlen(hint))
+				http_add_header(ctx->res, "Retry-After", hint);
+			return;
+		}
 		if (status >= 400 && status < 500 && code != NULL) {
 			http_error(ctx->res, status, code, detail ? detail : code, hint);
 			return;

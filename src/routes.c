@@ -37,9 +37,10 @@ const struct route router_routes[] = {
 	{HTTP_POST, "/api/v1/invitations/{token}/accept", invitation_accept, PERM_PUBLIC,
 	    ROUTE_SECRET_PATH | ROUTE_OPTIONAL_AUTH | ROUTE_NO_API_KEY},
 
-	{HTTP_POST, "/api/v1/orgs/{org}/api-keys", api_key_create, PERM_API_KEYS_MANAGE, ROUTE_BODY},
-	{HTTP_GET, "/api/v1/orgs/{org}/api-keys", api_keys_list, PERM_API_KEYS_MANAGE, ROUTE_ONE_TRIP},
-	{HTTP_DELETE, "/api/v1/orgs/{org}/api-keys/{id}", api_key_revoke, PERM_API_KEYS_MANAGE, 0},
+	{HTTP_POST, "/api/v1/orgs/{org}/api-keys", api_key_create, PERM_API_KEYS_MANAGE, ROUTE_BODY | ROUTE_NO_API_KEY},
+	{HTTP_GET, "/api/v1/orgs/{org}/api-keys", api_keys_list, PERM_API_KEYS_MANAGE,
+	    ROUTE_ONE_TRIP | ROUTE_NO_API_KEY},
+	{HTTP_DELETE, "/api/v1/orgs/{org}/api-keys/{id}", api_key_revoke, PERM_API_KEYS_MANAGE, ROUTE_NO_API_KEY},
 
 	{HTTP_GET, "/api/v1/orgs/{org}/audit-events", audit_events_list, PERM_AUDIT_VIEW, ROUTE_ONE_TRIP},
 	{HTTP_POST, "/api/v1/orgs/{org}/connections/{id}/sync", connection_sync, PERM_OBJECTS_WRITE, 0},

@@ -184,12 +184,25 @@ def test_revoke_204_next_request_401(team):
     assert psql("SELECT revoked_at IS NOT NULL FROM finicom.api_keys WHERE id = $1", key["id"]) == "t"
 
 
-def test_key_revoking_itself_then_401(team):
+def test_keys_cannot_create_list_or_revoke_keys_403(team):
+    """A key can never outlive the key that made it: API keys cannot
+    create, list or revoke API keys (not even themselves); people can."""
     org, admin, _w, _r = team
     key = make_key(admin, org, "admin")
+    other = make_key(admin, org, "read")
     kc = KeyClient(key["token"])
-    assert kc.delete(keys_path(org, "/" + key["id"])).status_code == 204
-    assert_error(kc.get(keys_path(org)), 401, "unauthenticated")
+    before = psql("SELECT count(*) FROM finicom.api_keys WHERE org_id = $1", org["id"])
+    assert_error(kc.post(keys_path(org), {"name": "made by a key", "role": "admin"}), 403, "forbidden")
+    assert_error(kc.get(keys_path(org)), 403, "forbidden")
+    assert_error(kc.delete(keys_path(org, "/" + other["id"])), 403, "forbidden")
+    assert_error(kc.delete(keys_path(org, "/" + key["id"])), 403, "forbidden")
+    assert psql("SELECT count(*) FROM finicom.api_keys WHERE org_id = $1", org["id"]) == before
+    assert psql("SELECT count(*) FROM finicom.api_keys WHERE org_id = $1 AND revoked_at IS NOT NULL"
+                " AND id IN ($2, $3)", org["id"], key["id"], other["id"]) == "0"
+    assert kc.get(org_path(org, "/members")).status_code == 200
+    # The org's admin, signed in, still manages them.
+    assert admin.delete(keys_path(org, "/" + key["id"])).status_code == 204
+    assert_error(kc.get(org_path(org, "/members")), 401, "unauthenticated")
 
 
 def test_expired_key_401(team):
@@ -245,8 +258,6 @@ def test_admin_key_lists_members_and_acts_without_csrf(team):
     assert r.status_code == 200 and r.json()["name"] == "Renamed by key", r.text
     r = kc.patch(org_path(org, "/members/" + read.id), {"role": "write"})
     assert r.status_code == 200 and r.json()["role"] == "write", r.text
-    r = kc.get(keys_path(org))
-    assert r.status_code == 200, r.text
     # a wrong X-CSRF-Token does not matter either: there is no cookie
     r = kc.patch(org_path(org), {"invite_ttl_hours": 24}, headers={"X-CSRF-Token": "A" * 43})
     assert r.status_code == 200, r.text
@@ -256,7 +267,7 @@ def test_key_on_another_org_404(team):
     org, admin, _w, _r = team
     other = create_org(admin)  # the key's creator administers it too
     kc = KeyClient(make_key(admin, org, "admin")["token"])
-    for path in (org_path(other), org_path(other, "/members"), keys_path(other),
+    for path in (org_path(other), org_path(other, "/members"),
                  org_path(other, "/audit-events"), org_path(other, "/invitations")):
         assert_error(kc.get(path), 404, "not_found")
     assert_error(kc.patch(org_path(other), {"name": "hijacked"}), 404, "not_found")
