@@ -9,6 +9,14 @@
  * the message goes again later with the same Message-ID (at least once,
  * never lost).
  *
+ * Retries are an MTA's queue (smtp.h, mail_retry_next): a 4xx reply or a
+ * relay that cannot be reached or fails TLS is tried again after
+ * mail_retry_base, doubling up to mail_retry_max, until mail_max_age has
+ * passed since the row was queued (and at most mail_max_attempts times when
+ * that is set); a 5xx for the recipient or the message (mail_classify) is
+ * the relay's bounce: the row is 'failed' at once with the relay's reply in
+ * last_error.  The mailer picks each wait; mail_failed() just applies it.
+ *
  * With nothing due the mailer asks finicom.mail_next_due() how long to
  * sleep, and sleeps on its connection's socket at most mail_poll_interval:
  * LISTEN finicom_mail wakes it when a row is queued.  The connection comes
@@ -31,6 +39,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -319,15 +328,19 @@ deliver_next(double *next_due)
 {
 	static const struct db_stmt claim[] = {
 	    {"BEGIN", 0, NULL},
-	    {"SELECT id, recipient, subject, body, message_id, attempts FROM finicom.mail_claim()", 0,
-		NULL},
+	    /* The row's age (mail_max_age) comes from the row mail_claim() locked. */
+	    {"SELECT c.id, c.recipient, c.subject, c.body, c.message_id, c.attempts, "
+		"(SELECT EXTRACT(epoch FROM pg_catalog.now() - m.created_at)::float8 "
+		"FROM finicom.mail_outbox m WHERE m.id = c.id) FROM finicom.mail_claim() c", 0, NULL},
 	};
 	PGresult *res[2], *done[2];
 	const char *id, *recipient, *message_id;
-	char error[600], base[16], cap[16], max[16], date[64];
+	char error[600], wait[16], max[16], date[64];
 	struct mail_message msg;
 	char *text;
-	int attempts, sent = 0, max_attempts = cfg.mail_max_attempts;
+	int attempts, sent = 0, delay = 0, retry;
+	enum mail_verdict verdict = MAIL_RETRY;
+	double age;
 	const char *status = "sent";
 
 	if (db_pipeline(&db, claim, 2, res) < 0) {
@@ -346,6 +359,7 @@ deliver_next(double *next_due)
 	recipient = PQgetvalue(res[1], 0, 1);
 	message_id = PQgetvalue(res[1], 0, 4);
 	attempts = atoi(PQgetvalue(res[1], 0, 5));
+	age = PQgetisnull(res[1], 0, 6) ? 0 : strtod(PQgetvalue(res[1], 0, 6), NULL);
 	msg = (struct mail_message){
 	    .from = cfg.mail_from,
 	    .to = recipient,
@@ -359,9 +373,10 @@ deliver_next(double *next_due)
 		snprintf(error, sizeof(error), "cannot format the Date header: the clock reads %lld",
 		    (long long)msg.date);
 	} else if ((text = mail_build_message(&msg, error, sizeof(error))) == NULL) {
-		max_attempts = 1; /* the same row will never build: fail it now */
+		verdict = MAIL_PERMANENT; /* the same row will never build: fail it now */
 	} else {
-		sent = mail_sender_send(sender, recipient, text, error, sizeof(error)) == 0;
+		verdict = mail_sender_send(sender, recipient, text, error, sizeof(error));
+		sent = verdict == MAIL_SENT;
 		free(text);
 	}
 
@@ -381,15 +396,21 @@ deliver_next(double *next_due)
 			return OUTCOME_DB_ERROR;
 		}
 	} else {
-		const char *params[] = {id, error, base, cap, max};
+		/*
+		 * mail_failed() waits LEAST(cap, base * 2^n): with base = cap =
+		 * the wait mail_retry_next() chose, it waits exactly that.  A
+		 * permanent refusal, or a budget used up, gives a limit of one
+		 * attempt: the row is 'failed' now, with the relay's words.
+		 */
+		const char *params[] = {id, error, wait, wait, max};
 		const struct db_stmt stmts[] = {
 		    {"SELECT finicom.mail_failed($1, $2, $3, $4, $5)", 5, params},
 		    {"COMMIT", 0, NULL},
 		};
 
-		snprintf(base, sizeof(base), "%d", cfg.mail_retry_base);
-		snprintf(cap, sizeof(cap), "%d", cfg.mail_retry_max);
-		snprintf(max, sizeof(max), "%d", max_attempts);
+		retry = verdict != MAIL_PERMANENT && mail_retry_next(&cfg, attempts + 1, age, &delay);
+		snprintf(wait, sizeof(wait), "%d", retry ? delay : 1);
+		snprintf(max, sizeof(max), "%d", retry ? INT_MAX : 1);
 		if (db_pipeline(&db, stmts, 2, done) < 0) {
 			log_msg(LOG_ERROR, "could not record the failure of message %s: %s", message_id,
 			    results_error(done, 2));

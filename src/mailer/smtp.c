@@ -5,7 +5,9 @@
  * libESMTP facts this file relies on (checked against libESMTP 1.1.0):
  *  - smtp_start_session() returns success when the dialogue ran, even if
  *    the relay refused the message: the verdict is in the message's
- *    transfer status and in each recipient's status;
+ *    transfer status, the reverse path's status and each recipient's
+ *    status, which mail_classify() reads as an MTA does (5xx for the
+ *    recipient or the message: permanent; the rest: retry);
  *  - smtp_set_timeout() takes milliseconds (the docs say seconds) and
  *    raises any value below RFC 5321's minutes unless the which argument is
  *    ORed with Timeout_OVERRIDE_RFC2822_MINIMUM;
@@ -616,7 +618,67 @@ seconds_since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static int
+is_5xx(int code)
+{
+	return code >= 500 && code <= 599;
+}
+
+enum mail_verdict
+mail_classify(int sender_code, int recipient_code, int message_code, enum mail_step *step)
+{
+	enum mail_step dummy;
+
+	if (step == NULL)
+		step = &dummy;
+	*step = MAIL_STEP_NONE;
+	if (message_code == 250 && (recipient_code == 250 || recipient_code == 251))
+		return MAIL_SENT;
+	if (sender_code != 0 && sender_code != 250) {
+		*step = MAIL_STEP_SENDER;
+		return MAIL_RETRY;
+	}
+	if (recipient_code != 0 && recipient_code != 250 && recipient_code != 251) {
+		*step = MAIL_STEP_RECIPIENT;
+		return is_5xx(recipient_code) ? MAIL_PERMANENT : MAIL_RETRY;
+	}
+	if (message_code != 0 && message_code != 250) {
+		*step = MAIL_STEP_MESSAGE;
+		return is_5xx(message_code) && recipient_code != 0 ? MAIL_PERMANENT : MAIL_RETRY;
+	}
+	return MAIL_RETRY;
+}
+
 int
+mail_retry_delay(int base, int cap, int attempts)
+{
+	double d = base < 1 ? 1 : base;
+
+	for (int i = 1; i < attempts && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	return d < 1 ? 1 : (int)d;
+}
+
+int
+mail_retry_next(const struct config *cfg, int attempts, double age, int *delay)
+{
+	double left = (double)cfg->mail_max_age - age;
+	int d;
+
+	if (cfg->mail_max_attempts > 0 && attempts >= cfg->mail_max_attempts)
+		return 0;
+	if (left <= 0)
+		return 0;
+	d = mail_retry_delay(cfg->mail_retry_base, cfg->mail_retry_max, attempts);
+	if ((double)d > left)
+		d = left < 1 ? 1 : (int)(left + 0.999);
+	*delay = d;
+	return 1;
+}
+
+enum mail_verdict
 mail_sender_send(struct mail_sender *s, const char *recipient, const char *text, char *err,
     size_t errlen)
 {
@@ -627,20 +689,21 @@ mail_sender_send(struct mail_sender *s, const char *recipient, const char *text,
 	smtp_message_t message;
 	smtp_recipient_t rcpt;
 	auth_context_t auth = NULL;
-	const smtp_status_t *st;
+	const smtp_status_t *st, *ms, *rs;
 	struct timespec started;
-	int rc = -1;
+	enum mail_verdict rc = MAIL_RETRY;
+	enum mail_step step;
 
 	s->event_error[0] = '\0';
 	ERR_clear_error();
 	if (src.len > INT_MAX) {
 		snprintf(err, errlen, "cannot send a message this large");
-		return -1;
+		return MAIL_PERMANENT;
 	}
 	session = smtp_create_session();
 	if (session == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return MAIL_RETRY;
 	}
 	if ((message = smtp_add_message(session)) == NULL || !smtp_set_server(session, s->server) ||
 	    !smtp_set_reverse_path(message, s->envelope_from) ||
@@ -685,36 +748,26 @@ mail_sender_send(struct mail_sender *s, const char *recipient, const char *text,
 		library_error(s, seconds_since(&started), err, errlen);
 		goto done;
 	}
+	/* The session ran: the verdict is in the replies (see the top of this file). */
 	st = smtp_message_transfer_status(message);
-	if (st != NULL && st->code == 250) {
-		const smtp_status_t *rs = smtp_recipient_status(rcpt);
-
-		if (rs != NULL && (rs->code == 250 || rs->code == 251)) {
-			rc = 0;
-			goto done;
-		}
-		if (rs != NULL)
-			reply_text(err, errlen, "recipient refused", rs);
-		else
-			snprintf(err, errlen, "the server gave no reply for the recipient");
+	ms = smtp_reverse_path_status(message);
+	rs = smtp_recipient_status(rcpt);
+	rc = mail_classify(ms ? ms->code : 0, rs ? rs->code : 0, st ? st->code : 0, &step);
+	if (rc == MAIL_SENT)
 		goto done;
-	}
 	/* Say which step the relay refused, or why libESMTP stopped. */
-	{
-		const smtp_status_t *ms = smtp_reverse_path_status(message);
-		const smtp_status_t *rs = smtp_recipient_status(rcpt);
-
-		if (s->event_error[0] != '\0')
-			snprintf(err, errlen, "%s", s->event_error);
-		else if (ms != NULL && ms->code != 0 && ms->code != 250)
-			reply_text(err, errlen, "sender refused", ms);
-		else if (rs != NULL && rs->code != 0 && rs->code != 250 && rs->code != 251)
-			reply_text(err, errlen, "recipient refused", rs);
-		else if (st != NULL && st->code != 0)
-			reply_text(err, errlen, "message refused", st);
-		else
-			library_error(s, seconds_since(&started), err, errlen);
-	}
+	if (step == MAIL_STEP_SENDER)
+		reply_text(err, errlen, "sender refused", ms);
+	else if (step == MAIL_STEP_RECIPIENT)
+		reply_text(err, errlen, "recipient refused", rs);
+	else if (step == MAIL_STEP_MESSAGE)
+		reply_text(err, errlen, "message refused", st);
+	else if (s->event_error[0] != '\0')
+		snprintf(err, errlen, "%s", s->event_error);
+	else if (st != NULL && st->code == 250)
+		snprintf(err, errlen, "the server gave no reply for the recipient");
+	else
+		library_error(s, seconds_since(&started), err, errlen);
 done:
 	/* Destroying the session drops its reference on s->tls (not ours). */
 	smtp_destroy_session(session);

@@ -74,13 +74,65 @@ struct mail_sender *mail_sender_new(const struct config *cfg, const char *passwo
 
 void mail_sender_free(struct mail_sender *sender);
 
+/* What became of one attempt to send a message. */
+enum mail_verdict {
+	MAIL_SENT = 0,       /* the relay took it for the recipient */
+	MAIL_RETRY = -1,     /* a 4xx, or no verdict at all (connection, TLS, timeout): try again */
+	MAIL_PERMANENT = -2, /* a 5xx for the recipient or the message: never try again */
+};
+
+/* Which reply decided a verdict (for the error text). */
+enum mail_step { MAIL_STEP_NONE, MAIL_STEP_SENDER, MAIL_STEP_RECIPIENT, MAIL_STEP_MESSAGE };
+
+/*
+ * The verdict of an SMTP session that ran to its end, from the relay's reply
+ * codes (0: no reply) to MAIL FROM (sender), RCPT TO (recipient) and the
+ * message's transfer (DATA and the end of data), as an MTA reads them:
+ *  - 250 for the message with 250/251 for the recipient: MAIL_SENT;
+ *  - a sender that is not 250: MAIL_RETRY, whatever its class: the refusal
+ *    is about our relay account or mail_from, not this recipient, and the
+ *    replies that follow it (a pipelined RCPT or DATA answered 503) prove
+ *    nothing about the recipient;
+ *  - a 5xx for the recipient, or for the message once the recipient was
+ *    accepted: MAIL_PERMANENT (the relay's bounce);
+ *  - anything else (4xx, no reply): MAIL_RETRY.
+ * *step (may be NULL) names the reply that decided, MAIL_STEP_NONE when
+ * none did (the session ended early: libESMTP's error explains it).
+ */
+enum mail_verdict mail_classify(int sender_code, int recipient_code, int message_code,
+    enum mail_step *step);
+
 /*
  * Send text (from mail_build_message) to recipient in one SMTP session.
- * Returns 0 when the relay accepted the message for the recipient (250 after
- * DATA), -1 otherwise with the reason in err: libESMTP's error or the relay's
- * reply, never the message itself nor a credential.
+ * Returns MAIL_SENT when the relay accepted the message for the recipient
+ * (250 after DATA), else MAIL_RETRY or MAIL_PERMANENT (mail_classify) with
+ * the reason in err: libESMTP's error or the relay's reply with its code
+ * ("recipient refused: 550 5.1.1 no such user"), never the message itself
+ * nor a credential.  smtp_start_session() succeeds even when the relay
+ * refused the mail, so the verdict comes from the replies, not from it.
  */
-int mail_sender_send(struct mail_sender *sender, const char *recipient, const char *text,
-    char *err, size_t errlen);
+enum mail_verdict mail_sender_send(struct mail_sender *sender, const char *recipient,
+    const char *text, char *err, size_t errlen);
+
+/*
+ * The retry policy, an MTA's queue: a message that failed for a temporary
+ * reason waits mail_retry_base seconds, then twice that after each further
+ * failure, never more than mail_retry_max; it is retried until
+ * mail_max_age has passed since it was queued (and, when mail_max_attempts
+ * is set, not more than that many times), then it is 'failed'.
+ */
+
+/* Seconds to wait after the attempts-th failed attempt (attempts >= 1):
+ * base * 2^(attempts - 1), at most cap (and at least 1). */
+int mail_retry_delay(int base, int cap, int attempts);
+
+/*
+ * After a temporary failure of attempt number attempts (counting this one)
+ * of a message queued age seconds ago: returns 1 and the wait in *delay
+ * (seconds, >= 1) when it is to be tried again, 0 when it has used up its
+ * budget.  The last wait is shortened so that the final attempt comes when
+ * mail_max_age is reached rather than up to mail_retry_max after it.
+ */
+int mail_retry_next(const struct config *cfg, int attempts, double age, int *delay);
 
 #endif

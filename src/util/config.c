@@ -163,6 +163,21 @@ parse_signup(const char *v, void *dst, size_t size, const char **why)
 }
 
 static int
+parse_plan_changes(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (!strcmp(v, "operator"))
+		*(enum plan_changes *)dst = PLAN_CHANGES_OPERATOR;
+	else if (!strcmp(v, "admin"))
+		*(enum plan_changes *)dst = PLAN_CHANGES_ADMIN;
+	else {
+		*why = "expected admin or operator";
+		return -1;
+	}
+	return 0;
+}
+
+static int
 parse_starttls(const char *v, void *dst, size_t size, const char **why)
 {
 	(void)size;
@@ -324,6 +339,7 @@ static const struct key_spec keys[] = {
 	{"public_url", parse_url, F(public_url), true},
 	{"cookie_secure", parse_bool, F(cookie_secure), false},
 	{"signup", parse_signup, F(signup), false},
+	{"plan_changes", parse_plan_changes, F(plan_changes), false},
 	{"secret_key_file", parse_nonempty, F(secret_key_file), false},
 	{"session_idle_timeout", parse_duration, F(session_idle_timeout), false},
 	{"session_max_age", parse_duration, F(session_max_age), false},
@@ -337,6 +353,7 @@ static const struct key_spec keys[] = {
 	{"smtp_timeout", parse_duration, F(smtp_timeout), false},
 	{"mail_retry_base", parse_duration, F(mail_retry_base), false},
 	{"mail_retry_max", parse_duration, F(mail_retry_max), false},
+	{"mail_max_age", parse_duration, F(mail_max_age), false},
 	{"mail_max_attempts", parse_attempts, F(mail_max_attempts), false},
 	{"mail_poll_interval", parse_duration, F(mail_poll_interval), false},
 };
@@ -353,6 +370,7 @@ config_defaults(struct config *cfg)
 	cfg->database_prepared = true;
 	cfg->one_trip_reads = true;
 	cfg->signup = SIGNUP_OPEN;
+	cfg->plan_changes = PLAN_CHANGES_OPERATOR;
 	cfg->log_level = LOG_INFO;
 	cfg->session_idle_timeout = 12 * 3600;
 	cfg->session_max_age = 7 * 86400;
@@ -363,7 +381,8 @@ config_defaults(struct config *cfg)
 	cfg->smtp_timeout = 30;
 	cfg->mail_retry_base = 30;
 	cfg->mail_retry_max = 3600;
-	cfg->mail_max_attempts = 12;
+	cfg->mail_max_age = 5 * 86400; /* Postfix's maximal_queue_lifetime */
+	cfg->mail_max_attempts = 0;      /* no count limit: mail_max_age decides */
 	cfg->mail_poll_interval = 10;
 }
 

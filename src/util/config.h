@@ -19,6 +19,7 @@
 #define CONFIG_PATH_MAX 1024
 
 enum signup_mode { SIGNUP_OPEN, SIGNUP_INVITE_ONLY };
+enum plan_changes { PLAN_CHANGES_OPERATOR, PLAN_CHANGES_ADMIN };
 enum starttls_mode { STARTTLS_OFF, STARTTLS_ENABLED, STARTTLS_REQUIRED };
 
 struct config {
@@ -33,6 +34,7 @@ struct config {
 	char public_url[512];             /* no trailing slash */
 	bool cookie_secure;
 	enum signup_mode signup;
+	enum plan_changes plan_changes;   /* who moves an org to pro or trial: the operator (finicomctl set-plan) or its admins too */
 	char secret_key_file[CONFIG_PATH_MAX];
 	int session_idle_timeout;         /* seconds; sessions end after this idle */
 	int session_max_age;              /* seconds; and after this in any case */
@@ -46,7 +48,8 @@ struct config {
 	int smtp_timeout;                 /* seconds for each SMTP exchange */
 	int mail_retry_base;              /* seconds before the first retry; doubles */
 	int mail_retry_max;               /* the longest wait between retries */
-	int mail_max_attempts;            /* then the message is failed */
+	int mail_max_age;                 /* seconds a message is retried, from its queuing */
+	int mail_max_attempts;            /* also fail after this many attempts; 0 = no count limit */
 	int mail_poll_interval;           /* seconds between outbox polls besides NOTIFY */
 };
 

@@ -57,6 +57,20 @@ test_config_valid(void)
 	ok(parse_text("listen = 127.0.0.1:9000\ndatabase = x\npublic_url = http://127.0.0.1:8080\n",
 	    &cfg, err, sizeof(err)) == 0, "TCP listen address parses");
 
+	/* Mail is retried like an MTA's queue: for days, waits capped at an hour. */
+	ok(parse_text(BASE, &cfg, err, sizeof(err)) == 0, "minimal config parses again (%s)", err);
+	is_int(cfg.mail_max_age, 5 * 86400, "test-config-mail: mail_max_age defaults to 5 d");
+	is_int(cfg.mail_retry_base, 30, "test-config-mail: mail_retry_base defaults to 30 s");
+	is_int(cfg.mail_retry_max, 3600, "test-config-mail: mail_retry_max defaults to 1 h");
+	is_int(cfg.mail_max_attempts, 0, "test-config-mail: mail_max_attempts has no default limit");
+	ok(parse_text(BASE "mail_max_age = 2d\nmail_retry_base = 1m\nmail_retry_max = 30m\n"
+	    "mail_max_attempts = 40\n", &cfg, err, sizeof(err)) == 0, "test-config-mail: mail keys parse (%s)",
+	    err);
+	is_int(cfg.mail_max_age, 2 * 86400, "test-config-mail: mail_max_age = 2d");
+	is_int(cfg.mail_retry_base, 60, "test-config-mail: mail_retry_base = 1m");
+	is_int(cfg.mail_retry_max, 1800, "test-config-mail: mail_retry_max = 30m");
+	is_int(cfg.mail_max_attempts, 40, "test-config-mail: mail_max_attempts = 40 still works");
+
 }
 
 /* public_url: an absolute http(s) URL with a host; what is kept of it. */
@@ -140,6 +154,9 @@ test_config_bad(void)
 		{BASE "session_idle_timeout = 12x\n", "test.conf:4: invalid value for \"session_idle_timeout\""},
 		{BASE "session_max_age = 999d\n", "test.conf:4: invalid value for \"session_max_age\""},
 		{BASE "session_max_age = h\n", "test.conf:4: invalid value for \"session_max_age\""},
+		{BASE "mail_max_age = 0\n", "test.conf:4: invalid value for \"mail_max_age\""},
+		{BASE "mail_max_age = 5x\n", "test.conf:4: invalid value for \"mail_max_age\""},
+		{BASE "mail_max_attempts = 0\n", "test.conf:4: invalid value for \"mail_max_attempts\""},
 		{BASE "workers = 2\nworkers = 3\n", "test.conf:5: key \"workers\" is set twice"},
 		{BASE "just words\n", "test.conf:4: expected \"key = value\""},
 		{BASE "mail_from = \"open\n", "test.conf:4: unterminated quoted value"},

@@ -311,6 +311,108 @@ test_mailer_bad_date(void)
 	free(text);
 }
 
+/*
+ * The retry policy (issue: mail lost after an SMTP outage longer than about
+ * 5 hours): with the default configuration a message that fails every time
+ * is retried for mail_max_age (5 days, like Postfix's queue), its waits
+ * doubling from mail_retry_base and never over mail_retry_max (1 hour).
+ */
+static void
+test_mailer_retry_delay(void)
+{
+	is_int(mail_retry_delay(30, 3600, 1), 30, "test-mailer-retry: the first wait is the base");
+	is_int(mail_retry_delay(30, 3600, 2), 60, "test-mailer-retry: the second wait doubles");
+	is_int(mail_retry_delay(30, 3600, 5), 480, "test-mailer-retry: 30 s * 2^4");
+	is_int(mail_retry_delay(30, 3600, 8), 3600, "test-mailer-retry: capped at the max");
+	is_int(mail_retry_delay(30, 3600, 1000), 3600, "test-mailer-retry: no overflow after many attempts");
+	is_int(mail_retry_delay(30, 3600, INT32_MAX), 3600, "test-mailer-retry: no overflow at INT_MAX");
+	is_int(mail_retry_delay(7200, 3600, 1), 3600, "test-mailer-retry: a base over the max is capped");
+	is_int(mail_retry_delay(0, 3600, 1), 1, "test-mailer-retry: never less than 1 s");
+}
+
+static void
+test_mailer_retry_budget(void)
+{
+	struct config cfg;
+	double age = 0;
+	int attempts = 0, delay = 0, longest = 0, more = 1;
+
+	config_defaults(&cfg);
+	ok(cfg.mail_max_age == 5 * 86400 && cfg.mail_retry_base == 30 && cfg.mail_retry_max == 3600 &&
+	    cfg.mail_max_attempts == 0,
+	    "test-mailer-retry-defaults: 5 days, from 30 s doubling to 1 h, no attempt count limit");
+	/* A relay that is down for good: every attempt fails. */
+	while (more && attempts < 100000) {
+		attempts++;
+		more = mail_retry_next(&cfg, attempts, age, &delay);
+		if (more) {
+			if (delay > longest)
+				longest = delay;
+			age += delay;
+		}
+	}
+	ok(!more, "test-mailer-retry-budget: a message is given up in the end (%d attempts)", attempts);
+	ok(age >= 5 * 86400 && age < 5 * 86400 + 1, "test-mailer-retry-budget: the last attempt is "
+	    "at 5 days (%.0f s), not after 5 hours", age);
+	ok(attempts > 12 && attempts < 200, "test-mailer-retry-budget: about one attempt an hour (%d)",
+	    attempts);
+	ok(longest == 3600, "test-mailer-retry-budget: no wait over 1 hour (%d)", longest);
+
+	/* After 5 hours down, as the old 12 attempts, the message is still queued. */
+	ok(mail_retry_next(&cfg, 12, 5 * 3600 + 60, &delay) == 1 && delay == 3600,
+	    "test-mailer-retry-budget: still retried after 5 hours and 12 attempts (wait %d)", delay);
+	ok(mail_retry_next(&cfg, 3, 5 * 86400 - 10, &delay) == 1 && delay == 10,
+	    "test-mailer-retry-budget: the last wait ends at mail_max_age (%d)", delay);
+	ok(mail_retry_next(&cfg, 3, 5 * 86400, &delay) == 0,
+	    "test-mailer-retry-budget: at mail_max_age a failure is final");
+
+	/* mail_max_attempts, when set, still limits the count. */
+	cfg.mail_max_attempts = 3;
+	ok(mail_retry_next(&cfg, 2, 60, &delay) == 1, "test-mailer-retry-attempts: the 2nd of 3 is retried");
+	ok(mail_retry_next(&cfg, 3, 60, &delay) == 0, "test-mailer-retry-attempts: the 3rd of 3 is final");
+}
+
+/* An MTA's reading of the relay's replies: 5xx bounces, 4xx waits. */
+static void
+test_mailer_classify(void)
+{
+	static const struct {
+		int sender, rcpt, message;
+		enum mail_verdict verdict;
+		enum mail_step step;
+		const char *what;
+	} cases[] = {
+	    {250, 250, 250, MAIL_SENT, MAIL_STEP_NONE, "accepted"},
+	    {250, 251, 250, MAIL_SENT, MAIL_STEP_NONE, "251 user not local, will forward"},
+	    {250, 550, 0, MAIL_PERMANENT, MAIL_STEP_RECIPIENT, "550 for the recipient"},
+	    {250, 553, 0, MAIL_PERMANENT, MAIL_STEP_RECIPIENT, "553 mailbox name not allowed"},
+	    {250, 550, 503, MAIL_PERMANENT, MAIL_STEP_RECIPIENT, "550 recipient, pipelined DATA 503"},
+	    {250, 451, 0, MAIL_RETRY, MAIL_STEP_RECIPIENT, "451 for the recipient"},
+	    {250, 450, 503, MAIL_RETRY, MAIL_STEP_RECIPIENT, "450 recipient, pipelined DATA 503"},
+	    {250, 452, 0, MAIL_RETRY, MAIL_STEP_RECIPIENT, "452 insufficient storage"},
+	    {250, 250, 554, MAIL_PERMANENT, MAIL_STEP_MESSAGE, "554 after the data"},
+	    {250, 250, 552, MAIL_PERMANENT, MAIL_STEP_MESSAGE, "552 message too big"},
+	    {250, 250, 451, MAIL_RETRY, MAIL_STEP_MESSAGE, "451 after the data"},
+	    {250, 250, 421, MAIL_RETRY, MAIL_STEP_MESSAGE, "421 shutting down"},
+	    {451, 0, 0, MAIL_RETRY, MAIL_STEP_SENDER, "451 for the sender"},
+	    {530, 503, 503, MAIL_RETRY, MAIL_STEP_SENDER, "530 auth required for the sender"},
+	    {0, 0, 0, MAIL_RETRY, MAIL_STEP_NONE, "no reply at all (connection lost)"},
+	    {250, 250, 0, MAIL_RETRY, MAIL_STEP_NONE, "dropped before the end of the data"},
+	    {250, 0, 250, MAIL_RETRY, MAIL_STEP_NONE, "no reply for the recipient"},
+	    {250, 0, 554, MAIL_RETRY, MAIL_STEP_MESSAGE, "554 with no recipient reply"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum mail_step step = (enum mail_step)-1;
+		enum mail_verdict v = mail_classify(cases[i].sender, cases[i].rcpt, cases[i].message, &step);
+
+		ok(v == cases[i].verdict && step == cases[i].step, "test-mailer-classify: %s is %s (got %d, "
+		    "step %d)", cases[i].what, cases[i].verdict == MAIL_SENT ? "sent" :
+		    cases[i].verdict == MAIL_RETRY ? "retried" : "permanent", (int)v, (int)step);
+	}
+	ok(mail_classify(250, 550, 0, NULL) == MAIL_PERMANENT, "test-mailer-classify: step may be NULL");
+}
+
 int
 main(void)
 {
@@ -322,5 +424,8 @@ main(void)
 	test_mailer_envelope();
 	test_mailer_from_encoded();
 	test_mailer_bad_date();
+	test_mailer_retry_delay();
+	test_mailer_retry_budget();
+	test_mailer_classify();
 	return done_testing();
 }
