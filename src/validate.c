@@ -156,6 +156,10 @@ datetime_fields_ok(const char *s)
 	int v[6], at[6] = {0, 5, 8, 11, 14, 17}, width[6] = {4, 2, 2, 2, 2, 2};
 	bool leap;
 
+	/* The fields are read at fixed offsets, past the separators: a string
+	 * shorter than "YYYY-MM-DDTHH:MM:SS" must not be read beyond its end. */
+	if (strnlen(s, 19) < 19)
+		return false;
 	for (int i = 0; i < 6; i++) {
 		v[i] = 0;
 		for (int j = 0; j < width[i]; j++) {

@@ -3,6 +3,7 @@
  * the Argon2id wrapper and the field validators used by accounts.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tap.h"
 #include "util/crypto.h"
@@ -126,6 +127,29 @@ test_validators(void)
 	    !uuid_ok("123e4567-e89b-12d3-a456-42661417400g") && !uuid_ok(NULL), "uuid shape");
 }
 
+/*
+ * datetime_fields_ok reads its fields at fixed offsets: strings shorter
+ * than "YYYY-MM-DDTHH:MM:SS" (found by tests/fuzz/fuzz_values: "2026" was
+ * read past its end), each in a buffer of exactly its size for ASan.
+ */
+static void
+test_datetime_short(void)
+{
+	static const char *const shorts[] = {"", "2", "2026", "2026-", "2026-01", "2026-01-01",
+	    "2026-01-01T12", "2026-01-01T12:00", "2026-01-01T12:00:0"};
+
+	for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++) {
+		size_t n = strlen(shorts[i]) + 1;
+		char *s = malloc(n);
+
+		memcpy(s, shorts[i], n);
+		ok(!datetime_fields_ok(s), "test-datetime-short \"%s\" is refused, not read past", shorts[i]);
+		free(s);
+	}
+	ok(datetime_fields_ok("2024-02-29T23:59:59"), "test-datetime-leap-day");
+	ok(!datetime_fields_ok("2026-02-29T00:00:00"), "test-datetime-no-leap-day");
+}
+
 int
 main(void)
 {
@@ -133,5 +157,6 @@ main(void)
 	test_tokens();
 	test_password();
 	test_validators();
+	test_datetime_short();
 	return done_testing();
 }
