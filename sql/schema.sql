@@ -31,6 +31,7 @@
 --   165bff2520b50591cccc57d1e8bd37065f507ae792659d418cdfbac2b5deb559  0011_context_guard.sql
 --   e00d9d2fff08575b10cb07b205b79503ed0dc68be34d3be80805ea400816810b  0012_invitation_limits.sql
 --   b0fcbb1becec6f17281b17878f886141a9363f8301c4f6566a5b8f3e21b5f660  0013_keys_made_by_people.sql
+--   173879995bd84e8a75339963a1f9a2f028711cccdb1ac965ef3cd30dc0bbb84d  0014_secret_names.sql
 
 --
 -- PostgreSQL database dump
@@ -886,12 +887,14 @@ ALTER FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_or
 
 CREATE FUNCTION finicom.config_mask(p jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $_$
+    AS $$
         SELECT CASE pg_catalog.jsonb_typeof(p)
             WHEN 'object' THEN (
                 SELECT coalesce(pg_catalog.jsonb_object_agg(e.key,
-                    CASE WHEN e.key OPERATOR(pg_catalog.~)
-                              '([Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Aa][Pp][Ii]_[Kk][Ee][Yy]|[Pp][Rr][Ii][Vv][Aa][Tt][Ee]_[Kk][Ee][Yy])$'
+                    CASE WHEN pg_catalog.translate(e.key, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_-',
+                                                   'abcdefghijklmnopqrstuvwxyz')
+                              OPERATOR(pg_catalog.~)
+                              '(password|passwd|passphrase|secret|token|apikey|accesskey|privatekey|credential)'
                               AND pg_catalog.jsonb_typeof(e.value) <> 'null'
                          THEN '"********"'::jsonb
                          ELSE finicom.config_mask(e.value) END), '{}'::jsonb)
@@ -899,9 +902,11 @@ CREATE FUNCTION finicom.config_mask(p jsonb) RETURNS jsonb
             WHEN 'array' THEN (
                 SELECT coalesce(pg_catalog.jsonb_agg(finicom.config_mask(a.x) ORDER BY a.i), '[]'::jsonb)
                 FROM pg_catalog.jsonb_array_elements(p) WITH ORDINALITY a(x, i))
+            WHEN 'string' THEN pg_catalog.to_jsonb(pg_catalog.regexp_replace(p #>> '{}',
+                '^([A-Za-z][A-Za-z0-9+.-]*://[^/?#:]*:)[^/?#]+@', '\1********@'))
             ELSE p
         END
-    $_$;
+    $$;
 
 ALTER FUNCTION finicom.config_mask(p jsonb) OWNER TO finicom_owner;
 

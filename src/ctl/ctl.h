@@ -9,6 +9,7 @@ int ctl_check_config(int argc, char **argv);
 int ctl_migrate(int argc, char **argv);
 int ctl_create_user(int argc, char **argv);
 int ctl_create_org(int argc, char **argv);
+int ctl_set_plan(int argc, char **argv);
 int ctl_verify_audit(int argc, char **argv);
 int ctl_gen_key(int argc, char **argv);
 

@@ -21,6 +21,7 @@ static const struct {
 	    "create-user --email EMAIL --name NAME [--database CONNINFO] [< password]"},
 	{"create-org", ctl_create_org,
 	    "create-org --name NAME --admin EMAIL [--member EMAIL=ROLE]... [--database CONNINFO]"},
+	{"set-plan", ctl_set_plan, "set-plan --org ID --plan free|trial|pro [--database CONNINFO]"},
 	{"verify-audit", ctl_verify_audit, "verify-audit [--org ID] [--database CONNINFO]"},
 	{"gen-key", ctl_gen_key, "gen-key FILE"},
 };

@@ -1,10 +1,13 @@
 /*
- * orgs: finicomctl create-org.
+ * orgs: finicomctl create-org and set-plan.
  *
- * Creates an org with an existing user as its admin, and optionally adds
- * other existing users with a role, in one transaction.  Like migrate it
- * needs an owner or superuser connection: it works outside any request
- * context, as an operator would in psql.
+ * create-org creates an org with an existing user as its admin, and
+ * optionally adds other existing users with a role, in one transaction.
+ * set-plan moves an org to free, trial or pro: the operator's way to set
+ * plans (admins may only move to free through the API unless the server
+ * has plan_changes = admin).  Like migrate they need an owner or superuser
+ * connection: they work outside any request context, as an operator would
+ * in psql (the audit trail records the change as billing.updated).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -121,6 +124,73 @@ ctl_create_org(int argc, char **argv)
 	if (ok && exec_ok(conn, r)) {
 		printf("created org %s id %s\n", name, org);
 		rc = 0;
+	}
+	PQclear(r);
+	PQfinish(conn);
+	return rc;
+}
+
+int
+ctl_set_plan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"org", required_argument, NULL, 'o'},
+		{"plan", required_argument, NULL, 'p'},
+		{"database", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *org = NULL, *plan = NULL, *conninfo = "", *params[2];
+	int opt, rc = 1;
+	bool bad = false;
+	PGconn *conn;
+	PGresult *r;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:p:d:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': org = optarg; break;
+		case 'p': plan = optarg; break;
+		case 'd': conninfo = optarg; break;
+		default: bad = true; break;
+		}
+	}
+	if (bad || org == NULL || plan == NULL || optind != argc) {
+		fprintf(stderr, "usage: finicomctl set-plan --org ID --plan free|trial|pro "
+		    "[--database CONNINFO]\n");
+		return 2;
+	}
+	if (!uuid_ok(org)) {
+		fprintf(stderr, "finicomctl: --org wants an org id (a UUID), not \"%s\"\n", org);
+		return 2;
+	}
+	if (strcmp(plan, "free") && strcmp(plan, "trial") && strcmp(plan, "pro")) {
+		fprintf(stderr, "finicomctl: --plan wants free, trial or pro, not \"%s\"\n", plan);
+		return 2;
+	}
+	conn = PQconnectdb(conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "finicomctl: could not connect to the database: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return 1;
+	}
+	params[0] = org;
+	params[1] = plan;
+	r = PQexecParams(conn,
+	    "WITH old AS (SELECT id, plan FROM finicom.orgs WHERE id = $1 FOR UPDATE)"
+	    " UPDATE finicom.orgs o SET plan = $2::finicom.plan FROM old WHERE o.id = old.id"
+	    " RETURNING o.name, old.plan, finicom.effective_plan(o)",
+	    2, NULL, params, NULL, NULL, 0);
+	if (exec_ok(conn, r)) {
+		if (PQntuples(r) != 1) {
+			fprintf(stderr, "finicomctl: no org with id %s\n", org);
+		} else {
+			printf("org %s id %s: plan %s (was %s)", PQgetvalue(r, 0, 0), org, plan,
+			    PQgetvalue(r, 0, 1));
+			if (strcmp(PQgetvalue(r, 0, 2), plan) != 0)
+				printf("; it counts as %s: its trial has ended", PQgetvalue(r, 0, 2));
+			printf("\n");
+			rc = 0;
+		}
 	}
 	PQclear(r);
 	PQfinish(conn);

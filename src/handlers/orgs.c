@@ -165,13 +165,19 @@ static const struct field billing_fields[] = {
 /*
  * PATCH /api/v1/orgs/{org}/billing {plan?, billing_email?} (admin)
  * 200 billing; 400 validation_failed.  billing_email null clears it.
+ * An admin may always move the org to free; to pro or back to trial only
+ * with plan_changes = admin (self-hosted without payment), else 403: the
+ * operator sets plans (finicomctl set-plan).  Sending the plan the org
+ * already has is no change, so a billing read sent back still works.  The
+ * check is in the UPDATE's WHERE, so a concurrent set-plan cannot slip in
+ * between a check and the write.
  */
 void
 billing_patch(struct request_ctx *ctx)
 {
 	json_object *f[2];
 	bool email_present;
-	const char *params[4];
+	const char *params[5];
 	PGresult *r;
 
 	if (validate_body(ctx->req->json, billing_fields, 2, f, ctx->res) < 0)
@@ -182,13 +188,26 @@ billing_patch(struct request_ctx *ctx)
 	params[1] = f[0] ? json_object_get_string(f[0]) : NULL;
 	params[2] = f[1] ? json_object_get_string(f[1]) : NULL;
 	params[3] = email_present ? "t" : "f"; /* present (maybe null): set it */
+	params[4] = ctx->cfg->plan_changes == PLAN_CHANGES_ADMIN ? "t" : "f";
 	r = tx_exec(ctx,
 	    "WITH changed AS ("
 	    " UPDATE finicom.orgs SET plan = coalesce($2::finicom.plan, plan),"
 	    "  billing_email = CASE WHEN $4::boolean THEN $3 ELSE billing_email END"
-	    " WHERE id = $1 RETURNING *)"
-	    " SELECT " BILLING_JSON " FROM changed o",
-	    4, params, true);
-	if (r != NULL)
-		respond_org(ctx, r, 200);
+	    " WHERE id = $1 AND ($5::boolean OR $2::finicom.plan IS NULL"
+	    "  OR $2::finicom.plan IN ('free', plan))"
+	    " RETURNING *)"
+	    " SELECT (SELECT " BILLING_JSON " FROM changed o),"
+	    "  EXISTS (SELECT 1 FROM finicom.orgs WHERE id = $1)",
+	    5, params, true);
+	if (r == NULL)
+		return;
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		respond_json_text(ctx, 200, PQgetvalue(r, 0, 0));
+	else if (PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 1), "t"))
+		http_error(ctx->res, 403, "forbidden",
+		    "the operator sets plans (finicomctl set-plan); an admin may move the org to free",
+		    NULL);
+	else
+		http_error(ctx->res, 404, "not_found", "no such resource", NULL);
+	PQclear(r);
 }

@@ -138,20 +138,81 @@ out:
 	return rc;
 }
 
+/*
+ * The secret-name rule (the same as finicom.config_mask in
+ * sql/0014_secret_names.sql): the name, with '_' and '-' dropped and ASCII
+ * letters lowercased (so camelCase boundaries do not count), contains one of
+ * these words.  Bytes outside ASCII are compared as they are.
+ */
+static const char *const secret_words[] = {
+	"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
+	"privatekey", "credential",
+};
+
 bool
 secret_name(const char *name)
 {
-	static const char *const suffixes[] = {
-		"password", "secret", "token", "api_key", "private_key",
-	};
-	size_t len = name ? strlen(name) : 0;
+	size_t len = name ? strlen(name) : 0, n = 0;
+	char *folded;
+	bool found = false;
 
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		size_t n = strlen(suffixes[i]);
-		if (len >= n && strcasecmp(name + len - n, suffixes[i]) == 0)
-			return true;
+	if (len == 0)
+		return false;
+	folded = malloc(len + 1);
+	if (folded == NULL)
+		return true; /* out of memory: hide rather than show */
+	for (const char *p = name; *p; p++) {
+		if (*p == '_' || *p == '-')
+			continue;
+		folded[n++] = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
 	}
-	return false;
+	folded[n] = '\0';
+	for (size_t i = 0; !found && i < sizeof(secret_words) / sizeof(secret_words[0]); i++)
+		found = strstr(folded, secret_words[i]) != NULL;
+	free(folded);
+	return found;
+}
+
+bool
+secret_url_password(const char *s, size_t *start, size_t *len)
+{
+	const char *p = s, *auth, *end, *at = NULL, *colon;
+
+	if (s == NULL || !((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+		return false;
+	for (p++; (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+	    (*p >= '0' && *p <= '9') || *p == '+' || *p == '.' || *p == '-'; p++)
+		;
+	if (strncmp(p, "://", 3) != 0)
+		return false;
+	auth = p + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *q = auth; q < end; q++)
+		if (*q == '@')
+			at = q; /* the userinfo ends at the last '@' of the authority */
+	if (at == NULL)
+		return false;
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon == NULL || colon + 1 == at)
+		return false; /* no password, or an empty one: nothing to hide */
+	*start = (size_t)(colon + 1 - s);
+	*len = (size_t)(at - colon - 1);
+	return true;
+}
+
+char *
+secret_url_mask(const char *s)
+{
+	size_t start, len, n;
+	char *out;
+
+	if (!secret_url_password(s, &start, &len))
+		return NULL;
+	n = strlen(s) - len + strlen(SECRET_MASK);
+	out = malloc(n + 1);
+	if (out != NULL)
+		snprintf(out, n + 1, "%.*s" SECRET_MASK "%s", (int)start, s, s + start + len);
+	return out;
 }
 
 bool
@@ -269,6 +330,14 @@ out:
 void
 config_mask(json_object *v)
 {
+	if (json_object_is_type(v, json_type_string)) {
+		char *masked = secret_url_mask(json_object_get_string(v));
+		if (masked != NULL) {
+			json_object_set_string(v, masked);
+			free(masked);
+		}
+		return;
+	}
 	if (json_object_is_type(v, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(v); i++)
 			config_mask(json_object_array_get_idx(v, i));
@@ -331,6 +400,89 @@ stored_member(json_object *stored, const char *key, size_t idx)
 	return v;
 }
 
+/* The stored form of n bytes at s->path (malloc'd); NULL after a message, *fault set. */
+static char *
+seal_bytes(struct seal *s, const char *plain, size_t n, bool *fault)
+{
+	size_t aad_len = strlen(s->aad_prefix) + s->len;
+	char *aad = malloc(aad_len + 1), *enc;
+
+	*fault = true;
+	if (aad == NULL) {
+		snprintf(s->err, s->errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(aad, aad_len + 1, "%s%s", s->aad_prefix, s->path);
+	enc = secret_encrypt(plain, n, aad);
+	free(aad);
+	if (enc == NULL) {
+		snprintf(s->err, s->errlen, "could not encrypt a secret value%s",
+		    secret_key_id() ? "" : ": no secret key is loaded");
+		return NULL;
+	}
+	*fault = false;
+	return enc;
+}
+
+/*
+ * A string value that is a URL with a password (scheme://user:password@host):
+ * the password, in place, becomes its stored form, the rest of the URL stays
+ * as it is.  A password of "********" keeps the password stored at the same
+ * path when the stored value is the same URL apart from its password (a
+ * password stored in clear, by hand or before the rule, is encrypted now);
+ * anything else with "********" is the client's error.  0, -1, -2.
+ */
+static int
+seal_url(struct seal *s, json_object *v, json_object *stored)
+{
+	const char *text = json_object_get_string(v), *plain;
+	size_t start, len, pstart, plen, n;
+	char *enc, *out;
+	bool fault = false;
+
+	if (!secret_url_password(text, &start, &len))
+		return 0;
+	plain = text;
+	pstart = start;
+	plen = len;
+	if (len == strlen(SECRET_MASK) && memcmp(text + start, SECRET_MASK, len) == 0) {
+		const char *old = json_object_is_type(stored, json_type_string)
+		    ? json_object_get_string(stored) : NULL;
+		char *old_masked = secret_url_mask(old);
+		bool same = old_masked != NULL && strcmp(old_masked, text) == 0;
+
+		free(old_masked);
+		if (!same) {
+			snprintf(s->err, s->errlen,
+			    "config%s is a URL whose password is \"" SECRET_MASK "\", but no "
+			    "password is stored there for that URL", s->path);
+			return -1;
+		}
+		secret_url_password(old, &pstart, &plen);
+		if (secret_is_ciphertext(old + pstart)) {
+			json_object_set_string(v, old); /* the stored ciphertext, exactly */
+			return 0;
+		}
+		plain = old;
+	}
+	enc = seal_bytes(s, plain + pstart, plen, &fault);
+	if (enc == NULL)
+		return -2;
+	n = strlen(text) - len + strlen(enc);
+	out = malloc(n + 1);
+	if (out == NULL) {
+		free(enc);
+		snprintf(s->err, s->errlen, "out of memory");
+		return -2;
+	}
+	snprintf(out, n + 1, "%.*s%s%s", (int)start, text, enc, text + start + len);
+	json_object_set_string(v, out);
+	OPENSSL_cleanse(enc, strlen(enc));
+	free(enc);
+	free(out);
+	return 0;
+}
+
 /*
  * The new value of a secret member: the stored ciphertext for "********",
  * else the encryption of val's JSON text.  NULL after a message in s->err;
@@ -340,9 +492,8 @@ static json_object *
 seal_value(struct seal *s, json_object *val, json_object *stored, bool *fault)
 {
 	const char *text;
-	char *aad, *enc;
+	char *enc;
 	json_object *out;
-	size_t aad_len;
 
 	if (json_object_is_type(val, json_type_string) &&
 	    !strcmp(json_object_get_string(val), SECRET_MASK)) {
@@ -359,22 +510,9 @@ seal_value(struct seal *s, json_object *val, json_object *stored, bool *fault)
 	}
 	text = json_object_to_json_string_ext(val,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	aad_len = strlen(s->aad_prefix) + s->len;
-	aad = malloc(aad_len + 1);
-	if (aad == NULL) {
-		*fault = true;
-		snprintf(s->err, s->errlen, "out of memory");
+	enc = seal_bytes(s, text, strlen(text), fault);
+	if (enc == NULL)
 		return NULL;
-	}
-	snprintf(aad, aad_len + 1, "%s%s", s->aad_prefix, s->path);
-	enc = secret_encrypt(text, strlen(text), aad);
-	free(aad);
-	if (enc == NULL) {
-		*fault = true;
-		snprintf(s->err, s->errlen, "could not encrypt a secret value%s",
-		    secret_key_id() ? "" : ": no secret key is loaded");
-		return NULL;
-	}
 	out = json_object_new_string(enc);
 	OPENSSL_cleanse(enc, strlen(enc));
 	free(enc);
@@ -389,6 +527,8 @@ seal_walk(struct seal *s, json_object *v, json_object *stored)
 	bool fault = false;
 	int rc = 0;
 
+	if (json_object_is_type(v, json_type_string))
+		return seal_url(s, v, stored);
 	if (json_object_is_type(v, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(v) && rc == 0; i++) {
 			char idx[24];

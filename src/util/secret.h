@@ -3,12 +3,27 @@
  * (AES-256-GCM through OpenSSL's EVP interface).
  *
  * Words:
- *   secret key   a config member whose name ends in "password", "secret",
- *                "token", "api_key" or "private_key", compared without
- *                case.  The rule applies at every depth: in nested objects
- *                and in objects inside arrays (a secret key's value is
- *                encrypted whole, whatever its JSON type; null stays null,
- *                there is nothing to hide).
+ *   secret key   a config member whose name, with '_' and '-' dropped and
+ *                ASCII letters lowercased (so case boundaries do not count
+ *                either), contains "password", "passwd", "passphrase",
+ *                "secret", "token", "apikey", "accesskey", "privatekey" or
+ *                "credential": aws_secret_access_key, apiKey, Passwd,
+ *                ssh-passphrase, credentials.  The rule applies at every
+ *                depth: in nested objects and in objects inside arrays (a
+ *                secret key's value is encrypted whole, whatever its JSON
+ *                type; null stays null, there is nothing to hide).  The
+ *                database masks by the same rule (finicom.config_mask,
+ *                sql/0014_secret_names.sql); tests/sql/secret-names.psql is
+ *                the one table of cases both are tested with.
+ *   URL password the password of any other string value, at any depth, that
+ *                is a URL with one: "scheme://user:password@host...", where
+ *                scheme is a letter then letters, digits, '+', '.' or '-';
+ *                the authority ends at the first '/', '?' or '#' after
+ *                "://", the userinfo at its last '@', the user at the first
+ *                ':' of the userinfo; an empty password is none.  Only the
+ *                password is encrypted (its bytes as they are, not JSON
+ *                text): "scheme://user:enc:v1:...@host", read back as
+ *                "scheme://user:********@host".
  *   path         where a member sits in the config, as a JSON Pointer
  *                (RFC 6901): "/password", "/auth/token", "/hosts/0/secret".
  *   AAD          the additional authenticated data of a ciphertext:
@@ -65,6 +80,15 @@ const char *secret_key_id(void);
 /* True when a config member of this name holds a secret. */
 bool secret_name(const char *name);
 
+/*
+ * True when the string s is a URL with a password (see "URL password"),
+ * which starts at byte *start and is *len bytes long.
+ */
+bool secret_url_password(const char *s, size_t *start, size_t *len);
+
+/* s with its URL password replaced by "********" (malloc'd), or NULL when it has none. */
+char *secret_url_mask(const char *s);
+
 /* True when s looks like a stored ciphertext ("enc:v1:..."). */
 bool secret_is_ciphertext(const char *s);
 
@@ -83,7 +107,10 @@ char *secret_encrypt(const void *plain, size_t n, const char *aad);
  */
 char *secret_decrypt(const char *stored, const char *aad, size_t *n);
 
-/* Replace, in place, the value of every secret member of config by "********". */
+/*
+ * Replace, in place, the value of every secret member of config by
+ * "********", and the password of every URL value by "********".
+ */
 void config_mask(json_object *config);
 
 /*
@@ -91,8 +118,9 @@ void config_mask(json_object *config);
  * every secret member's value is encrypted with a fresh nonce, except the
  * value "********", which stands for the value stored at the same path in
  * stored (the row's current config; NULL on create) and is replaced by
- * that ciphertext exactly as it is.  aad_prefix + the member's path is the
- * AAD of each value.  Returns 0; -1 with a message for the client in err
+ * that ciphertext exactly as it is; every URL password is encrypted the
+ * same way, and a URL sent back as read ("********" as its password) keeps
+ * the stored one.  aad_prefix + the member's path is the AAD of each value.  Returns 0; -1 with a message for the client in err
  * ("********" where nothing is stored, a path too long); -2 with a message
  * for the log when it is the server's fault (no key loaded, OpenSSL).
  */

@@ -223,7 +223,7 @@ def test_every_action_with_its_actor_type():
     org = create_org(admin)
     # org.updated, billing.updated
     assert admin.patch(org_path(org), {"name": "Renamed " + uuid.uuid4().hex[:6]}).status_code == 200
-    r = admin.patch(org_path(org, "/billing"), {"plan": "pro"})
+    r = admin.patch(org_path(org, "/billing"), {"plan": "free"})
     assert r.status_code == 200, r.text
     # invitation.created -> accepted (member.added by the invitee)
     addr = fc.unique_email("aud")
@@ -279,7 +279,7 @@ def test_every_action_with_its_actor_type():
     assert [e["target"]["id"] for e in by["api_key.created"] + by["api_key.revoked"]] == [key["id"]] * 2
     by_key = by["org.updated"][1]
     assert by_key["actor"] == {"type": "api_key", "id": key["id"], "label": "audit key"}, by_key
-    assert by["billing.updated"][0]["details"].get("new_plan") == "pro", by["billing.updated"]
+    assert by["billing.updated"][0]["details"].get("new_plan") == "free", by["billing.updated"]
     # never a token or a hash in the details
     text = str([e["details"] for e in events])
     assert tok not in text and key["token"][4:] not in text and "argon2" not in text and "hash" not in text

@@ -249,8 +249,11 @@ def test_billing_patch_by_admin():
     c = signup()
     org = create_org(c)
     p = org_path(org, "/billing")
-    r = c.patch(p, {"plan": "pro"})
-    assert r.status_code == 200, r.text
+    # The operator sets paid plans (plan_changes = operator, the default).
+    assert_error(c.patch(p, {"plan": "pro"}), 403, "forbidden")
+    assert c.get(p).json()["plan"] == "trial"
+    psql("UPDATE finicom.orgs SET plan = 'pro' WHERE id = $1", org["id"])
+    r = c.get(p)
     assert set(r.json()) == BILLING_KEYS and r.json()["plan"] == "pro", r.text
     assert r.json()["seats_used"] == 1
     r = c.patch(p, {"billing_email": "Billing@Example.com"})
@@ -285,8 +288,11 @@ def test_expired_trial_reports_free():
     assert r.status_code == 200, r.text
     assert r.json()["plan"] == "free", r.text
     fc.parse_ts(r.json()["trial_ends_at"])
-    # a paid plan after the trial is pro, whatever the trial date
-    r = c.patch(org_path(org, "/billing"), {"plan": "pro"})
+    # a paid plan after the trial is pro, whatever the trial date (the
+    # operator sets it: an admin's PATCH to pro is 403 by default)
+    assert_error(c.patch(org_path(org, "/billing"), {"plan": "pro"}), 403, "forbidden")
+    psql("UPDATE finicom.orgs SET plan = 'pro' WHERE id = $1", org["id"])
+    r = c.get(org_path(org, "/billing"))
     assert r.status_code == 200 and r.json()["plan"] == "pro", r.text
 
 
