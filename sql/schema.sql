@@ -32,6 +32,7 @@
 --   e00d9d2fff08575b10cb07b205b79503ed0dc68be34d3be80805ea400816810b  0012_invitation_limits.sql
 --   b0fcbb1becec6f17281b17878f886141a9363f8301c4f6566a5b8f3e21b5f660  0013_keys_made_by_people.sql
 --   173879995bd84e8a75339963a1f9a2f028711cccdb1ac965ef3cd30dc0bbb84d  0014_secret_names.sql
+--   a940a8090d4dfa9191f176a626843f439903df015b033d8960b8a268f4516651  0015_login_throttle.sql
 
 --
 -- PostgreSQL database dump
@@ -688,6 +689,49 @@ CREATE FUNCTION finicom.ascii_lower(p text) RETURNS text
 ALTER FUNCTION finicom.ascii_lower(p text) OWNER TO finicom_owner;
 
 --
+-- Name: auth_login_begin(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_login_begin(p_email text) RETURNS TABLE(user_id uuid, password_hash text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_key text := pg_catalog.lower(p_email);
+        v_row finicom.login_failures%ROWTYPE;
+        v_now timestamptz := pg_catalog.now();
+        v_lock integer;
+    BEGIN
+        INSERT INTO finicom.login_failures (email, failures, first_failed_at, last_failed_at)
+        VALUES (v_key, 0, v_now, v_now)
+        ON CONFLICT (email) DO NOTHING;
+        SELECT * INTO v_row FROM finicom.login_failures f WHERE f.email = v_key FOR UPDATE;
+        IF v_row.locked_until IS NOT NULL AND v_row.locked_until > pg_catalog.clock_timestamp() THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                DETAIL = 'too many failed sign-ins for this email; try again later',
+                HINT = GREATEST(1, pg_catalog.ceil(EXTRACT(epoch FROM
+                    v_row.locked_until - pg_catalog.clock_timestamp())))::bigint::text;
+        END IF;
+        IF v_row.failures = 0 OR v_row.last_failed_at <= v_now - interval '15 minutes' THEN
+            v_row.failures := 1;
+            v_row.first_failed_at := v_now;
+        ELSE
+            v_row.failures := v_row.failures + 1;
+        END IF;
+        v_lock := finicom.login_lock_seconds(v_row.failures);
+        UPDATE finicom.login_failures f
+        SET failures = v_row.failures, first_failed_at = v_row.first_failed_at, last_failed_at = v_now,
+            locked_until = CASE WHEN v_lock > 0
+                                THEN pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => v_lock) END
+        WHERE f.email = v_key;
+        RETURN QUERY SELECT u.id, u.password_hash FROM finicom.users u
+                     WHERE pg_catalog.lower(u.email) = v_key;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_login_begin(p_email text) OWNER TO finicom_owner;
+
+--
 -- Name: auth_login_complete(uuid, bytea, integer, text, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -702,6 +746,8 @@ CREATE FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, 
         IF p_old_token_hash IS NOT NULL THEN
             DELETE FROM finicom.sessions s WHERE s.token_hash = p_old_token_hash;
         END IF;
+        DELETE FROM finicom.login_failures f
+        WHERE f.email = (SELECT pg_catalog.lower(u.email) FROM finicom.users u WHERE u.id = p_user_id);
         PERFORM audit.auth_event('login.succeeded', p_user_id,
             (SELECT u.email FROM finicom.users u WHERE u.id = p_user_id), p_ip, p_request_id);
         RETURN QUERY SELECT * FROM finicom.session_create(p_user_id, p_token_hash, p_max_age_seconds);
@@ -1467,6 +1513,20 @@ CREATE FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash by
 ALTER FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
 
 --
+-- Name: login_lock_seconds(integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.login_lock_seconds(p_failures integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+        SELECT CASE WHEN p_failures < 5 THEN 0
+                    ELSE LEAST(300, (2 ^ LEAST(p_failures - 5, 9))::integer) END
+    $$;
+
+ALTER FUNCTION finicom.login_lock_seconds(p_failures integer) OWNER TO finicom_owner;
+
+--
 -- Name: mail_claim(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1690,6 +1750,9 @@ CREATE FUNCTION finicom.purge_sessions() RETURNS integer
     BEGIN
         DELETE FROM finicom.sessions s WHERE s.expires_at <= pg_catalog.now();
         GET DIAGNOSTICS n = ROW_COUNT;
+        DELETE FROM finicom.login_failures f
+        WHERE f.last_failed_at <= pg_catalog.now() - interval '15 minutes'
+          AND (f.locked_until IS NULL OR f.locked_until <= pg_catalog.now());
         RETURN n;
     END
     $$;
@@ -2161,6 +2224,23 @@ CREATE VIEW finicom.invitation_items WITH (security_invoker='true') AS
 ALTER TABLE finicom.invitation_items OWNER TO finicom_owner;
 
 --
+-- Name: login_failures; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.login_failures (
+    email text NOT NULL,
+    failures integer NOT NULL,
+    first_failed_at timestamp with time zone NOT NULL,
+    last_failed_at timestamp with time zone NOT NULL,
+    locked_until timestamp with time zone,
+    CONSTRAINT login_failures_failures_check CHECK ((failures >= 0))
+);
+
+ALTER TABLE ONLY finicom.login_failures FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.login_failures OWNER TO finicom_owner;
+
+--
 -- Name: member_rows; Type: VIEW; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2348,6 +2428,13 @@ ALTER TABLE ONLY finicom.invitations
 
 ALTER TABLE ONLY finicom.invitations
     ADD CONSTRAINT invitations_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: login_failures login_failures_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.login_failures
+    ADD CONSTRAINT login_failures_pkey PRIMARY KEY (email);
 
 --
 -- Name: mail_outbox mail_outbox_message_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -2541,6 +2628,12 @@ CREATE UNIQUE INDEX invitations_one_pending_key ON finicom.invitations USING btr
 --
 
 CREATE INDEX invitations_org_created_idx ON finicom.invitations USING btree (org_id, created_at, id);
+
+--
+-- Name: login_failures_last_failed_at_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX login_failures_last_failed_at_idx ON finicom.login_failures USING btree (last_failed_at);
 
 --
 -- Name: mail_outbox_due_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
@@ -3171,6 +3264,18 @@ CREATE POLICY invitations_select ON finicom.invitations FOR SELECT TO finicom_ap
 CREATE POLICY invitations_update ON finicom.invitations FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
 
 --
+-- Name: login_failures; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.login_failures ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: login_failures login_failures_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY login_failures_owner ON finicom.login_failures TO finicom_owner USING (true) WITH CHECK (true);
+
+--
 -- Name: mail_outbox; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3591,6 +3696,13 @@ GRANT ALL ON FUNCTION finicom.ascii_lower(p text) TO finicom_mailer;
 GRANT ALL ON FUNCTION finicom.ascii_lower(p text) TO finicom_auditor;
 
 --
+-- Name: FUNCTION auth_login_begin(p_email text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_login_begin(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_login_begin(p_email text) TO finicom_app;
+
+--
 -- Name: FUNCTION auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3851,6 +3963,12 @@ GRANT ALL ON FUNCTION finicom.invitation_preview(p_token_hash bytea) TO finicom_
 
 REVOKE ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) TO finicom_app;
+
+--
+-- Name: FUNCTION login_lock_seconds(p_failures integer); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.login_lock_seconds(p_failures integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION mail_claim(); Type: ACL; Schema: finicom; Owner: finicom_owner

@@ -95,6 +95,33 @@ password_ok(const char *s, size_t len, const char **why)
 	return true;
 }
 
+/* ASCII letters compared case-insensitively, every other byte exactly. */
+static bool
+ascii_case_equal(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+bool
+password_personal_ok(const char *password, const char *email, const char *name, const char **why)
+{
+	if ((email != NULL && ascii_case_equal(password, email)) ||
+	    (name != NULL && ascii_case_equal(password, name))) {
+		*why = "must not be the same as the email or the name";
+		return false;
+	}
+	return true;
+}
+
 static bool
 want_string(json_object *v, const char **why)
 {

@@ -50,6 +50,13 @@ bool valid_time(json_object *v, const char **why);
 bool email_ok(const char *s, const char **why);
 bool name_ok(const char *s, size_t len, const char **why);
 bool password_ok(const char *s, size_t len, const char **why);
+/*
+ * A password equal to the account's email or name (ASCII letters compared
+ * case-insensitively; either may be NULL) is refused wherever a password
+ * is set.
+ */
+bool password_personal_ok(const char *password, const char *email, const char *name,
+    const char **why);
 
 /*
  * The fields of "YYYY-MM-DDTHH:MM:SS" at s (any separators; the first 19

@@ -45,7 +45,8 @@ enum { SIGNUP_EMAIL, SIGNUP_PASSWORD, SIGNUP_NAME, SIGNUP_NFIELDS };
 
 /*
  * POST /api/v1/auth/signup {email, password, name}
- * 201 {user, csrf_token} and the session cookie; 400 validation_failed;
+ * 201 {user, csrf_token} and the session cookie; 400 validation_failed
+ * (also for a password equal to the email or the name);
  * 403 forbidden when signup = invite_only; 409 email_taken.
  */
 void
@@ -53,7 +54,7 @@ auth_signup(struct request_ctx *ctx)
 {
 	json_object *f[SIGNUP_NFIELDS];
 	char hash[PASSWORD_HASH_MAX], token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], max_age[16];
-	const char *params[7];
+	const char *params[7], *why;
 	PGresult *r;
 
 	if (ctx->cfg->signup == SIGNUP_INVITE_ONLY) {
@@ -63,6 +64,13 @@ auth_signup(struct request_ctx *ctx)
 	}
 	if (validate_body(ctx->req->json, signup_fields, SIGNUP_NFIELDS, f, ctx->res) < 0)
 		return;
+	if (!password_personal_ok(json_object_get_string(f[SIGNUP_PASSWORD]),
+	    json_object_get_string(f[SIGNUP_EMAIL]), json_object_get_string(f[SIGNUP_NAME]), &why)) {
+		char message[80];
+		snprintf(message, sizeof(message), "password %s", why);
+		http_error(ctx->res, 400, "validation_failed", message, "password");
+		return;
+	}
 	if (password_hash(json_object_get_string(f[SIGNUP_PASSWORD]), hash) < 0 ||
 	    token_generate(token) < 0) {
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
@@ -102,7 +110,8 @@ enum { LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN_NFIELDS };
  * 200 {user, csrf_token} and a new session cookie (the session the client
  * came with, if any, ends); 400 validation_failed; 401 invalid_credentials,
  * the same reply after the same work for an unknown email and a wrong
- * password.
+ * password; 429 rate_limited with Retry-After while the email is throttled
+ * after repeated failures (the same for an unknown email).
  */
 void
 auth_login(struct request_ctx *ctx)
@@ -117,7 +126,15 @@ auth_login(struct request_ctx *ctx)
 	if (validate_body(ctx->req->json, login_fields, LOGIN_NFIELDS, f, ctx->res) < 0)
 		return;
 	params[0] = json_object_get_string(f[LOGIN_EMAIL]);
-	r = db_exec_once(ctx, "SELECT user_id, password_hash FROM finicom.auth_login_lookup($1)", 1,
+	/*
+	 * Per-account throttling (sql/0015_login_throttle.sql): this counts the
+	 * attempt for the email, known or not, before the password is checked;
+	 * while the email is throttled it fails with F0429 instead, which
+	 * respond_db_error answers 429 rate_limited with Retry-After, so a
+	 * throttled guess costs no Argon2 work and cannot succeed.  A correct
+	 * password (auth_login_complete) resets the count.
+	 */
+	r = db_exec_once(ctx, "SELECT user_id, password_hash FROM finicom.auth_login_begin($1)", 1,
 	    params);
 	if (r == NULL)
 		return;
