@@ -66,7 +66,8 @@ ctl_create_user(int argc, char **argv)
 		password[20] = '\0'; /* 20 base64url characters: 120 bits */
 		generated = true;
 	}
-	if (!password_ok(password, strlen(password), &why)) {
+	if (!password_ok(password, strlen(password), &why) ||
+	    !password_personal_ok(password, email, name, &why)) {
 		fprintf(stderr, "finicomctl: password %s\n", why);
 		return 2;
 	}

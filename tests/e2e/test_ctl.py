@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import client as fc
-from client import Client
+from client import Client, psql
 
 CTL = os.path.join(os.environ.get("FINICOM_BUILD", "/nonexistent"), "src", "finicomctl")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,6 +51,12 @@ def test_create_user_bad_input():
     assert r.returncode == 2 and "password" in r.stderr, r.stderr
     r = ctl("create-user", "--name", "X")
     assert r.returncode == 2 and "usage" in r.stderr, r.stderr
+    # A password equal to the email or the name (ASCII case ignored), as at signup.
+    personal = fc.unique_email("personal")
+    for pw in (personal.upper(), "Personal Name Here"):
+        r = ctl("create-user", "--email", personal, "--name", "personal name here", stdin=pw + "\n")
+        assert r.returncode == 2 and "password" in r.stderr, (pw, r.returncode, r.stderr)
+    assert psql("SELECT count(*) FROM finicom.users WHERE lower(email) = lower($1)", personal) == "0"
 
 
 def test_create_org_with_members():
