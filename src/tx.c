@@ -28,12 +28,18 @@
 #include "context.h"
 #include "util/log.h"
 
+/*
+ * One text for every path that sends it: prepared statements are found by
+ * the SQL's address (db.c), so one literal is one statement per connection.
+ */
+static const char BEGIN_REQUEST_SQL[] = "SELECT * FROM finicom.begin_request($1, $2, $3, $4, $5, $6)";
+
 PGresult *
 tx_begin(struct request_ctx *ctx, const char *const params[6])
 {
 	struct db_stmt stmts[2] = {
 		{"BEGIN", 0, NULL},
-		{"SELECT * FROM finicom.begin_request($1, $2, $3, $4, $5, $6)", 6, params},
+		{BEGIN_REQUEST_SQL, 6, params},
 	};
 	PGresult *results[2];
 
@@ -66,7 +72,7 @@ tx_exec_implicit(struct request_ctx *ctx, const char *const *begin_params, const
     int nparams, const char *const *params)
 {
 	struct db_stmt stmts[2] = {
-		{"SELECT * FROM finicom.begin_request($1, $2, $3, $4, $5, $6)", 6, begin_params},
+		{BEGIN_REQUEST_SQL, 6, begin_params},
 		{sql, nparams, params},
 	};
 	PGresult *results[2];
@@ -90,52 +96,38 @@ tx_exec_implicit(struct request_ctx *ctx, const char *const *begin_params, const
 }
 
 /*
- * tx_exec for a deferred begin: BEGIN, begin_request, the statement and
- * (with last) COMMIT in one round trip; then the caller is identified and
- * authorized from begin_request's result before the statement's is used.
+ * tx_exec for a deferred begin whose statement is not the request's last:
+ * BEGIN, begin_request and the statement in one round trip, the
+ * transaction left open; then the caller is identified and authorized from
+ * begin_request's result before the statement's is used.
  */
 static PGresult *
 tx_exec_with_begin(struct request_ctx *ctx, const char *sql, int nparams,
-    const char *const *params, bool last)
+    const char *const *params)
 {
-	struct db_stmt stmts[4] = {
+	struct db_stmt stmts[3] = {
 		{"BEGIN", 0, NULL},
-		{"SELECT * FROM finicom.begin_request($1, $2, $3, $4, $5, $6)", 6, ctx->begin.params},
+		{BEGIN_REQUEST_SQL, 6, ctx->begin.params},
 		{sql, nparams, params},
-		{"COMMIT", 0, NULL},
 	};
-	PGresult *results[4];
-	int n = last ? 4 : 3;
+	PGresult *results[3];
 
-	ctx->begin.deferred = false;
-	if (db_connection(ctx->db) == NULL) {
-		respond_db_error(ctx, NULL);
-		return NULL;
-	}
-	if (last)
-		return tx_exec_implicit(ctx, stmts[1].params, sql, nparams, params);
-	(void)db_pipeline(ctx->db, stmts, n, results);
+	(void)db_pipeline(ctx->db, stmts, 3, results);
 	if (!db_ok(results[0]) || !db_ok(results[1])) {
 		respond_db_error(ctx, db_ok(results[0]) ? results[1] : results[0]);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < 3; i++)
 			PQclear(results[i]);
 		tx_reset(ctx->db);
 		return NULL;
 	}
 	PQclear(results[0]);
-	/* Committed in this round trip, or still open (tx_end ends it). */
-	ctx->in_tx = !(last && db_ok(results[2]) && db_ok(results[3]));
-	if (ctx->begin.check(ctx, results[1]) < 0 || !db_ok(results[2]) ||
-	    (last && !db_ok(results[3]))) {
+	ctx->in_tx = true; /* still open: tx_end ends it */
+	if (ctx->begin.check(ctx, results[1]) < 0 || !db_ok(results[2])) {
 		if (ctx->res->status == 0)
-			respond_db_error(ctx, !db_ok(results[2]) ? results[2] : results[3]);
+			respond_db_error(ctx, results[2]);
 		PQclear(results[2]);
-		if (last)
-			PQclear(results[3]);
 		return NULL;
 	}
-	if (last)
-		PQclear(results[3]);
 	return results[2];
 }
 
@@ -147,8 +139,15 @@ tx_exec(struct request_ctx *ctx, const char *sql, int nparams, const char *const
 	PGresult *results[2];
 	int rc;
 
-	if (ctx->begin.deferred)
-		return tx_exec_with_begin(ctx, sql, nparams, params, last);
+	if (ctx->begin.deferred) {
+		ctx->begin.deferred = false;
+		if (db_connection(ctx->db) == NULL) {
+			respond_db_error(ctx, NULL);
+			return NULL;
+		}
+		return last ? tx_exec_implicit(ctx, ctx->begin.params, sql, nparams, params)
+			    : tx_exec_with_begin(ctx, sql, nparams, params);
+	}
 	rc = db_pipeline(ctx->db, stmts, last ? 2 : 1, results);
 	/* A failed statement leaves the transaction aborted: tx_end() rolls it back. */
 	if (last && db_ok(results[0]))
