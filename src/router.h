@@ -26,6 +26,8 @@ enum route_flags {
 	ROUTE_NO_API_KEY = 1 << 4,    /* people only: a request with an API key is 403 */
 	ROUTE_ONE_TRIP = 1 << 5,      /* a read whose handler needs no actor before its first statement:
 	                                 begin_request travels with it (src/tx.c) */
+	ROUTE_QUIET_OK = 1 << 6,      /* a 2xx gets no worker log line (health checks: nginx's access
+	                                 log has each one); every other status is logged */
 };
 
 struct route {

@@ -9,7 +9,7 @@
 #include "router.h"
 
 const struct route router_routes[] = {
-	{HTTP_GET, "/healthz", health_get, PERM_PUBLIC, ROUTE_NO_DB},
+	{HTTP_GET, "/healthz", health_get, PERM_PUBLIC, ROUTE_NO_DB | ROUTE_QUIET_OK},
 	{HTTP_GET, "/api/v1/openapi.json", openapi_get, PERM_PUBLIC, ROUTE_NO_DB},
 	{HTTP_POST, "/api/v1/auth/signup", auth_signup, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY},
 	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY},

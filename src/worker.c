@@ -4,12 +4,14 @@
  * Dispatch order, which decides which error a bad request gets:
  *   parse (400/413/414) → route (404/405) → body (415/400) →
  *   begin + identify (401) → authorize (403/404) → handler → end (src/tx.c).
- * Every response, error or not, carries X-Request-Id and gets one log line.
+ * Every response, error or not, carries X-Request-Id and gets one log line
+ * (but a success of a ROUTE_QUIET_OK route: /healthz).
  */
 #include "worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,25 @@ static int
 fcgx_write(void *ctx, const char *data, size_t len)
 {
 	return FCGX_PutStr(data, (int)len, ctx) == (int)len ? 0 : -1;
+}
+
+/*
+ * libfcgi closes a connection with a lingering close (shutdown, poll, read,
+ * close) so that input still in flight cannot turn into a reset that loses
+ * the reply.  nginx sends the whole request before it reads the reply
+ * (request buffering), and the reply is still in libfcgi's buffer here
+ * (Finish writes it), so nginx has not closed yet: when nothing unread is
+ * waiting on the socket, nothing more will come, and a plain close is as
+ * safe in one call instead of four.  Otherwise (a body the handler did not
+ * read, an abort record) libfcgi's own close, as before.
+ */
+static void
+close_plainly_if_drained(FCGX_Request *fcgx)
+{
+	struct pollfd pfd = {.fd = fcgx->ipcFd, .events = POLLIN};
+
+	if (pfd.fd >= 0 && !fcgx->keepConnection && poll(&pfd, 1, 0) == 0)
+		FCGX_Detach(fcgx);
 }
 
 /* Read the declared body (at most HTTP_BODY_MAX, checked by the parser). */
@@ -120,6 +141,9 @@ log_request(struct request_ctx *ctx, double started)
 	size_t len = 0;
 	struct http_request *req = ctx->req;
 
+	if (ctx->route != NULL && (ctx->route->flags & ROUTE_QUIET_OK) && ctx->res->status >= 200 &&
+	    ctx->res->status < 300)
+		return;
 	log_kv(line, sizeof(line), &len, "request_id", req->request_id);
 	log_kv(line, sizeof(line), &len, "method", req->method_name);
 	/* A route whose path carries a token logs its pattern; others their path. */
@@ -282,6 +306,7 @@ worker_run(const struct config *cfg, int listen_fd)
 		tx_reset(&db); /* never carry a transaction into the next request */
 		/* Before Finish: the parameters the request points into are freed there. */
 		log_request(&ctx, started);
+		close_plainly_if_drained(&fcgx);
 		FCGX_Finish_r(&fcgx);
 		http_request_clear(&req);
 		http_response_clear(&res);

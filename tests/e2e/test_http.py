@@ -1,10 +1,12 @@
 """The request layer through nginx: health, errors in the API's shape,
 request ids, body limits and JSON parsing (the API's conventions, src/openapi.json)."""
+import os
 import re
 import time
 
 import pytest
 
+import client
 from conftest import error_code
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -55,6 +57,41 @@ def test_wrong_method_is_405_with_allow(http, base_url):
     assert "GET" in allowed, r.headers
     assert "POST" not in allowed
     assert error_code(r) == "method_not_allowed"
+
+
+def test_healthz_success_has_no_worker_log_line_but_others_do(http, base_url):
+    """Load balancers poll /healthz all the time: a 200 gets no line in
+    finicomd's log (nginx's access log has it); a 404 next to it does."""
+    log = os.path.join(client.LOGDIR, "finicomd.log")
+    start = os.path.getsize(log)
+    quiet = [http.get(base_url + "/healthz", timeout=5) for _ in range(3)]
+    assert all(r.status_code == 200 for r in quiet)
+    loud = http.get(base_url + "/api/v1/nope", timeout=5)
+    assert loud.status_code == 404
+    wanted = "request_id=" + loud.headers["X-Request-Id"]
+
+    def tail():
+        with open(log, "rb") as f:
+            f.seek(start)
+            return f.read().decode("utf-8", "replace")
+    deadline = time.monotonic() + 5
+    while wanted not in tail() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    text = tail()
+    assert wanted in text, "the 404 was not logged: %r" % text[-500:]
+    for r in quiet:
+        assert r.headers["X-Request-Id"] not in text, text[-500:]
+
+
+def test_unread_body_still_gets_its_reply(http, base_url):
+    """A request whose body the worker never reads (405 is decided on the
+    route) ends with libfcgi's lingering close, not the plain one: the reply
+    arrives whole every time, never a 502."""
+    body = b"x" * 60000
+    for _ in range(20):
+        r = http.post(base_url + "/healthz", data=body, headers={"Content-Type": "text/plain"}, timeout=5)
+        assert r.status_code == 405, r.text
+        assert error_code(r) == "method_not_allowed"
 
 
 def test_openapi_document(http, base_url):

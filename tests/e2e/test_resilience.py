@@ -10,6 +10,7 @@ import time
 import pytest
 import requests
 
+import client
 from conftest import error_code, master_pid, wait_until, worker_pids
 
 pytestmark = pytest.mark.destructive
@@ -29,6 +30,12 @@ def healthz(base_url):
 def status_of(base_url):
     r = healthz(base_url)
     return r.status_code if r is not None else None
+
+
+def _log_text():
+    with open(os.path.join(client.LOGDIR, "finicomd.log"), "rb") as f:
+        f.seek(max(0, os.path.getsize(f.name) - 200000))
+        return f.read().decode("utf-8", "replace")
 
 
 def dev(env, command):
@@ -75,6 +82,9 @@ def test_database_stop_and_start(env, base_url):
         r = healthz(base_url)
         assert r.status_code == 503
         assert r.json() == {"status": "unavailable"}
+        # A /healthz that fails is logged by the worker (only its 200s are not).
+        wanted = "request_id=" + r.headers["X-Request-Id"]
+        assert wait_until(lambda: wanted in _log_text(), 5.0), "the 503 of /healthz was not logged"
 
         api = requests.get(base_url + "/api/v1/me", headers={"Authorization": UNKNOWN_KEY}, timeout=5)
         assert api.status_code == 503, api.text
