@@ -33,6 +33,7 @@
 --   b0fcbb1becec6f17281b17878f886141a9363f8301c4f6566a5b8f3e21b5f660  0013_keys_made_by_people.sql
 --   173879995bd84e8a75339963a1f9a2f028711cccdb1ac965ef3cd30dc0bbb84d  0014_secret_names.sql
 --   a940a8090d4dfa9191f176a626843f439903df015b033d8960b8a268f4516651  0015_login_throttle.sql
+--   3d65cdd57aa7f8931861225348046ed0fa2907cdf0c60a63ca2200bae4eaf64c  0016_audit_capture_objects.sql
 
 --
 -- PostgreSQL database dump
@@ -294,6 +295,44 @@ CREATE FUNCTION audit.capture() RETURNS trigger
     $$;
 
 ALTER FUNCTION audit.capture() OWNER TO finicom_owner;
+
+--
+-- Name: capture_object(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.capture_object() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        kind text := TG_ARGV[0];
+        v_changed jsonb;
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            -- The org exists: the row's foreign key says so.
+            INSERT INTO audit.events (org_id, action, target_type, target_id, details)
+            VALUES (NEW.org_id, kind || '.created', kind, NEW.id,
+                    pg_catalog.jsonb_build_object('name', NEW.name));
+        ELSIF TG_OP = 'DELETE' THEN
+            IF EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = OLD.org_id) THEN
+                INSERT INTO audit.events (org_id, action, target_type, target_id, details)
+                VALUES (OLD.org_id, kind || '.deleted', kind, OLD.id,
+                        pg_catalog.jsonb_build_object('name', OLD.name));
+            END IF;
+        ELSE
+            v_changed := audit.changed_fields(pg_catalog.to_jsonb(OLD), pg_catalog.to_jsonb(NEW),
+                                              ARRAY['updated_at', 'config_masked']);
+            IF v_changed <> '[]' AND EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = NEW.org_id) THEN
+                INSERT INTO audit.events (org_id, action, target_type, target_id, details)
+                VALUES (NEW.org_id, kind || '.updated', kind, NEW.id,
+                        pg_catalog.jsonb_build_object('name', NEW.name, 'changed', v_changed));
+            END IF;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION audit.capture_object() OWNER TO finicom_owner;
 
 --
 -- Name: changed_fields(jsonb, jsonb, text[]); Type: FUNCTION; Schema: audit; Owner: finicom_owner
@@ -2789,19 +2828,19 @@ CREATE TRIGGER zz_audit_connection_integrations AFTER INSERT OR DELETE ON finico
 -- Name: connections zz_audit_connections; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE TRIGGER zz_audit_connections AFTER INSERT OR DELETE OR UPDATE ON finicom.connections FOR EACH ROW EXECUTE FUNCTION audit.capture('connection');
+CREATE TRIGGER zz_audit_connections AFTER INSERT OR DELETE OR UPDATE ON finicom.connections FOR EACH ROW EXECUTE FUNCTION audit.capture_object('connection');
 
 --
 -- Name: destinations zz_audit_destinations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE TRIGGER zz_audit_destinations AFTER INSERT OR DELETE OR UPDATE ON finicom.destinations FOR EACH ROW EXECUTE FUNCTION audit.capture('destination');
+CREATE TRIGGER zz_audit_destinations AFTER INSERT OR DELETE OR UPDATE ON finicom.destinations FOR EACH ROW EXECUTE FUNCTION audit.capture_object('destination');
 
 --
 -- Name: integrations zz_audit_integrations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE TRIGGER zz_audit_integrations AFTER INSERT OR DELETE OR UPDATE ON finicom.integrations FOR EACH ROW EXECUTE FUNCTION audit.capture('integration');
+CREATE TRIGGER zz_audit_integrations AFTER INSERT OR DELETE OR UPDATE ON finicom.integrations FOR EACH ROW EXECUTE FUNCTION audit.capture_object('integration');
 
 --
 -- Name: invitations zz_audit_invitations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
@@ -2825,7 +2864,7 @@ CREATE TRIGGER zz_audit_orgs AFTER INSERT OR DELETE OR UPDATE ON finicom.orgs FO
 -- Name: sources zz_audit_sources; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE TRIGGER zz_audit_sources AFTER INSERT OR DELETE OR UPDATE ON finicom.sources FOR EACH ROW EXECUTE FUNCTION audit.capture('source');
+CREATE TRIGGER zz_audit_sources AFTER INSERT OR DELETE OR UPDATE ON finicom.sources FOR EACH ROW EXECUTE FUNCTION audit.capture_object('source');
 
 --
 -- Name: sync_runs zz_audit_sync_runs; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
@@ -3546,6 +3585,12 @@ REVOKE ALL ON FUNCTION audit.canonical(e audit.events) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION audit.capture() FROM PUBLIC;
+
+--
+-- Name: FUNCTION capture_object(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.capture_object() FROM PUBLIC;
 
 --
 -- Name: FUNCTION changed_fields(p_old jsonb, p_new jsonb, p_skip text[]); Type: ACL; Schema: audit; Owner: finicom_owner
