@@ -209,9 +209,8 @@ datetime_fields_ok(const char *s)
  * displacement; real zones are within -12:00 to +14:00).
  */
 bool
-valid_time(json_object *v, const char **why)
+time_ok(const char *s, const char **why)
 {
-	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
 	size_t i;
 
@@ -235,6 +234,13 @@ valid_time(json_object *v, const char **why)
 	    (s[i + 1] - '0') * 10 + (s[i + 2] - '0') < 16 && (s[i + 4] - '0') * 10 + (s[i + 5] - '0') < 60))
 		return false;
 	return datetime_fields_ok(s);
+}
+
+bool
+valid_time(json_object *v, const char **why)
+{
+	*why = "must be an RFC 3339 time such as 2030-01-31T12:00:00Z";
+	return json_object_is_type(v, json_type_string) && time_ok(json_object_get_string(v), why);
 }
 
 bool

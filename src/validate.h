@@ -45,6 +45,8 @@ bool valid_role(json_object *v, const char **why);
  * field that is a time (API keys' expires_at).
  */
 bool valid_time(json_object *v, const char **why);
+/* The same check on a string (query parameters: the audit log's from, to). */
+bool time_ok(const char *s, const char **why);
 
 /* The same checks on plain strings (for the CLI). */
 bool email_ok(const char *s, const char **why);

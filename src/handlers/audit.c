@@ -8,16 +8,21 @@
 #include "validate.h"
 
 /*
- * GET /api/v1/orgs/{org}/audit-events?limit=&cursor=&action=&actor_id= (admin)
- * 200 page, newest first; 400 validation_failed for a malformed actor_id,
- * action, limit or cursor.
+ * GET /api/v1/orgs/{org}/audit-events?limit=&cursor=&action=&actor_id=&from=&to= (admin)
+ * 200 page, newest first; from (inclusive) and to (exclusive) bound the
+ * events' time, RFC 3339 like every time of the API.  400
+ * validation_failed for a malformed actor_id, action, from, to, limit or
+ * cursor.
  */
 void
 audit_events_list(struct request_ctx *ctx)
 {
-	const char *params[6];
+	const char *params[8];
 	const char *action = http_query(ctx->req, "action");
 	const char *actor = http_query(ctx->req, "actor_id");
+	const char *from = http_query(ctx->req, "from");
+	const char *to = http_query(ctx->req, "to");
+	const char *why;
 
 	if (action != NULL && (strlen(action) == 0 || strlen(action) > 64 ||
 	    strspn(action, "abcdefghijklmnopqrstuvwxyz_.") != strlen(action))) {
@@ -29,17 +34,28 @@ audit_events_list(struct request_ctx *ctx)
 		http_error(ctx->res, 400, "validation_failed", "actor_id must be a UUID", "actor_id");
 		return;
 	}
+	if (from != NULL && !time_ok(from, &why)) {
+		http_error(ctx->res, 400, "validation_failed", "from must be an RFC 3339 time such as 2030-01-31T00:00:00Z", "from");
+		return;
+	}
+	if (to != NULL && !time_ok(to, &why)) {
+		http_error(ctx->res, 400, "validation_failed", "to must be an RFC 3339 time such as 2030-01-31T00:00:00Z", "to");
+		return;
+	}
 	if (page_params(ctx, params) < 0)
 		return;
 	params[3] = ctx->org_id;
 	params[4] = action;
 	params[5] = actor;
+	params[6] = from;
+	params[7] = to;
 	respond_page(ctx,
 	    PAGE_QUERY(" SELECT audit.event_json(e) AS item, e.at AS kt, e.id AS ki,"
 	    "  row_number() OVER (ORDER BY e.at DESC, e.id DESC) AS n"
 	    " FROM audit.events e"
 	    " WHERE e.org_id = $4 AND ($5::text IS NULL OR e.action = $5) AND ($6::uuid IS NULL OR e.actor_id = $6)"
+	    "  AND ($7::timestamptz IS NULL OR e.at >= $7::timestamptz) AND ($8::timestamptz IS NULL OR e.at < $8::timestamptz)"
 	    "  AND ($2::timestamptz IS NULL OR (e.at, e.id) < ($2::timestamptz, $3::uuid))"
 	    " ORDER BY e.at DESC, e.id DESC LIMIT $1::integer + 1"),
-	    6, params);
+	    8, params);
 }

@@ -167,6 +167,39 @@ def test_filters_action_and_actor_id(team):
                      field="actor_id")
 
 
+def test_filter_from_to(team):
+    """from (inclusive) and to (exclusive) bound the events' time, with the
+    other filters and the cursor; a malformed time is 400 naming it."""
+    org, admin, _w, read = team
+    events = all_events(admin, org)
+    assert admin.patch(org_path(org, "/members/" + read.id), {"role": "write"}).status_code == 200
+    time.sleep(0.05)
+    mid = admin.get(events_path(org), params={"limit": 1}).json()["items"][0]
+    assert mid["action"] == "member.role_changed"
+    assert admin.patch(org_path(org, "/members/" + read.id), {"role": "read"}).status_code == 200
+    newest = admin.get(events_path(org), params={"limit": 1}).json()["items"][0]
+    at = mid["at"]
+
+    def ids(**params):
+        return [e["id"] for e in all_events(admin, org, **params)]
+
+    assert ids(**{"from": at}) == [newest["id"], mid["id"]]
+    assert ids(to=at) == [e["id"] for e in events]
+    assert ids(**{"from": at, "to": newest["at"]}) == [mid["id"]]
+    assert ids(**{"from": at, "action": "org.created"}) == []
+    assert ids(**{"from": "2000-01-01T00:00:00+02:00", "to": "2100-01-01T00:00:00Z"}) == \
+        [newest["id"], mid["id"]] + [e["id"] for e in events]
+    # with a cursor: the second page keeps the bounds
+    r = admin.get(events_path(org), params={"limit": 1, "from": at})
+    second = admin.get(events_path(org), params={"limit": 1, "from": at,
+                                                  "cursor": r.json()["next_cursor"]}).json()
+    assert [e["id"] for e in second["items"]] == [mid["id"]] and second["next_cursor"] is None
+    for name in ("from", "to"):
+        for bad in ("yesterday", "2026-02-30T00:00:00Z", "2026-01-01", "2026-01-01T00:00:00+16:00", ""):
+            assert_error(admin.get(events_path(org), params={name: bad}), 400, "validation_failed",
+                         field=name)
+
+
 def test_pagination_no_duplicates(team):
     org, admin, _w, _r = team
     for i in range(6):
