@@ -34,6 +34,7 @@
 --   173879995bd84e8a75339963a1f9a2f028711cccdb1ac965ef3cd30dc0bbb84d  0014_secret_names.sql
 --   a940a8090d4dfa9191f176a626843f439903df015b033d8960b8a268f4516651  0015_login_throttle.sql
 --   3d65cdd57aa7f8931861225348046ed0fa2907cdf0c60a63ca2200bae4eaf64c  0016_audit_capture_objects.sql
+--   ed53c2a3118f9135f5acb1d8a130e309a685c29b2166a54da398e411dd9d53f5  0017_invitation_times.sql
 
 --
 -- PostgreSQL database dump
@@ -2247,7 +2248,7 @@ CREATE VIEW finicom.invitation_items WITH (security_invoker='true') AS
         CASE
             WHEN (u.id IS NOT NULL) THEN json_build_object('id', u.id, 'email', u.email, 'name', u.name)
             ELSE NULL::json
-        END, 'created_at', finicom.ts(i.created_at), 'expires_at', finicom.ts(i.expires_at), 'email_status', ( SELECT m.status
+        END, 'created_at', finicom.ts(i.created_at), 'expires_at', finicom.ts(i.expires_at), 'accepted_at', finicom.ts(i.accepted_at), 'canceled_at', finicom.ts(i.canceled_at), 'email_status', ( SELECT m.status
            FROM finicom.mail_outbox m
           WHERE ((m.org_id = i.org_id) AND (m.invitation_id = i.id))
           ORDER BY m.created_at DESC

@@ -37,7 +37,8 @@ from conftest import wait_until  # noqa: E402
 
 MAILDIR = os.environ.get("FINICOM_MAILDIR", "")
 RUN_DIR = os.path.dirname(os.environ.get("FINICOM_PIDFILE", "/nonexistent/finicomd.pid"))
-INV_KEYS = {"id", "email", "role", "status", "invited_by", "created_at", "expires_at", "email_status"}
+INV_KEYS = {"id", "email", "role", "status", "invited_by", "created_at", "expires_at", "accepted_at",
+            "canceled_at", "email_status"}
 PREVIEW_KEYS = {"org", "email", "role", "invited_by", "expires_at", "status"}
 MAIL_TIMEOUT = 30
 
@@ -174,6 +175,11 @@ def assert_gone(resp, status):
 
 def assert_invitation(inv, addr=None, role=None, status=None, inviter=None):
     assert set(inv) >= INV_KEYS - {"email_status"} and set(inv) <= INV_KEYS, inv
+    for key, when in (("accepted_at", "accepted"), ("canceled_at", "canceled")):
+        if inv["status"] == when:
+            assert fc.parse_ts(inv[key]) >= fc.parse_ts(inv["created_at"]), inv
+        else:
+            assert inv[key] is None, inv
     assert fc.UUID_RE.match(inv["id"]), inv
     assert inv["status"] in ("pending", "accepted", "canceled", "expired"), inv
     fc.parse_ts(inv["created_at"])
