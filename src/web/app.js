@@ -1,26 +1,39 @@
 // app.js: the Finicom dashboard's entry point: the router and the shell.
 //
-// Routes are hashes (#/signin, #/signup, #/orgs, #/o/{org}/{page}); the one
-// path route is /invite/{token}, which nginx answers with this same page.
-// The shell is the header (org switcher, user, sign out) and the org menu,
-// drawn from the caller's role; each page module renders into <main>.
+// Routes are hashes (#/signin, #/signup, #/orgs, #/o/{org}/{page}) and a few
+// paths that mail links open (PATH_ROUTES: /invite/{token}), which nginx
+// answers with this same page.  The shell is the header (org switcher,
+// user, sign out), the org menu drawn from the caller's role, and the
+// banners (BANNERS); each page module renders into a detached box that
+// replaces <main>'s content when it is ready.
+//
+// Navigation: while the next page loads, <main> is aria-busy and the page
+// on screen is inert (nothing on it can be clicked) and dimmed, under a
+// "Loading …" line.  After an in-app navigation the focus goes to the new
+// page's <h1> (or its data-autofocus element); after a direct load it stays
+// where the browser put it, except on an autofocus field.
+//
+// To add a page: a module function render(box, ctx) and a line in
+// ORG_PAGES and core.js PAGES (org pages), or in PATH_ROUTES (mail links).
+// To add a banner: a function in BANNERS.
 
-import {post, get, orgPath, clearCsrf} from './js/api.js';
-import {h, field, ctlOf, errorBox, busy, table, timeEl} from './js/dom.js';
-import {state, loadMe, go, PAGES, orgHash, lastOrg, isAdmin} from './js/core.js';
-import {membersPage, invitationsPage, reviewPage} from './js/members.js';
+import {post, get, orgPath, clearCsrf, session, humanError} from './js/api.js';
+import {h, put, swap, field, ctlOf, errorBox, busy, table, timeEl, say} from './js/dom.js';
+import {state, loadMe, go, PAGES, orgHash, lastOrg, isAdmin, roleLabel} from './js/core.js';
+import {membersPage, reviewPage} from './js/members.js';
 import {objectsPage, connectionsPage} from './js/objects.js';
-import {apiKeysPage, settingsPage, auditPage} from './js/admin.js';
+import {apiKeysPage, settingsPage} from './js/admin.js';
+import {auditPage} from './js/audit.js';
 import {invitePage} from './js/invite.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const orgbar = document.getElementById('orgbar');
 const userbar = document.getElementById('userbar');
+const banners = document.getElementById('banners');
 
 const ORG_PAGES = {
 	members: membersPage,
-	invitations: invitationsPage,
 	sources: objectsPage('sources'),
 	integrations: objectsPage('integrations'),
 	destinations: objectsPage('destinations'),
@@ -31,26 +44,40 @@ const ORG_PAGES = {
 	review: reviewPage,
 };
 
+// Old links: the page that took their place.
+const MOVED = {invitations: 'members'};
+
+// PATH_ROUTES: pages reached by a path (links in mail); render(box, rest, reload).
+const PATH_ROUTES = [
+	{prefix: '/invite/', title: 'Invitation', render: (m, token) => invitePage(m, token, reload)},
+];
+
+// BANNERS: functions of state.me returning a node (a banner above the page) or null.
+const BANNERS = [];
+
 let renderSeq = 0;
+let firstRender = true;
 
 // route(): draws the page for the current location.
 async function route() {
 	const seq = ++renderSeq;
 	const path = location.pathname;
 	const hash = location.hash || '#/';
+	loading();
 	try {
 		if (state.me === undefined) await loadMe();
 		if (seq !== renderSeq) return;
-		if (path.startsWith('/invite/')) {
+		const pr = PATH_ROUTES.find((r) => path.startsWith(r.prefix));
+		if (pr) {
 			drawShell(null);
-			const token = decodeURIComponent(path.slice('/invite/'.length).split('/')[0]);
-			return await page('Invitation', (m) => invitePage(m, token, reload));
+			const rest = decodeURIComponent(path.slice(pr.prefix.length).split('/')[0]);
+			return await page(pr.title, (m) => pr.render(m, rest));
 		}
 		if (path !== '/') {
 			history.replaceState(null, '', '/' + hash);
 			lastHref = location.href;
 		}
-		if (hash === '#/signup') return state.me ? go('#/') : (drawShell(null), page('Create your account', signupPage));
+		if (hash === '#/signup') return state.me ? go('#/') : (drawShell(null), await page('Create your account', signupPage));
 		if (hash === '#/signin' || !state.me) {
 			if (!state.me && hash !== '#/signin' && hash !== '#/') state.after = hash;
 			if (state.me) return go('#/');
@@ -60,6 +87,11 @@ async function route() {
 			return await page('Sign in', signinPage);
 		}
 		const m = /^#\/o\/([0-9a-fA-F-]{36})\/([a-z-]+)$/.exec(hash);
+		if (m && MOVED[m[2]]) {
+			history.replaceState(null, '', '/' + orgHash(m[1], MOVED[m[2]]));
+			lastHref = location.href;
+			return await orgPage(m[1], MOVED[m[2]]);
+		}
 		if (m) return await orgPage(m[1], m[2]);
 		if (hash === '#/orgs') {
 			drawShell(null);
@@ -71,15 +103,26 @@ async function route() {
 		return go(pick ? orgHash(pick.org.id) : '#/orgs');
 	} catch (err) {
 		if (seq !== renderSeq) return;
-		main.replaceChildren(h('h1', {tabindex: '-1'}, 'Something went wrong'),
-			h('p', {class: 'error', role: 'alert'}, err.message),
-			h('p', {}, h('a', {href: '/#/'}, 'Back to the dashboard')));
+		markCurrent(null);
+		await page('Something went wrong', (box) => put(box,
+			h('p', {class: 'error', role: 'alert'}, 'This page could not be loaded. ', humanError(err)),
+			h('p', {}, h('a', {href: '/#/'}, 'Back to the dashboard'))));
 	}
+}
+
+// loading(): the page on screen cannot be used while the next one loads.
+function loading() {
+	main.setAttribute('aria-busy', 'true');
+	const old = main.querySelector(':scope > .page');
+	if (old) {
+		old.inert = true;
+		old.classList.add('stale');
+	}
+	if (!main.querySelector(':scope > .loading')) swap(main, h('p', {class: 'loading', role: 'status'}, 'Loading…'), old);
 }
 
 // page(title, fn): fn(box) fills a detached box that starts with the <h1>;
 // it replaces <main>'s content only if no newer navigation started meanwhile.
-// Then the element marked data-autofocus (else the <h1>) gets the focus.
 async function page(title, fn) {
 	const seq = renderSeq;
 	const h1 = h('h1', {tabindex: '-1'}, title);
@@ -87,15 +130,23 @@ async function page(title, fn) {
 	await fn(box);
 	if (seq !== renderSeq) return;
 	document.title = `${h1.textContent} · Finicom`;
-	main.replaceChildren(box);
-	const want = box.querySelector('[data-autofocus]') || h1;
-	want.focus({preventScroll: true});
+	swap(main, box);
+	main.removeAttribute('aria-busy');
+	drawBanners();
+	const auto = box.querySelector('[data-autofocus]');
+	if (auto) auto.focus({preventScroll: true});
+	else if (!firstRender) h1.focus({preventScroll: true});
+	firstRender = false;
 }
 
 // reload(): fetch /me again and draw the current route.
 async function reload() {
 	await loadMe();
 	await route();
+}
+
+function drawBanners() {
+	swap(banners, BANNERS.map((b) => b(state.me)));
 }
 
 // drawShell(ctx): header and menu; ctx = {org, role, pageId} or null.
@@ -105,27 +156,52 @@ function drawShell(ctx) {
 	orgbar.hidden = !me;
 	nav.hidden = !ctx;
 	if (!me) {
-		userbar.replaceChildren();
-		orgbar.replaceChildren();
-		nav.replaceChildren();
+		swap(userbar);
+		swap(orgbar);
+		swap(nav);
 		return;
 	}
-	userbar.replaceChildren(
+	swap(userbar,
 		h('span', {class: 'who', title: me.user.email}, me.user.name),
 		h('button', {type: 'button', class: 'secondary small', onclick: signOut}, 'Sign out'));
 	const mem = me.memberships || [];
-	const sel = h('select', {id: 'org-switch', 'aria-label': 'Organization'},
+	const sel = h('select', {id: 'org-switch'},
 		ctx ? null : h('option', {value: ''}, 'Choose an organization'),
 		mem.map((x) => h('option', {value: x.org.id, selected: ctx && ctx.org.id === x.org.id}, x.org.name)));
 	sel.addEventListener('change', () => sel.value && go(orgHash(sel.value, ctx ? samePage(ctx.pageId) : 'members')));
-	orgbar.replaceChildren(
-		mem.length ? h('label', {for: 'org-switch', class: 'sr-only'}, 'Organization') : null,
-		mem.length ? sel : null,
+	swap(orgbar,
+		mem.length ? [h('label', {for: 'org-switch', class: 'sr-only'}, 'Organization'), sel] : null,
 		h('a', {href: '/#/orgs', class: 'newlink'}, '+ New organization'));
 	if (!ctx) return;
 	const items = PAGES.filter((p) => !p.admin || isAdmin(ctx.role));
-	nav.replaceChildren(h('ul', {}, items.map((p) => h('li', {},
-		h('a', {href: '/' + orgHash(ctx.org.id, p.id), 'aria-current': p.id === ctx.pageId ? 'page' : false}, p.label)))));
+	const current = items.find((p) => p.id === ctx.pageId);
+	const toggle = h('button', {type: 'button', class: 'menu-toggle secondary', 'aria-expanded': 'false', 'aria-controls': 'nav-list'},
+		h('span', {'aria-hidden': 'true', class: 'burger'}, '☰'),
+		h('span', {}, 'Menu'), h('span', {'aria-hidden': 'true'}, '·'), h('span', {class: 'menu-current'}, current ? current.label : ''),
+		h('span', {class: 'menu-count'}, say`${items.length} pages`, h('span', {'aria-hidden': 'true', class: 'chev'}, ' ▾')));
+	const ul = h('ul', {id: 'nav-list'}, items.map((p) => h('li', {},
+		h('a', {href: '/' + orgHash(ctx.org.id, p.id), 'data-page': p.id, 'aria-current': p.id === ctx.pageId ? 'page' : false}, p.label))));
+	toggle.addEventListener('click', () => {
+		const open = toggle.getAttribute('aria-expanded') !== 'true';
+		toggle.setAttribute('aria-expanded', String(open));
+		nav.classList.toggle('open', open);
+		if (open) ul.querySelector('a').focus();
+	});
+	nav.classList.remove('open');
+	swap(nav, toggle, ul);
+}
+
+// markCurrent(pageId): the menu item of the page being opened (none: null).
+function markCurrent(pageId) {
+	for (const a of nav.querySelectorAll('a[data-page]')) {
+		if (a.dataset.page === pageId) a.setAttribute('aria-current', 'page');
+		else a.removeAttribute('aria-current');
+	}
+	const cur = nav.querySelector('.menu-current');
+	if (cur) swap(cur, pageId ? (PAGES.find((p) => p.id === pageId) || {}).label : '');
+	nav.classList.remove('open');
+	const t = nav.querySelector('.menu-toggle');
+	if (t) t.setAttribute('aria-expanded', 'false');
 }
 
 // On switching orgs stay on the same kind of page (members for admin pages).
@@ -138,14 +214,23 @@ async function signOut() {
 		/* the session may already be gone; signing out locally is enough */
 	}
 	state.me = null;
+	session.mark(false);
 	clearCsrf();
 	go('#/signin');
+}
+
+// notFoundPage(title, text): a page that says what is not there, with no
+// menu item marked.
+function notFoundPage(title, ...text) {
+	markCurrent(null);
+	return page(title, (m) => put(m, h('p', {}, text), h('p', {}, h('a', {href: '/#/'}, 'Back to the dashboard'))));
 }
 
 // orgPage(orgId, pageId): the org's role decides the menu and the controls.
 async function orgPage(orgId, pageId) {
 	const render = ORG_PAGES[pageId];
 	const meta = PAGES.find((p) => p.id === pageId);
+	if (meta) markCurrent(pageId);
 	let org;
 	try {
 		org = await get(orgPath(orgId));
@@ -158,18 +243,17 @@ async function orgPage(orgId, pageId) {
 		if (err.status !== 404) throw err;
 		await loadMe();
 		drawShell(null);
-		return page('Organization not found', (m) => m.append(
-			h('p', {}, 'This organization does not exist or you are not a member of it (any more).'),
-			h('p', {}, h('a', {href: '/#/orgs'}, 'Your organizations'))));
+		return notFoundPage('Organization not found', 'This organization does not exist or you are not a member of it (any more). ',
+			h('a', {href: '/#/orgs'}, 'Your organizations'), '.');
 	}
 	lastOrg.set(orgId);
 	const ctx = {org, role: org.role, pageId, rerender: () => route(), reload};
 	if (!(state.me.memberships || []).some((x) => x.org.id === orgId && x.role === org.role)) await loadMe();
 	drawShell(ctx);
-	if (!render || !meta) return page('Page not found', (m) => m.append(h('p', {}, 'There is no such page.')));
+	if (!render || !meta) return notFoundPage('Page not found', 'There is no such page in this organization.');
 	if (meta.admin && !isAdmin(org.role)) {
-		return page(meta.label, (m) => m.append(h('p', {class: 'notice'},
-			`Only admins of ${org.name} can open this page. Your role is ${org.role}.`)));
+		return page(meta.label, (m) => put(m, h('p', {class: 'notice', role: 'status'},
+			say`Only admins of ${org.name} can open this page. Your role is ${roleLabel(org.role).toLowerCase()}.`)));
 	}
 	return page(meta.label, async (m) => {
 		try {
@@ -180,7 +264,7 @@ async function orgPage(orgId, pageId) {
 				state.after = location.hash;
 				return go('#/signin');
 			}
-			m.append(h('p', {class: 'error', role: 'alert'}, `Could not load this page: ${err.message}`));
+			put(m, h('p', {class: 'error', role: 'alert'}, 'This page could not be loaded. ', humanError(err)));
 		}
 	});
 }
@@ -190,7 +274,7 @@ async function orgPage(orgId, pageId) {
 function signinPage(m) {
 	const email = field('Email', {type: 'email', name: 'email', required: true, autocomplete: 'username'});
 	const pw = field('Password', {type: 'password', name: 'password', required: true, autocomplete: 'current-password'});
-	const form = h('form', {class: 'card narrow', novalidate: false}, errorBox(), email, pw,
+	const form = h('form', {class: 'card narrow', 'aria-label': 'Sign in'}, errorBox(), email, pw,
 		h('div', {class: 'actions'}, h('button', {type: 'submit'}, 'Sign in')));
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
@@ -202,7 +286,7 @@ function signinPage(m) {
 			go(next || '#/');
 		});
 	});
-	m.append(form, h('p', {class: 'center'}, 'New to Finicom? ', h('a', {href: '/#/signup'}, 'Create an account')));
+	put(m, form, h('p', {}, 'New to Finicom? ', h('a', {href: '/#/signup'}, 'Create an account')));
 	ctlOf(email).dataset.autofocus = '1';
 }
 
@@ -210,8 +294,8 @@ function signupPage(m) {
 	const name = field('Your name', {name: 'name', required: true, maxlength: 200, autocomplete: 'name'});
 	const email = field('Email', {type: 'email', name: 'email', required: true, autocomplete: 'email'});
 	const pw = field('Password', {type: 'password', name: 'password', required: true, minlength: 8, autocomplete: 'new-password'},
-		{hint: 'At least 8 characters.'});
-	const form = h('form', {class: 'card narrow'}, errorBox(), name, email, pw,
+		{hint: 'At least 8 characters, and not your email or name.'});
+	const form = h('form', {class: 'card narrow', 'aria-label': 'Create your account'}, errorBox(), name, email, pw,
 		h('div', {class: 'actions'}, h('button', {type: 'submit'}, 'Create account')));
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
@@ -221,7 +305,7 @@ function signupPage(m) {
 			go('#/orgs');
 		});
 	});
-	m.append(form, h('p', {class: 'center'}, 'Already have an account? ', h('a', {href: '/#/signin'}, 'Sign in')));
+	put(m, form, h('p', {}, 'Already have an account? ', h('a', {href: '/#/signin'}, 'Sign in')));
 	ctlOf(name).dataset.autofocus = '1';
 }
 
@@ -239,11 +323,11 @@ function orgsPage(m) {
 			go(orgHash(org.id));
 		});
 	});
-	m.append(
+	put(m,
 		mem.length ? h('section', {'aria-labelledby': 'orgs-h'}, h('h2', {id: 'orgs-h'}, 'Your organizations'),
 			table('Your organizations', [
 				{label: 'Name', cell: (x) => h('a', {href: '/' + orgHash(x.org.id)}, x.org.name)},
-				{label: 'Your role', cell: (x) => x.role},
+				{label: 'Your role', cell: (x) => roleLabel(x.role)},
 				{label: 'Joined', cell: (x) => timeEl(x.joined_at, false)},
 			], mem)) : h('p', {}, 'You are not a member of any organization yet. Create one, or open the link of an invitation you received by email.'),
 		form);

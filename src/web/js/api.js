@@ -3,22 +3,37 @@
 // Every call is a same-origin fetch with JSON bodies.  The CSRF token comes
 // from /me, login, signup or a new-account invitation accept; it is sent on
 // every unsafe method.  A failed call throws an ApiError that carries the
-// API's error object ({code, message, field}) and the HTTP status, so a page
-// can show error.message inline and mark error.field.
+// API's error object ({code, message, field}) and the HTTP status; pages
+// show humanError(err), never the code or the API's raw words.
+//
+// The session cookie is HttpOnly, so the page cannot see whether there is
+// one.  It keeps a hint instead (localStorage "finicom.session"): set by
+// any reply that carries a CSRF token (sign-in, sign-up, accepting with a
+// new account, /me), cleared by signing out and by any 401.  Without the
+// hint the dashboard does not ask /me at all: a signed-out visit makes no
+// request that is bound to fail (no 401 in the console on every load).
 
 const BASE = '/api/v1';
+const HINT = 'finicom.session';
 let csrf = null;
 
 export class ApiError extends Error {
-	constructor(status, body) {
+	constructor(status, body, headers) {
 		const e = (body && body.error) || {};
 		super(e.message || `request failed (HTTP ${status})`);
 		this.status = status;
 		this.code = e.code || 'http_' + status;
 		this.field = e.field || null;
 		this.body = body || {};
+		const ra = headers && parseInt(headers.get('Retry-After') || '', 10);
+		this.retryAfter = Number.isFinite(ra) ? ra : null;
 	}
 }
+
+export const session = {
+	hinted: () => localStorage.getItem(HINT) === '1',
+	mark: (on) => (on ? localStorage.setItem(HINT, '1') : localStorage.removeItem(HINT)),
+};
 
 export function setCsrf(token) {
 	if (token) csrf = token;
@@ -41,7 +56,7 @@ export async function api(method, path, body) {
 	try {
 		res = await fetch(BASE + path, opts);
 	} catch (err) {
-		throw new ApiError(0, {error: {code: 'network', message: 'could not reach the server; check your connection and try again'}});
+		throw new ApiError(0, {error: {code: 'network', message: 'could not reach the server'}});
 	}
 	let data = null;
 	if (res.status !== 204) {
@@ -54,8 +69,12 @@ export async function api(method, path, body) {
 			}
 		}
 	}
-	if (!res.ok) throw new ApiError(res.status, data);
-	if (data && data.csrf_token) setCsrf(data.csrf_token);
+	if (res.status === 401) session.mark(false);
+	if (!res.ok) throw new ApiError(res.status, data, res.headers);
+	if (data && data.csrf_token) {
+		setCsrf(data.csrf_token);
+		session.mark(true);
+	}
 	return data;
 }
 
@@ -86,4 +105,54 @@ export async function getAll(path, params = {}) {
 		if (!cursor) break;
 	}
 	return items;
+}
+
+// ---------------------------------------------------------- error copy
+
+// What people read for each error code.  The API's messages are written
+// for developers (lower case, field names); where the code says enough,
+// the dashboard says it in its own words.
+const COPY = {
+	network: 'Could not reach the server. Check your connection and try again.',
+	unauthenticated: 'Your session has ended. Sign in again.',
+	invalid_credentials: 'The email or password is not right.',
+	csrf_failed: 'Your session changed in another tab. Reload the page and try again.',
+	email_mismatch: 'This invitation is for another email address.',
+	last_admin: 'An organization needs at least one admin: make someone else an admin first.',
+	already_member: 'That person is already a member of this organization.',
+	invitation_pending: 'That address already has a pending invitation. Resend it from the list of invitations instead.',
+	email_taken: 'An account with this email already exists. Sign in instead.',
+	not_pending: 'This invitation is no longer pending: it was accepted, canceled or has expired.',
+	in_use: 'A connection still uses this. Change or delete that connection first.',
+	not_found: 'This no longer exists: someone may have deleted it. Reload the page.',
+	conflict: 'Someone changed this at the same moment. Reload the page and try again.',
+	plan_required: 'This needs a trial or paid plan.',
+	payload_too_large: 'That is too much to save at once.',
+	unavailable: 'The service is not available right now. Try again in a moment.',
+	internal: 'Something went wrong on the server. Try again in a moment.',
+	gone: 'This link no longer works.',
+};
+
+// sentence(s): s with a capital first letter and a full stop.
+export function sentence(s) {
+	const t = String(s || '').trim();
+	if (!t) return '';
+	const u = t[0].toUpperCase() + t.slice(1);
+	return /[.!?)]$/.test(u) ? u : u + '.';
+}
+
+// humanError(err): one or two sentences for any error a call can throw.
+export function humanError(err) {
+	if (!(err instanceof ApiError)) return sentence(err && err.message ? err.message : 'Something went wrong.');
+	if (err.code === 'rate_limited') {
+		const wait = err.retryAfter;
+		return wait ? `Too many attempts. Try again in ${wait < 120 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`}.`
+			: 'Too many attempts. Wait a little and try again.';
+	}
+	if (COPY[err.code]) return COPY[err.code];
+	// validation_failed, forbidden and the rest: the API's own words say
+	// what is wrong, as a sentence; never a bare code.
+	if (err.message && !/^[a-z_]+$/.test(err.message)) return sentence(err.message);
+	if (err.status === 403) return 'Your role does not allow this.';
+	return `Something went wrong (HTTP ${err.status || 'error'}). Try again.`;
 }

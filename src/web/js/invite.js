@@ -6,9 +6,9 @@
 // accepted (410), unknown (404), mismatched (403) and taken (409) each get a
 // plain message.
 
-import {get, post, clearCsrf} from './api.js';
-import {h, field, ctlOf, errorBox, busy, relTime, fmtTime, badge} from './dom.js';
-import {state, loadMe, go, orgHash} from './core.js';
+import {get, post, clearCsrf, session, humanError} from './api.js';
+import {h, put, swap, say, field, ctlOf, errorBox, busy, relTime, fmtTime, badge} from './dom.js';
+import {state, loadMe, go, orgHash, roleLabel} from './core.js';
 
 const GONE = {
 	expired: ['This invitation has expired', 'Invitation links work for a limited time. Ask an admin of the organization to send you a new one.'],
@@ -23,8 +23,8 @@ function goneMessage(err) {
 }
 
 function stop(main, title, text, withSignin) {
-	main.querySelector('h1').textContent = title;
-	main.append(h('p', {class: 'notice', role: 'alert', 'data-status': 'stop'}, text),
+	swap(main.querySelector('h1'), title);
+	put(main, h('p', {class: 'notice', role: 'alert', 'data-status': 'stop'}, text),
 		h('p', {}, withSignin || !state.me ? h('a', {href: '/#/signin', class: 'button'}, 'Sign in')
 			: h('a', {href: '/#/', class: 'button'}, 'Open the dashboard')));
 }
@@ -42,17 +42,18 @@ export async function invitePage(main, token, reload) {
 			return stop(main, 'This invitation link is not valid',
 				'Check that you opened the whole link from the email. If an admin sent the invitation again, only the newest link works.');
 		}
-		return stop(main, 'Could not open this invitation', err.message);
+		return stop(main, 'Could not open this invitation', humanError(err));
 	}
-	main.querySelector('h1').textContent = `Join ${inv.org.name}`;
-	main.append(h('section', {class: 'card invite', 'aria-label': 'Invitation'},
-		h('p', {class: 'lead'}, `${inv.invited_by.name} invited you to join `, h('strong', {}, inv.org.name), ' with the role ', badge(inv.role), '.'),
+	swap(main.querySelector('h1'), say`Join ${inv.org.name}`);
+	put(main, h('section', {class: 'card invite', 'aria-label': 'Invitation'},
+		h('p', {class: 'lead'}, inv.invited_by && inv.invited_by.name ? say`${inv.invited_by.name} invited you to join ` : 'You are invited to join ',
+			h('strong', {}, inv.org.name), ' with the role ', badge(roleLabel(inv.role), inv.role), '.'),
 		h('dl', {class: 'facts'},
 			h('dt', {}, 'For'), h('dd', {}, inv.email),
 			h('dt', {}, 'Expires'), h('dd', {}, h('time', {datetime: inv.expires_at, title: fmtTime(inv.expires_at)}, relTime(inv.expires_at))))));
 
 	const slot = h('div');
-	main.append(slot);
+	put(main, slot);
 	const done = async (res) => {
 		await loadMe();
 		go(orgHash(res.org.id));
@@ -60,11 +61,11 @@ export async function invitePage(main, token, reload) {
 	const onAcceptError = (form, err) => {
 		if (err.status === 410) {
 			const [t, x] = goneMessage(err);
-			slot.replaceChildren();
+			swap(slot);
 			return stop(main, t, x);
 		}
 		if (err.code === 'already_member') {
-			slot.replaceChildren(h('p', {class: 'notice', role: 'status'}, `You are already a member of ${inv.org.name}. `,
+			swap(slot, h('p', {class: 'notice', role: 'status'}, say`You are already a member of ${inv.org.name}. `,
 				h('a', {href: '/#/'}, 'Open the dashboard')));
 			return;
 		}
@@ -73,8 +74,8 @@ export async function invitePage(main, token, reload) {
 
 	if (state.me && state.me.user.email.toLowerCase() === inv.email.toLowerCase()) {
 		const form = h('form', {class: 'card narrow'}, errorBox(),
-			h('p', {}, `You are signed in as ${state.me.user.email}.`),
-			h('div', {class: 'actions'}, h('button', {type: 'submit'}, `Accept and join ${inv.org.name}`)));
+			h('p', {}, say`You are signed in as ${state.me.user.email}.`),
+			h('div', {class: 'actions'}, h('button', {type: 'submit'}, say`Accept and join ${inv.org.name}`)));
 		form.addEventListener('submit', (e) => {
 			e.preventDefault();
 			busy(form, async () => {
@@ -85,12 +86,12 @@ export async function invitePage(main, token, reload) {
 				}
 			});
 		});
-		slot.append(form);
+		put(slot, form);
 		form.querySelector('button').dataset.autofocus = '1';
 		return;
 	}
 	if (state.me) {
-		const out = h('button', {type: 'button'}, `Sign out and continue as ${inv.email}`);
+		const out = h('button', {type: 'button'}, say`Sign out and continue as ${inv.email}`);
 		out.addEventListener('click', async () => {
 			try {
 				await post('/auth/logout');
@@ -98,12 +99,13 @@ export async function invitePage(main, token, reload) {
 				/* already signed out */
 			}
 			state.me = null;
+			session.mark(false);
 			clearCsrf();
 			await reload();
 		});
-		slot.append(h('div', {class: 'card narrow'},
+		put(slot, h('div', {class: 'card narrow'},
 			h('p', {class: 'error', role: 'alert', 'data-code': 'email_mismatch'},
-				`You are signed in as ${state.me.user.email}, but this invitation is for ${inv.email}. Sign in with that address to accept it.`),
+				say`You are signed in as ${state.me.user.email}, but this invitation is for ${inv.email}. Sign in with that address to accept it.`),
 			h('div', {class: 'actions'}, out)));
 		return;
 	}
@@ -125,7 +127,7 @@ export async function invitePage(main, token, reload) {
 				await done(await post(`/invitations/${encodeURIComponent(token)}/accept`, {name: ctlOf(name).value.trim(), password: ctlOf(pw).value}));
 			} catch (err) {
 				if (err.code === 'email_taken') {
-					showSignin(`An account with ${inv.email} already exists. Sign in with it to accept the invitation.`);
+					showSignin(say`An account with ${inv.email} already exists. Sign in with it to accept the invitation.`);
 					return;
 				}
 				onAcceptError(create, err);
@@ -146,10 +148,10 @@ export async function invitePage(main, token, reload) {
 			});
 		});
 		create.remove();
-		signinSlot.replaceChildren(form);
+		swap(signinSlot, form);
 		ctlOf(spw).focus();
 	};
 	signinLink.addEventListener('click', () => showSignin());
-	slot.append(create, signinSlot, h('p', {class: 'center'}, 'Already have an account? ', signinLink));
+	put(slot, create, signinSlot, h('p', {}, 'Already have an account? ', signinLink));
 	ctlOf(name).dataset.autofocus = '1';
 }

@@ -1,20 +1,21 @@
 // objects.js: the data pages: Sources, Integrations, Destinations (one
 // generic page, objectsPage(kind)) and Connections.
 //
-// Words: a "secret key" is a config key whose name ends in password, secret,
-// token, api_key or private_key (any case).  The API never returns its value
+// Words: a "secret key" is a config key whose name, with _ and - dropped and
+// letters lowercased, contains password, passwd, passphrase, secret, token,
+// apikey, accesskey, privatekey or credential (the API's rule).  The API never returns its value
 // (it sends "********") and keeps the stored value when "********" comes
 // back, so the form shows such a value as •••• and sends "********" unless
 // the user typed a new one.  Read members get no create/edit/delete control.
 
 import {post, patch, del, get, getAll, orgPath} from './api.js';
-import {h, field, ctlOf, errorBox, noticeBox, busy, table, timeEl, badge, nextId,
-	confirmDialog, showError, showNotice, clearError} from './dom.js';
+import {h, put, swap, say, field, ctlOf, errorBox, noticeBox, busy, table, timeEl, fmtTime, badge, nextId,
+	confirmDialog, showError, showNotice, clearError, clearNotice, announce} from './dom.js';
 import {canWrite, isAdmin, orgHash} from './core.js';
 
 export const MASK = '********';
-const SECRET_RE = /(password|secret|token|api_key|private_key)$/i;
-export const isSecretKey = (k) => SECRET_RE.test(k);
+const SECRET_RE = /password|passwd|passphrase|secret|token|apikey|accesskey|privatekey|credential/;
+export const isSecretKey = (k) => SECRET_RE.test(String(k).replace(/[_-]/g, '').toLowerCase());
 
 const KINDS = {
 	sources: {one: 'source', types: ['postgres', 'mysql', 'stripe', 'salesforce', 'hubspot', 'shopify', 'http']},
@@ -56,17 +57,17 @@ function configEditor(config) {
 			v.placeholder = secret && stored && k.value.trim() === key ? '•••• (unchanged unless you type a new value)' : '';
 		};
 		k.addEventListener('input', setType);
-		const rm = h('button', {type: 'button', class: 'secondary small', 'aria-label': `Remove config row ${n}`}, 'Remove');
+		const rm = h('button', {type: 'button', class: 'secondary small', 'aria-label': say`Remove config row ${n}`}, 'Remove');
 		const row = h('div', {class: 'kvrow'},
-			h('div', {class: 'field'}, h('label', {for: kid}, `Key ${n}`), k),
-			h('div', {class: 'field'}, h('label', {for: vid}, `Value ${n} `, tag), v),
+			h('div', {class: 'field'}, h('label', {for: kid}, say`Key ${n}`), k),
+			h('div', {class: 'field'}, h('label', {for: vid}, say`Value ${n} `, tag), v),
 			rm);
 		row._read = () => {
 			const name = k.value.trim();
 			if (!name) return null;
 			if (stored && name === key && v.value === '') return [name, MASK];
 			if (stored && name !== key && v.value === '') {
-				const e = new Error(`type the value of ${name}: a secret value cannot move to a new key`);
+				const e = new Error(say`Type the value of ${name}: a secret value cannot move to a new key.`);
 				e.el = v;
 				throw e;
 			}
@@ -85,7 +86,7 @@ function configEditor(config) {
 			(next ? next.querySelector('input') : add).focus();
 		});
 		setType();
-		rows.append(row);
+		put(rows, row);
 		return k;
 	};
 	for (const [k, v] of Object.entries(config || {})) addRow(k, v, v === MASK);
@@ -93,7 +94,7 @@ function configEditor(config) {
 	const add = h('button', {type: 'button', class: 'secondary small'}, '+ Add key');
 	add.addEventListener('click', () => addRow().focus());
 	const el = h('fieldset', {class: 'config'}, h('legend', {}, 'Configuration'),
-		h('p', {class: 'hint'}, 'Keys ending in password, secret, token, api_key or private_key are secrets: stored encrypted and never shown again.'),
+		h('p', {class: 'hint'}, 'Keys with password, secret, token, api key, access key, private key or credential in their name are secrets: stored encrypted and never shown again.'),
 		rows, add);
 	const read = () => {
 		const out = {};
@@ -121,7 +122,7 @@ export function objectsPage(kind) {
 			const type = field('Type', {name: 'type', required: true, maxlength: 40, list: listId, autocomplete: 'off',
 				value: obj ? obj.type : '', spellcheck: 'false'}, {hint: 'A short lowercase word, such as ' + K.types.slice(0, 3).join(', ') + '.'});
 			const cfg = configEditor(obj ? obj.config : {});
-			const title = obj ? `Edit ${K.one} ${obj.name}` : `New ${K.one}`;
+			const title = obj ? say`Edit ${K.one} ${obj.name}` : say`New ${K.one}`;
 			const hid = nextId('h');
 			const cancel = h('button', {type: 'button', class: 'secondary'}, 'Cancel');
 			const form = h('form', {class: 'card', 'aria-labelledby': hid, 'data-form': K.one},
@@ -129,9 +130,9 @@ export function objectsPage(kind) {
 				h('div', {class: 'row'}, name, type),
 				h('datalist', {id: listId}, K.types.map((t) => h('option', {value: t}))),
 				cfg.el,
-				h('div', {class: 'actions'}, cancel, h('button', {type: 'submit'}, obj ? 'Save changes' : `Create ${K.one}`)));
+				h('div', {class: 'actions'}, cancel, h('button', {type: 'submit'}, obj ? 'Save changes' : say`Create ${K.one}`)));
 			cancel.addEventListener('click', () => {
-				formSlot.replaceChildren();
+				swap(formSlot);
 				if (opener && opener.isConnected) opener.focus();
 			});
 			form.addEventListener('submit', (e) => {
@@ -150,18 +151,18 @@ export function objectsPage(kind) {
 						? await patch(orgPath(ctx.org.id, `/${kind}/${obj.id}`), body)
 						: await post(orgPath(ctx.org.id, `/${kind}`), body);
 					await ctx.rerender();
-					announce(`${K.one} ${saved.name} ${obj ? 'saved' : 'created'}`);
+					announce(say`${cap(K.one)} ${saved.name} ${obj ? 'saved' : 'created'}.`);
 				});
 			});
-			formSlot.replaceChildren(form);
+			swap(formSlot, form);
 			ctlOf(name).focus();
 		};
 
 		const actions = (o) => {
 			if (!write) return '';
-			const ed = h('button', {type: 'button', class: 'secondary small', 'aria-label': `Edit ${o.name}`}, 'Edit');
+			const ed = h('button', {type: 'button', class: 'secondary small', 'aria-label': say`Edit ${o.name}`}, 'Edit');
 			ed.addEventListener('click', () => openForm(o, ed));
-			const rm = h('button', {type: 'button', class: 'danger small', 'aria-label': `Delete ${o.name}`}, 'Delete');
+			const rm = h('button', {type: 'button', class: 'danger small', 'aria-label': say`Delete ${o.name}`}, 'Delete');
 			rm.addEventListener('click', () => deleteObject(ctx, kind, K.one, o, rm, box));
 			return h('div', {class: 'rowactions'}, ed, rm);
 		};
@@ -174,37 +175,35 @@ export function objectsPage(kind) {
 		if (write) cols.push({label: 'Actions', cell: actions});
 		let create = null;
 		if (write) {
-			create = h('button', {type: 'button', class: 'create'}, `New ${K.one}`);
+			create = h('button', {type: 'button', class: 'create'}, say`New ${K.one}`);
 			create.addEventListener('click', () => openForm(null, create));
 		}
-		main.append(
+		put(main,
 			h('p', {class: 'lead'}, readOnlyNote(ctx, kind)),
 			create ? h('p', {class: 'toolbar'}, create) : null,
 			formSlot, box,
-			table(kind, cols, items, {empty: `No ${kind} yet.`, rowAttrs: (o) => ({'data-name': o.name})}));
+			table(kind, cols, items, {empty: say`No ${kind} yet.`, rowAttrs: (o) => ({'data-name': o.name})}));
 	};
 }
 
 const readOnlyNote = (ctx, kind) => (canWrite(ctx.role)
-	? `The ${kind} of ${ctx.org.name}.`
-	: `The ${kind} of ${ctx.org.name}. Your role (read) can view them but not change them.`);
+	? say`The ${kind} of ${ctx.org.name}.`
+	: say`The ${kind} of ${ctx.org.name}. Your role (read) can view them but not change them.`);
+
+const cap = (s) => s[0].toUpperCase() + s.slice(1);
 
 async function deleteObject(ctx, kind, one, o, button, box) {
-	const ok = await confirmDialog(`Delete ${one} ${o.name}?`, 'This cannot be undone.', `Delete ${one}`, {returnFocus: button});
-	if (!ok) return;
 	clearError(box);
-	try {
-		await del(orgPath(ctx.org.id, `/${kind}/${o.id}`));
-		await ctx.rerender();
-		announce(`${one} ${o.name} deleted`);
-	} catch (err) {
-		showError(box, err);
-	}
-}
-
-function announce(text) {
-	const live = document.getElementById('live');
-	if (live) live.textContent = text;
+	clearNotice(box);
+	const what = kind === 'connections' ? 'Its runs stay in the audit log; scheduled syncs stop.'
+		: 'A connection that uses it must be changed or deleted first.';
+	const ok = await confirmDialog(say`Delete ${one} ${o.name}?`, say`${what} This cannot be undone.`, say`Delete ${one}`, {
+		returnFocus: button, cancelLabel: say`Keep ${one}`,
+		onSubmit: () => del(orgPath(ctx.org.id, `/${kind}/${o.id}`)).then(() => true),
+	});
+	if (!ok) return;
+	await ctx.rerender();
+	announce(say`${cap(one)} ${o.name} deleted.`);
 }
 
 // ------------------------------------------------------------ connections
@@ -214,27 +213,28 @@ const SCHEDULE_RE = /^every (\d+) minutes$/;
 export async function connectionsPage(main, ctx) {
 	const write = canWrite(ctx.role);
 	const base = orgPath(ctx.org.id, '');
-	const [conns, sources, dests, integs] = await Promise.all(
-		['connections', 'sources', 'destinations', 'integrations'].map((k) => getAll(`${base}/${k}`)));
+	const [conns, sources, dests, integs, members] = await Promise.all(
+		['connections', 'sources', 'destinations', 'integrations', 'members'].map((k) => getAll(`${base}/${k}`)));
 	const byId = new Map([...sources, ...dests, ...integs].map((o) => [o.id, o]));
-	const nameOf = (id) => (byId.get(id) ? byId.get(id).name : 'unknown');
+	const nameOf = (id) => (byId.get(id) ? byId.get(id).name : 'a deleted object');
+	const people = new Map(members.map((m) => [m.user.id, m.user.name || m.user.email]));
 	const box = h('div', {}, errorBox(), noticeBox());
 	const formSlot = h('div');
 
 	const openForm = (c, opener) => {
 		if (!sources.length || !dests.length) {
-			formSlot.replaceChildren(h('p', {class: 'notice', role: 'status'}, 'A connection needs a source and a destination: create them first on the ',
+			swap(formSlot, h('p', {class: 'notice', role: 'status'}, 'A connection needs a source and a destination: create them first on the ',
 				h('a', {href: '/' + orgHash(ctx.org.id, 'sources')}, 'Sources'), ' and ',
 				h('a', {href: '/' + orgHash(ctx.org.id, 'destinations')}, 'Destinations'), ' pages.'));
 			return;
 		}
 		const name = field('Name', {name: 'name', required: true, maxlength: 200, value: c ? c.name : ''});
 		const src = field('Source', {name: 'source_id', required: true, value: c ? c.source_id : sources[0].id},
-			{tag: 'select', options: sources.map((s) => [s.id, `${s.name} (${s.type})`])});
+			{tag: 'select', options: sources.map((s) => [s.id, say`${s.name} (${s.type})`])});
 		const dst = field('Destination', {name: 'destination_id', required: true, value: c ? c.destination_id : dests[0].id},
-			{tag: 'select', options: dests.map((s) => [s.id, `${s.name} (${s.type})`])});
+			{tag: 'select', options: dests.map((s) => [s.id, say`${s.name} (${s.type})`])});
 		const chosen = new Set(c ? c.integration_ids : []);
-		const integBoxes = integs.map((i) => field(`${i.name} (${i.type})`, {type: 'checkbox', name: 'integration_ids', value: i.id, checked: chosen.has(i.id)}));
+		const integBoxes = integs.map((i) => field(say`${i.name} (${i.type})`, {type: 'checkbox', name: 'integration_ids', value: i.id, checked: chosen.has(i.id)}));
 		const integ = h('fieldset', {class: 'checks', name: 'integration_ids'}, h('legend', {}, 'Integrations'),
 			integs.length ? integBoxes : h('p', {class: 'hint'}, 'No integrations yet.'));
 		const m = c && SCHEDULE_RE.exec(c.schedule);
@@ -257,11 +257,11 @@ export async function connectionsPage(main, ctx) {
 		const hid = nextId('h');
 		const cancel = h('button', {type: 'button', class: 'secondary'}, 'Cancel');
 		const form = h('form', {class: 'card', 'aria-labelledby': hid, 'data-form': 'connection'},
-			h('h2', {id: hid}, c ? `Edit connection ${c.name}` : 'New connection'), errorBox(),
+			h('h2', {id: hid}, c ? say`Edit connection ${c.name}` : 'New connection'), errorBox(),
 			name, h('div', {class: 'row'}, src, dst), integ, sched, enabled,
 			h('div', {class: 'actions'}, cancel, h('button', {type: 'submit'}, c ? 'Save changes' : 'Create connection')));
 		cancel.addEventListener('click', () => {
-			formSlot.replaceChildren();
+			swap(formSlot);
 			if (opener && opener.isConnected) opener.focus();
 		});
 		form.addEventListener('submit', (e) => {
@@ -280,7 +280,7 @@ export async function connectionsPage(main, ctx) {
 				await ctx.rerender();
 			});
 		});
-		formSlot.replaceChildren(form);
+		swap(formSlot, form);
 		ctlOf(name).focus();
 	};
 
@@ -291,11 +291,11 @@ export async function connectionsPage(main, ctx) {
 			const page = await get(`${base}/connections/${c.id}/runs?limit=10`);
 			const close = h('button', {type: 'button', class: 'secondary small'}, 'Close');
 			close.addEventListener('click', () => {
-				runsSlot.replaceChildren();
+				swap(runsSlot);
 				button.focus();
 			});
-			runsSlot.replaceChildren(h('section', {class: 'card', 'aria-labelledby': 'runs-h'},
-				h('div', {class: 'sectionhead'}, h('h2', {id: 'runs-h'}, `Recent runs of ${c.name}`), close),
+			swap(runsSlot, h('section', {class: 'card', 'aria-labelledby': 'runs-h'},
+				h('div', {class: 'sectionhead'}, h('h2', {id: 'runs-h'}, say`Recent runs of ${c.name}`), close),
 				table('Runs', [
 					{label: 'Requested', cell: (r) => timeEl(r.requested_at)},
 					{label: 'Status', cell: (r) => badge(r.status)},
@@ -306,22 +306,22 @@ export async function connectionsPage(main, ctx) {
 			showError(box, err);
 		}
 	};
-	const nameOrId = (id) => (id ? String(id).slice(0, 8) : '—');
+	const nameOrId = (id) => (id ? people.get(id) || 'a former member or an API key' : h('span', {class: 'muted'}, 'unknown'));
 
 	const actions = (c) => {
 		const out = [];
 		if (write) {
-			const s = h('button', {type: 'button', class: 'small', 'aria-label': `Sync ${c.name}`}, 'Sync');
+			const s = h('button', {type: 'button', class: 'small', 'aria-label': say`Sync ${c.name}`}, 'Sync');
 			s.addEventListener('click', () => requestSync(ctx, c, s, box));
 			out.push(s);
 		}
-		const r = h('button', {type: 'button', class: 'secondary small', 'aria-label': `Runs of ${c.name}`}, 'Runs');
+		const r = h('button', {type: 'button', class: 'secondary small', 'aria-label': say`Runs of ${c.name}`}, 'Runs');
 		r.addEventListener('click', () => showRuns(c, r));
 		out.push(r);
 		if (write) {
-			const ed = h('button', {type: 'button', class: 'secondary small', 'aria-label': `Edit ${c.name}`}, 'Edit');
+			const ed = h('button', {type: 'button', class: 'secondary small', 'aria-label': say`Edit ${c.name}`}, 'Edit');
 			ed.addEventListener('click', () => openForm(c, ed));
-			const rm = h('button', {type: 'button', class: 'danger small', 'aria-label': `Delete ${c.name}`}, 'Delete');
+			const rm = h('button', {type: 'button', class: 'danger small', 'aria-label': say`Delete ${c.name}`}, 'Delete');
 			rm.addEventListener('click', () => deleteObject(ctx, 'connections', 'connection', c, rm, box));
 			out.push(ed, rm);
 		}
@@ -332,13 +332,13 @@ export async function connectionsPage(main, ctx) {
 		create = h('button', {type: 'button', class: 'create'}, 'New connection');
 		create.addEventListener('click', () => openForm(null, create));
 	}
-	main.append(
+	put(main,
 		h('p', {class: 'lead'}, readOnlyNote(ctx, 'connections'), ' A connection moves data from a source to a destination, through optional integrations.'),
 		create ? h('p', {class: 'toolbar'}, create) : null,
 		formSlot, box, runsSlot,
 		table('Connections', [
 			{label: 'Name', cell: (c) => c.name},
-			{label: 'From → to', cell: (c) => `${nameOf(c.source_id)} → ${nameOf(c.destination_id)}`},
+			{label: 'From → to', cell: (c) => say`${nameOf(c.source_id)} → ${nameOf(c.destination_id)}`},
 			{label: 'Integrations', cell: (c) => (c.integration_ids.length ? c.integration_ids.map(nameOf).join(', ') : h('span', {class: 'muted'}, 'none'))},
 			{label: 'Schedule', cell: (c) => c.schedule},
 			{label: 'Enabled', cell: (c) => (c.enabled ? badge('enabled') : badge('disabled'))},
@@ -349,19 +349,20 @@ export async function connectionsPage(main, ctx) {
 // requestSync: 202 queued, or the plan message for 402 plan_required.
 async function requestSync(ctx, c, button, box) {
 	clearError(box);
+	clearNotice(box);
+	box.querySelector('.plan')?.remove();
 	button.disabled = true;
 	try {
 		const run = await post(orgPath(ctx.org.id, `/connections/${c.id}/sync`));
-		showNotice(box, `Sync of ${c.name} queued (${new Date(run.requested_at).toLocaleTimeString()}).`);
+		showNotice(box, say`Sync of ${c.name} queued at ${fmtTime(run.requested_at)}.`);
 	} catch (err) {
 		if (err.code !== 'plan_required') return showError(box, err);
 		const msg = h('div', {class: 'plan', role: 'alert'},
 			h('strong', {}, 'Syncing needs a trial or paid plan. '),
-			`${ctx.org.name}'s plan does not include it (${err.message}). `,
+			say`The plan of ${ctx.org.name} does not include it. `,
 			isAdmin(ctx.role) ? h('a', {href: '/' + orgHash(ctx.org.id, 'settings')}, 'See plans and billing')
 				: 'Ask an admin of the organization to upgrade the plan.');
-		box.querySelector('.plan')?.remove();
-		box.append(msg);
+		put(box, msg);
 	} finally {
 		button.disabled = false;
 	}
