@@ -1,32 +1,38 @@
-// flows.test.mjs: the dashboard's user flows in real Chromium (issue 8).
+// flows.test.mjs: the dashboard's user flows in real Chromium, seen as a
+// person sees them (issues 8 and 13).
 //
-// Runs with node's own test runner (node --test tests/browser/) against the
-// nginx of a deploy/dev stack: FINICOM_URL (default http://127.0.0.1:8080)
-// and FINICOM_MAILDIR (the SMTP sink's Maildir; the invitation links are
-// read from the real mail in $FINICOM_MAILDIR/new).  Every test gets a fresh
-// browser context; any console error, page error, failed request or
-// response >= 500 fails it.  An expected 4xx of the API does not (Chromium
-// logs those as "Failed to load resource" console errors; they are only
-// recorded).  Screenshots of every page go to tests/browser/screenshots/.
+// Runs with node's own test runner against the nginx of a deploy/dev stack:
+// FINICOM_URL (default http://127.0.0.1:8080) and FINICOM_MAILDIR (the SMTP
+// sink's Maildir; invitation links come from the real mail there).  Every
+// test opens fresh browser contexts through lib/harness.mjs, which fails it
+// on visible null/undefined/NaN/[object Object]/raw error codes, console
+// errors, failed or unexpected requests (a test names each 4xx it expects
+// with expecting()), requests leaving the origin and sideways scrolling
+// under 720 px; check(label) after each step looks at the page then.  axe()
+// runs axe-core in light and dark mode.  Screenshots go to
+// tests/browser/screenshots/ (git-ignored).
 //
 // The tests of the describe block share one org and its people and run in
-// order: the admin signs up and invites, the invitees accept from the mail,
-// the read and write members look around, the admin manages and audits.
+// order: the admin signs up and invites from the Members section, the
+// invitees accept from the mail, the read and write members look around,
+// the admin manages, audits and bills; then every page is visited as each
+// role at 1280 and 390 px.
 
 import {test, describe, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {readdirSync, readFileSync, statSync, mkdirSync} from 'node:fs';
+import {readdirSync, readFileSync, statSync, mkdirSync, rmSync} from 'node:fs';
 import {join, dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {chromium} from 'playwright-core';
+import {open as openWatched, shot as shotIn} from './lib/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.FINICOM_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const MAILDIR = process.env.FINICOM_MAILDIR || resolve(HERE, '../../var/mail');
 const SHOTS = join(HERE, 'screenshots');
-const CHROMIUM = process.env.FINICOM_CHROMIUM || '/usr/bin/chromium';
-const TIMEOUT = 15000;
+const CHROMIUM = process.env.FINICOM_CHROMIUM || process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const MAIL_WAIT = 30000;
+const NARROW = 390;
 
 const RUN = Date.now().toString(36) + Math.floor(Math.random() * 1e4).toString(36);
 const PASSWORD = 'correct horse battery staple';
@@ -34,6 +40,7 @@ const S = {
 	admin: {name: 'Ada Admin', email: `ada-${RUN}@example.test`},
 	writer: {name: 'Wes Writer', email: `wes-${RUN}@example.test`},
 	reader: {name: 'Rita Reader', email: `rita-${RUN}@example.test`},
+	mover: {name: 'Max Mover', email: `max-${RUN}@example.test`},
 	orgName: `Acme ${RUN}`,
 	orgId: null,
 };
@@ -41,6 +48,7 @@ const S = {
 let browser;
 
 before(async () => {
+	rmSync(SHOTS, {recursive: true, force: true}); // no picture from an older run
 	mkdirSync(SHOTS, {recursive: true});
 	browser = await chromium.launch({
 		executablePath: CHROMIUM,
@@ -54,45 +62,25 @@ after(async () => {
 	if (browser) await browser.close();
 });
 
-// open(width): a fresh context and page that record every problem.
-// Returns {page, ctx, close}; close() fails the test if a problem was seen.
-async function open(width = 1280) {
-	const ctx = await browser.newContext({viewport: {width, height: 900}});
-	ctx.setDefaultTimeout(TIMEOUT);
-	const page = await ctx.newPage();
-	const problems = [];
-	const expected4xx = /^Failed to load resource: the server responded with a status of 4\d\d/;
-	page.on('console', (m) => {
-		if (m.type() === 'error' && !expected4xx.test(m.text())) problems.push(`console error: ${m.text()}`);
-	});
-	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-	page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
-	page.on('response', (r) => {
-		const path = new URL(r.url()).pathname;
-		if (r.status() >= 500) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
-		else if (r.status() >= 400 && !path.startsWith('/api/')) problems.push(`HTTP ${r.status()} for an asset: ${r.url()}`);
-	});
-	return {
-		page, ctx,
-		close: async () => {
-			await ctx.close();
-			assert.deepEqual(problems, [], 'no console errors, failed requests or 5xx responses');
-		},
-	};
+const open = (opts) => openWatched(browser, BASE, opts);
+const shot = (page, name) => shotIn(page, SHOTS, name);
+
+// heading(page, text): waits for the page's <h1> to read text, and for
+// <main> to be done loading.
+async function heading(page, text) {
+	await page.locator('main h1', {hasText: text}).waitFor();
+	await page.locator('main:not([aria-busy])').waitFor();
 }
 
-const shot = (page, name) => page.screenshot({path: join(SHOTS, `${name}.png`), fullPage: true});
-
-// heading(page, text): waits for the page's <h1> to read text.
-const heading = (page, text) => page.locator('main h1', {hasText: text}).waitFor();
-
-async function signIn(page, who) {
+async function signIn(t, who) {
+	const {page} = t;
 	await page.goto(`${BASE}/#/signin`);
 	await heading(page, 'Sign in');
 	await page.getByLabel('Email').fill(who.email);
 	await page.getByLabel('Password').fill(PASSWORD);
 	await page.getByRole('button', {name: 'Sign in'}).click();
 	await heading(page, 'Members');
+	await t.check(`${who.name} signs in`);
 }
 
 async function gotoOrgPage(page, id, title) {
@@ -100,9 +88,10 @@ async function gotoOrgPage(page, id, title) {
 	await heading(page, title);
 }
 
-// inviteLink(email): the accept link of the newest mail to email in the
-// sink's Maildir, polled until it shows up (MAIL_WAIT ms at most).
-async function inviteLink(email, notBefore = 0) {
+// inviteLink(email, notBefore, except): the accept link of the newest mail
+// to email in the sink's Maildir (not older than notBefore, other than
+// except), polled until it shows up (MAIL_WAIT ms at most).
+async function inviteLink(email, notBefore = 0, except = null) {
 	const dir = join(MAILDIR, 'new');
 	const deadline = Date.now() + MAIL_WAIT;
 	const needle = email.toLowerCase();
@@ -121,7 +110,7 @@ async function inviteLink(email, notBefore = 0) {
 			const text = readFileSync(f, 'utf8');
 			if (!text.toLowerCase().includes(needle)) continue;
 			const m = /^\s*(\S*\/invite\/[A-Za-z0-9_-]+)\s*$/m.exec(text);
-			if (m && (!best || st.mtimeMs > best.at)) best = {at: st.mtimeMs, link: m[1]};
+			if (m && (!except || !except.endsWith(m[1].slice(m[1].indexOf('/invite/')))) && (!best || st.mtimeMs > best.at)) best = {at: st.mtimeMs, link: m[1]};
 		}
 		// Open the link on the stack under test, whatever public_url says.
 		if (best) return BASE + best.link.slice(best.link.indexOf('/invite/'));
@@ -139,105 +128,197 @@ const apiFetch = (page, method, path, body) => page.evaluate(async ([method, pat
 	return {status: r.status, body: r.status === 204 ? null : await r.json()};
 }, [method, path, body]);
 
-const ADMIN_NAV = ['Invitations', 'API keys', 'Settings & billing', 'Audit log', 'Access review'];
+// writes(page): the unsafe API requests the page sends from now on.
+function writes(page) {
+	const seen = [];
+	page.on('request', (r) => {
+		if (r.method() !== 'GET' && new URL(r.url()).pathname.startsWith('/api/')) seen.push(`${r.method()} ${new URL(r.url()).pathname}`);
+	});
+	return seen;
+}
+
+const ORG_PAGES = [['members', 'Members'], ['sources', 'Sources'], ['integrations', 'Integrations'],
+	['destinations', 'Destinations'], ['connections', 'Connections'], ['api-keys', 'API keys'],
+	['settings', 'Settings & billing'], ['audit', 'Audit log'], ['review', 'Access review']];
+const ADMIN_NAV = ['API keys', 'Settings & billing', 'Audit log', 'Access review'];
 const DATA_PAGES = [['sources', 'Sources', 'source'], ['integrations', 'Integrations', 'integration'],
 	['destinations', 'Destinations', 'destination'], ['connections', 'Connections', 'connection']];
 
+// invite(t, who, role): through the Members section's dialog.
+async function invite(t, who, role) {
+	const {page} = t;
+	who.invitedAt = Date.now();
+	await page.getByRole('button', {name: 'Invite member'}).click();
+	const dlg = page.getByRole('dialog', {name: `Invite a member to ${S.orgName}`});
+	await dlg.waitFor();
+	assert.equal(await page.evaluate(() => document.activeElement.name), 'email', 'the email field has the focus');
+	assert.equal(await dlg.getByRole('radio', {name: 'Read'}).isChecked(), true, 'the role starts at read, the least access');
+	await dlg.getByLabel('Email address').fill(who.email);
+	await dlg.getByRole('radio', {name: role[0].toUpperCase() + role.slice(1)}).check();
+	await dlg.getByRole('button', {name: 'Send invitation'}).click();
+	await dlg.waitFor({state: 'detached'});
+	await page.getByText(`Invitation sent to ${who.email} as ${role[0].toUpperCase() + role.slice(1)}.`).waitFor();
+	const row = page.locator(`#invitations tr[data-email="${who.email}"]`);
+	await row.waitFor();
+	assert.match(await row.innerText(), new RegExp(`${role}[\\s\\S]*pending[\\s\\S]*expires in 7 days`, 'i'));
+	await t.check(`invite ${who.email} as ${role}`);
+}
+
 describe('team access flows', () => {
-	test('an admin signs up, creates an org and invites a write and a read member', async () => {
-		const {page, close} = await open();
+	test('an admin signs up, creates an org and invites from the Members section', async () => {
+		const t = await open();
+		const {page} = t;
+		// Signed out: no request that is bound to fail (no 401 for /me).
 		await page.goto(`${BASE}/`);
 		await heading(page, 'Sign in');
-		await shot(page, 'signin');
+		await t.check('the sign-in page, signed out');
+		await t.axe('sign-in');
+		assert.equal(await page.evaluate(() => document.activeElement.name), 'email');
+		await shot(page, 'signin-1280');
 		await page.getByRole('link', {name: 'Create an account'}).click();
 		await heading(page, 'Create your account');
+		await t.axe('sign-up');
 		await page.getByLabel('Your name').fill(S.admin.name);
 		await page.getByLabel('Email').fill(S.admin.email);
 		await page.getByLabel('Password').fill(PASSWORD);
-		await shot(page, 'signup');
+		await shot(page, 'signup-1280');
 		await page.getByRole('button', {name: 'Create account'}).click();
 		await heading(page, 'Organizations');
-		await shot(page, 'organizations');
+		await t.check('signed up');
+		await t.axe('organizations, none yet');
 		await page.getByLabel('Organization name').fill(S.orgName);
 		await page.getByRole('button', {name: 'Create organization'}).click();
 		await heading(page, 'Members');
 		S.orgId = /#\/o\/([0-9a-f-]{36})\//.exec(page.url())[1];
-		const me = page.locator(`tr[data-email="${S.admin.email}"]`);
-		await me.waitFor();
-		assert.equal(await me.getByRole('combobox').inputValue(), 'admin');
 		assert.equal(await page.locator('#org-switch').inputValue(), S.orgId);
+		const me = page.locator(`tr[data-email="${S.admin.email}"]`);
+		assert.match(await me.innerText(), /Ada Admin \(you\)[\s\S]*Admin/);
+		await t.check('the new org\'s Members');
 
-		await page.getByRole('navigation').getByRole('link', {name: 'Invitations'}).click();
-		await heading(page, 'Invitations');
-		for (const [who, role] of [[S.writer, 'write'], [S.reader, 'read']]) {
-			who.invitedAt = Date.now();
-			await page.getByLabel('Email', {exact: true}).fill(who.email);
-			await page.getByLabel('Role', {exact: true}).selectOption(role);
-			await page.getByRole('button', {name: 'Send invitation', exact: true}).click();
-			const row = page.locator(`tr[data-email="${who.email}"]`);
-			await row.waitFor();
-			assert.match(await row.innerText(), new RegExp(`${role}[\\s\\S]*pending[\\s\\S]*in 7 days`));
-			await page.getByText(`Invitation sent to ${who.email}`).waitFor();
-		}
-		await shot(page, 'invitations');
-		await close();
+		// The invite dialog: each role with a line on what it may do.
+		await page.getByRole('button', {name: 'Invite member'}).click();
+		const dlg = page.getByRole('dialog', {name: `Invite a member to ${S.orgName}`});
+		await dlg.waitFor();
+		assert.equal(await page.evaluate(() => document.activeElement.name), 'email', 'the email field has the focus');
+		const descriptions = await dlg.getByRole('radio').evaluateAll((xs) => xs.map((x) =>
+			`${x.labels[0].textContent}: ${document.getElementById(x.getAttribute('aria-describedby')).textContent}`));
+		assert.equal(descriptions.length, 3);
+		assert.match(descriptions[0], /^Read: Views .* changes nothing\.$/);
+		assert.match(descriptions[1], /^Write: .*creates, changes and syncs/);
+		assert.match(descriptions[2], /^Admin: .*members, invitations, settings, billing, API keys/);
+		await t.axe('the invite dialog');
+		await shot(page, 'members-invite-dialog-1280');
+		// A refused address: the error in people's words, the field marked.
+		await dlg.getByLabel('Email address').fill(`nodot-${RUN}@localhost`);
+		await dlg.getByRole('radio', {name: 'Admin'}).check();
+		await t.expecting('POST', /\/invitations$/, 400, async () => {
+			await dlg.getByRole('button', {name: 'Send invitation'}).click();
+			await dlg.getByRole('alert').filter({hasText: /^Email /}).waitFor();
+		});
+		assert.equal(await dlg.getByLabel('Email address').getAttribute('aria-invalid'), 'true');
+		await t.check('the invite dialog with a refused address');
+		await shot(page, 'members-invite-error-1280');
+		await dlg.getByRole('button', {name: 'Cancel'}).click();
+		await dlg.waitFor({state: 'detached'});
+		// Opened again it is a fresh form: no old error, no old email, role read.
+		await page.getByRole('button', {name: 'Invite member'}).click();
+		await dlg.waitFor();
+		assert.equal(await dlg.getByRole('alert').isVisible(), false, 'no error left from last time');
+		assert.equal(await dlg.getByLabel('Email address').inputValue(), '');
+		assert.equal(await dlg.getByRole('radio', {name: 'Read'}).isChecked(), true, 'the role is back at read');
+		await shot(page, 'members-invite-dialog-fresh-1280');
+		await page.keyboard.press('Escape');
+		await dlg.waitFor({state: 'detached'});
+
+		await invite(t, S.writer, 'write');
+		await invite(t, S.reader, 'read');
+		await invite(t, S.mover, 'admin');
+		// An address with a pending invitation: resend instead.
+		await page.getByRole('button', {name: 'Invite member'}).click();
+		await dlg.getByLabel('Email address').fill(S.reader.email);
+		await t.expecting('POST', /\/invitations$/, 409, async () => {
+			await dlg.getByRole('button', {name: 'Send invitation'}).click();
+			await dlg.getByRole('alert').filter({hasText: 'already has a pending invitation'}).waitFor();
+		});
+		await t.check('inviting an address twice');
+		await dlg.getByRole('button', {name: 'Cancel'}).click();
+		assert.match(await page.getByRole('heading', {name: /Pending invitations/}).innerText(), /Pending invitations \(3\)/);
+		await t.axe('members with pending invitations');
+		await shot(page, 'members-pending-1280');
+		await t.close();
 	});
 
-	for (const [key, role] of [['writer', 'write'], ['reader', 'read']]) {
+	for (const [key, role] of [['writer', 'write'], ['reader', 'read'], ['mover', 'admin']]) {
 		test(`the ${role} invitee opens the link from the mail and creates the account`, async () => {
 			assert.ok(S.orgId, 'the org exists (first test)');
 			const who = S[key];
 			const link = await inviteLink(who.email, who.invitedAt);
-			const {page, close} = await open();
+			const t = await open();
+			const {page} = t;
 			await page.goto(link);
 			await heading(page, `Join ${S.orgName}`);
 			const card = page.getByRole('region', {name: 'Invitation'});
-			assert.match(await card.innerText(), new RegExp(`${S.admin.name} invited you to join ${S.orgName} with the role ${role}`));
+			assert.match(await card.innerText(), new RegExp(`${S.admin.name} invited you to join ${S.orgName} with the role ${role}`, 'i'));
 			assert.match(await card.innerText(), new RegExp(who.email));
 			assert.equal(await page.getByLabel('Email').inputValue(), who.email);
-			await shot(page, `invite-${role}`);
+			await t.check('the invitation page');
+			if (key === 'writer') {
+				await t.axe('the invitation page');
+				await shot(page, 'invite-1280');
+			}
 			await page.getByLabel('Your name').fill(who.name);
 			await page.getByLabel('Choose a password').fill(PASSWORD);
 			await page.getByRole('button', {name: 'Create account and join'}).click();
 			await heading(page, 'Members');
 			assert.ok(page.url().includes(`#/o/${S.orgId}/members`), page.url());
-			assert.match(await page.locator(`tr[data-email="${who.email}"]`).innerText(), new RegExp(role));
+			assert.match(await page.locator(`tr[data-email="${who.email}"]`).innerText(), new RegExp(role, 'i'));
+			await t.check('joined');
 			// The link works once: opened again it says so.
-			await page.goto(link);
-			await heading(page, 'already accepted');
-			await close();
+			await t.expecting('GET', /^\/api\/v1\/invitations\//, 410, async () => {
+				await page.goto(link);
+				await heading(page, 'already accepted');
+			});
+			await t.check('the link opened again');
+			await t.close();
 		});
 	}
 
-	test('the read member sees no create, edit or delete controls and no admin pages', async () => {
-		const {page, close} = await open();
-		await signIn(page, S.reader);
+	test('the read member sees what they may do: no admin pages, no Actions column, no edit controls', async () => {
+		const t = await open();
+		const {page} = t;
+		await signIn(t, S.reader);
 		const nav = page.getByRole('navigation', {name: 'Organization'});
 		for (const label of ADMIN_NAV) assert.equal(await nav.getByRole('link', {name: label}).count(), 0, `no ${label} link`);
-		assert.equal(await page.locator('main select').count(), 0, 'no role selectors');
-		assert.equal(await page.getByRole('button', {name: /^Remove/}).count(), 0, 'no remove buttons');
-		assert.equal(await page.getByRole('link', {name: 'Invite member'}).count(), 0);
+		const members = page.getByRole('table', {name: 'Current members'});
+		const headers = await members.getByRole('columnheader').allInnerTexts();
+		assert.deepEqual(headers.map((x) => x.toLowerCase()), ['name', 'email', 'role', 'last active', 'joined'], 'no empty Actions column');
+		assert.equal(await page.getByRole('button', {name: /^(Change role|Remove|Invite member)/}).count(), 0);
+		assert.equal(await page.locator('#invitations').count(), 0, 'invitations are for admins');
 		await page.getByRole('button', {name: 'Leave organization'}).waitFor();
-		await shot(page, 'members-read');
+		await shot(page, 'members-read-1280');
 		for (const [id, title, one] of DATA_PAGES) {
 			await gotoOrgPage(page, id, title);
 			await page.getByText('Your role (read) can view them but not change them').waitFor();
 			assert.equal(await page.getByRole('button', {name: `New ${one}`}).count(), 0, `no New ${one} button`);
 			assert.equal(await page.getByRole('button', {name: /^(Edit|Delete|Sync)\b/}).count(), 0, 'no edit, delete or sync buttons');
+			await t.check(`${title} as read`);
 		}
 		await gotoOrgPage(page, 'api-keys', 'API keys');
 		await page.getByText('Only admins').waitFor();
 		assert.equal(await page.locator('main form').count(), 0);
 		// The API stays the authority: a forged request is refused.
-		const forged = await apiFetch(page, 'POST', `/orgs/${S.orgId}/invitations`, {email: `x-${RUN}@example.test`, role: 'admin'});
-		assert.equal(forged.status, 403);
-		assert.equal(forged.body.error.code, 'forbidden');
-		await close();
+		await t.expecting('POST', /\/invitations$/, 403, async () => {
+			const forged = await apiFetch(page, 'POST', `/orgs/${S.orgId}/invitations`, {email: `x-${RUN}@example.test`, role: 'admin'});
+			assert.equal(forged.status, 403);
+			assert.equal(forged.body.error.code, 'forbidden');
+		});
+		await t.close();
 	});
 
-	test('the write member creates a source whose password shows as ••••', async () => {
-		const {page, close} = await open();
-		await signIn(page, S.writer);
+	test('the write member creates a source whose password shows as ••••, and a connection', async () => {
+		const t = await open();
+		const {page} = t;
+		await signIn(t, S.writer);
 		const nav = page.getByRole('navigation', {name: 'Organization'});
 		for (const label of ADMIN_NAV) assert.equal(await nav.getByRole('link', {name: label}).count(), 0, `no ${label} link`);
 		await nav.getByRole('link', {name: 'Sources'}).click();
@@ -253,7 +334,8 @@ describe('team access flows', () => {
 		const secret = form.getByLabel('Value 2');
 		await secret.fill('hunter2-very-secret');
 		assert.equal(await secret.getAttribute('type'), 'password', 'a secret value is typed into a password field');
-		await shot(page, 'source-form');
+		await t.check('the source form');
+		await shot(page, 'source-form-1280');
 		await form.getByRole('button', {name: 'Create source'}).click();
 		const row = page.locator('tr[data-name="Warehouse DB"]');
 		await row.waitFor();
@@ -273,7 +355,7 @@ describe('team access flows', () => {
 		const src = list.body.items.find((s) => s.name === 'Warehouse DB');
 		assert.equal(src.config.password, '********');
 		assert.equal(src.config.host, 'db2.internal');
-		await shot(page, 'sources');
+		await t.check('the source saved');
 		// A destination, an integration with a token, and a connection between them.
 		for (const [id, title, one, name, type, key, value] of [
 			['destinations', 'Destinations', 'destination', 'Lake', 's3', 'bucket', 'acme-lake'],
@@ -287,6 +369,7 @@ describe('team access flows', () => {
 			await f.getByLabel('Value 1').fill(value);
 			await f.getByRole('button', {name: `Create ${one}`}).click();
 			await page.locator(`tr[data-name="${name}"]`).waitFor();
+			await t.check(`${one} created`);
 		}
 		assert.match(await page.locator('tr[data-name="Alerts"]').innerText(), /webhook_token\s*••••/);
 		await gotoOrgPage(page, 'connections', 'Connections');
@@ -298,150 +381,381 @@ describe('team access flows', () => {
 		await cf.getByLabel('Alerts (slack)').check();
 		await cf.getByLabel('Every', {exact: true}).check();
 		await cf.getByLabel('Minutes between syncs').fill('15');
-		await shot(page, 'connection-form');
+		await t.check('the connection form');
+		await shot(page, 'connection-form-1280');
 		await cf.getByRole('button', {name: 'Create connection'}).click();
 		const conn = page.locator('tr[data-name="Nightly load"]');
 		await conn.waitFor();
 		assert.match(await conn.innerText(), /Warehouse DB → Lake[\s\S]*Alerts[\s\S]*every 15 minutes[\s\S]*enabled/);
 		await conn.getByRole('button', {name: 'Sync Nightly load'}).click();
 		await page.getByText('Sync of Nightly load queued').waitFor();
-		await shot(page, 'connections');
+		await conn.getByRole('button', {name: 'Runs of Nightly load'}).click();
+		await page.getByRole('heading', {name: 'Recent runs of Nightly load'}).waitFor();
+		assert.match(await page.getByRole('table', {name: 'Runs'}).innerText(), new RegExp(`queued[\\s\\S]*${S.writer.name}`), 'runs name who asked');
+		await t.check('a sync requested');
+		await shot(page, 'connections-1280');
 		// The admin pages stay closed even by URL.
 		await gotoOrgPage(page, 'audit', 'Audit log');
 		await page.getByText('Only admins').waitFor();
-		await close();
+		await t.close();
 	});
 
-	test('the admin changes a role, removes a member, creates and revokes an API key, and sees it in the audit log', async () => {
-		const {page, ctx, close} = await open();
-		await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: BASE});
-		await signIn(page, S.admin);
-		await gotoOrgPage(page, 'members', 'Members');
-		// Change the reader's role to write.
-		await page.getByLabel(`Role of ${S.reader.name}`).selectOption('write');
-		await page.getByText(`${S.reader.name} is now write.`).waitFor();
-		// Remove the writer, after confirming.
-		await page.getByRole('button', {name: `Remove ${S.writer.name}`}).click();
-		const dlg = page.getByRole('dialog', {name: `Remove ${S.writer.name}?`});
-		await dlg.waitFor();
-		await shot(page, 'members-confirm-remove');
-		await dlg.getByRole('button', {name: 'Remove member'}).click();
-		await page.locator(`tr[data-email="${S.writer.email}"]`).waitFor({state: 'detached'});
-		assert.equal(await page.getByLabel(`Role of ${S.reader.name}`).inputValue(), 'write');
-		await shot(page, 'members-admin');
+	test('the admin changes roles after a confirmation that says what changes, and removes a member', async () => {
+		const t = await open();
+		const {page} = t;
+		const sent = writes(page);
+		await signIn(t, S.admin);
 
-		// Create an API key: the token shows once, with a copy button.
+		// read → write, with the change spelled out.
+		await page.getByRole('button', {name: `Change role of ${S.reader.name}`}).click();
+		let dlg = page.getByRole('dialog', {name: `Change the role of ${S.reader.name}`});
+		await dlg.waitFor();
+		assert.equal(await dlg.getByRole('button', {name: 'Change role'}).isDisabled(), true, 'nothing to confirm before a new role is chosen');
+		await dlg.getByRole('radio', {name: 'Write'}).check();
+		await dlg.getByText(`${S.reader.name} will be able to create, change and sync sources, integrations, destinations and connections.`).waitFor();
+		await t.check('the role dialog, read to write');
+		await t.axe('the role dialog');
+		await shot(page, 'members-role-change-confirm-1280');
+		await dlg.getByRole('button', {name: 'Make Rita Write'}).click();
+		await dlg.waitFor({state: 'detached'});
+		await page.locator(`tr[data-email="${S.reader.email}"]`, {hasText: 'Write'}).waitFor();
+		assert.deepEqual(sent.splice(0), [`POST /api/v1/auth/login`, `PATCH /api/v1/orgs/${S.orgId}/members/${await userId(page, S.reader)}`]);
+
+		// A change that is canceled changes nothing (a select would have).
+		await page.getByRole('button', {name: `Change role of ${S.writer.name}`}).click();
+		dlg = page.getByRole('dialog', {name: `Change the role of ${S.writer.name}`});
+		await dlg.getByRole('radio', {name: 'Read'}).check();
+		await dlg.getByText(`${S.writer.name} will no longer be able to create, change or sync sources, integrations, destinations and connections; they can still view them.`).waitFor();
+		await dlg.getByRole('button', {name: 'Cancel'}).click();
+		await dlg.waitFor({state: 'detached'});
+		assert.deepEqual(sent.splice(0), [], 'no request for a canceled change');
+		assert.match(await page.locator(`tr[data-email="${S.writer.email}"]`).innerText(), /Write/);
+
+		// write → read: back to what Rita needs.
+		await page.getByRole('button', {name: `Change role of ${S.reader.name}`}).click();
+		dlg = page.getByRole('dialog', {name: `Change the role of ${S.reader.name}`});
+		await dlg.getByRole('radio', {name: 'Read'}).check();
+		await dlg.getByRole('button', {name: 'Make Rita Read'}).click();
+		await page.locator(`tr[data-email="${S.reader.email}"]`, {hasText: 'Read'}).waitFor();
+
+		// Demoting an admin: the loss is spelled out and needs a tick.
+		await page.getByRole('button', {name: `Change role of ${S.mover.name}`}).click();
+		dlg = page.getByRole('dialog', {name: `Change the role of ${S.mover.name}`});
+		await dlg.getByRole('radio', {name: 'Write'}).check();
+		await dlg.getByText(`${S.mover.name} will lose access to members and invitations, settings and billing, API keys and the audit log.`).waitFor();
+		const confirm = dlg.getByRole('button', {name: 'Make Max Write'});
+		assert.equal(await confirm.isDisabled(), true, 'demoting an admin waits for the tick');
+		await t.check('demoting an admin');
+		await shot(page, 'members-demote-admin-confirm-1280');
+		await dlg.getByLabel(`I understand that ${S.mover.name} will no longer be an admin`).check();
+		await confirm.click();
+		await page.locator(`tr[data-email="${S.mover.email}"]`, {hasText: 'Write'}).waitFor();
+
+		// Your own role: the same care; the last admin cannot step down.
+		await page.getByRole('button', {name: `Change role of ${S.admin.name}`}).click();
+		dlg = page.getByRole('dialog', {name: 'Change your role'});
+		await dlg.getByRole('radio', {name: 'Write'}).check();
+		await dlg.getByText('You will lose access to members and invitations, settings and billing, API keys and the audit log.').waitFor();
+		await dlg.getByText('Only another admin can make you an admin again.').waitFor();
+		await dlg.getByLabel(`I understand that I will no longer be an admin of ${S.orgName}`).check();
+		await t.expecting('PATCH', /\/members\//, 409, async () => {
+			await dlg.getByRole('button', {name: 'Make me Write'}).click();
+			await dlg.getByRole('alert').filter({hasText: 'An organization needs at least one admin'}).waitFor();
+		});
+		await t.check('the last admin tries to step down');
+		await shot(page, 'members-last-admin-1280');
+		await dlg.getByRole('button', {name: 'Cancel'}).click();
+
+		// Remove Max, after a confirmation that says what it does.
+		await page.getByRole('button', {name: `Remove ${S.mover.name}`}).click();
+		dlg = page.getByRole('dialog', {name: `Remove ${S.mover.name} from ${S.orgName}?`});
+		await dlg.getByText(`${S.mover.name} (${S.mover.email}) loses access to ${S.orgName} at once`).waitFor();
+		assert.deepEqual(await dlg.getByRole('button').allInnerTexts(), ['Keep member', 'Remove member']);
+		await t.axe('the remove dialog');
+		await shot(page, 'members-confirm-remove-1280');
+		S.mover.id = await userId(page, S.mover);
+		await dlg.getByRole('button', {name: 'Remove member'}).click();
+		await page.locator(`tr[data-email="${S.mover.email}"]`).waitFor({state: 'detached'});
+		await t.check('Max removed');
+		await shot(page, 'members-admin-1280');
+		await t.close();
+	});
+
+	test('navigation shows a loading state: the old page is busy and inert until the new one is there', async () => {
+		const t = await open();
+		const {page} = t;
+		await signIn(t, S.admin);
+		let release;
+		const gate = new Promise((r) => (release = r));
+		const sources = /\/api\/v1\/orgs\/[^/]+\/sources\?/;
+		await page.route(sources, async (route) => {
+			await gate;
+			await route.continue();
+		});
+		await page.getByRole('navigation').getByRole('link', {name: 'Sources'}).click();
+		await page.locator('main[aria-busy="true"]').waitFor({state: 'attached'});
+		await page.getByRole('status').filter({hasText: 'Loading…'}).waitFor();
+		const state = await page.evaluate(() => {
+			const rm = document.querySelector('main button.danger');
+			return {inert: !!(rm && rm.closest('[inert]')), current: document.querySelector('nav a[aria-current="page"]').textContent};
+		});
+		assert.deepEqual(state, {inert: true, current: 'Sources'}, 'the old Remove buttons cannot be used; the menu shows where we go');
+		await t.check('loading Sources');
+		await shot(page, 'loading-state-1280');
+		release();
+		await heading(page, 'Sources');
+		assert.equal(await page.locator('main [inert]').count(), 0);
+		assert.equal(await page.locator('main').getAttribute('aria-busy'), null);
+		await page.unroute(sources);
+		await t.check('Sources loaded');
+		await t.close();
+	});
+
+	test('the admin creates and revokes an API key, and reads the audit log as sentences', async () => {
+		const t = await open();
+		const {page, ctx} = t;
+		await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: BASE});
+		await signIn(t, S.admin);
 		await gotoOrgPage(page, 'api-keys', 'API keys');
 		await page.getByLabel('Name', {exact: true}).fill('nightly export');
-		await page.getByLabel('Role', {exact: true}).selectOption('read');
+		await page.getByRole('radio', {name: 'Read'}).check();
 		await page.getByRole('button', {name: 'Create API key'}).click();
 		const token = page.getByLabel('Your new API key');
 		await token.waitFor();
 		assert.match(await token.inputValue(), /^fcm_[A-Za-z0-9_-]{43}$/);
 		await page.getByRole('button', {name: 'Copy', exact: true}).click();
 		await page.getByText(/Copied|Press Ctrl\+C/).waitFor();
-		await shot(page, 'api-keys-created');
+		await t.check('an API key created');
+		await shot(page, 'api-keys-created-1280');
 		await page.getByRole('button', {name: 'Done'}).click();
 		assert.equal(await page.getByLabel('Your new API key').count(), 0, 'the token is gone once dismissed');
 		const keyRow = page.locator('tr[data-name="nightly export"]');
-		await keyRow.waitFor();
 		await keyRow.getByRole('button', {name: 'Revoke nightly export'}).click();
-		await page.getByRole('dialog').getByRole('button', {name: 'Revoke key'}).click();
+		const kd = page.getByRole('dialog', {name: 'Revoke the API key nightly export?'});
+		assert.deepEqual(await kd.getByRole('button').allInnerTexts(), ['Keep key', 'Revoke key']);
+		await kd.getByRole('button', {name: 'Revoke key'}).click();
 		await page.getByText('API key nightly export was revoked.').waitFor();
 		await keyRow.waitFor({state: 'detached'});
 
-		// The audit log shows all of it, newest first.
+		// The audit log: sentences with names, newest first.
 		await gotoOrgPage(page, 'audit', 'Audit log');
-		const actions = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.action));
+		const events = page.locator('li.event');
+		const actions = await events.evaluateAll((xs) => xs.map((x) => x.dataset.action));
 		for (const a of ['api_key.revoked', 'api_key.created', 'member.removed', 'member.role_changed',
 			'source.created', 'invitation.accepted', 'invitation.created', 'org.created']) {
 			assert.ok(actions.includes(a), `${a} is in the audit log (${actions.join(', ')})`);
 		}
 		assert.ok(actions.indexOf('api_key.revoked') < actions.indexOf('api_key.created'), 'newest first');
-		assert.ok(actions.indexOf('member.removed') < actions.indexOf('invitation.accepted'), 'newest first');
-		await shot(page, 'audit');
-		// Filter by action, then by actor.
-		await page.getByLabel('Action').selectOption('member.removed');
+		const text = await page.locator('ol.events').innerText();
+		for (const s of [
+			`${S.admin.name} revoked the API key nightly export.`,
+			`${S.admin.name} created the API key nightly export with the role read.`,
+			`${S.admin.name} removed ${S.mover.email} (was write).`,
+			`${S.admin.name} changed ${S.mover.email}'s role from admin to write.`,
+			`${S.admin.name} changed ${S.reader.name}'s role from read to write.`,
+			`${S.admin.name} changed ${S.reader.name}'s role from write to read.`,
+			`${S.writer.name} requested a sync of the connection Nightly load.`,
+			`${S.writer.name} added the integration Alerts to the connection Nightly load.`,
+			`${S.writer.name} changed the source Warehouse DB: configuration.`,
+			`${S.writer.name} created the source Warehouse DB.`,
+			`${S.reader.name} joined as read.`,
+			`${S.admin.name} invited ${S.reader.email} as read.`,
+			`${S.admin.name} created the organization ${S.orgName}.`,
+		]) assert.ok(text.includes(s), `the audit log says "${s}"`);
+		assert.doesNotMatch(text, /member\.role_changed|[0-9a-f]{8}-[0-9a-f]{4}/, 'no codes or ids until asked for');
+		await t.check('the audit log');
+		// The raw event is one click away.
+		const removed = events.filter({hasText: `removed ${S.mover.email}`});
+		await removed.getByText('Raw event').click();
+		const raw = await removed.locator('details.raw dl').innerText();
+		assert.match(raw, /member\.removed/);
+		assert.ok(raw.includes(S.mover.id), `the raw event has Max's user id ${S.mover.id}`);
+		await t.check('a raw event opened');
+		await t.axe('the audit log');
+		await shot(page, 'audit-1280');
+
+		// Filters: what, who, and a date range.
+		const filtered = (q) => page.locator(`.eventlist[aria-busy="false"][data-query*="${q}"]`);
+		await page.getByLabel('What happened').selectOption('member.removed');
 		await page.getByRole('button', {name: 'Apply filters'}).click();
-		await page.locator('[data-query*="action=member.removed"][aria-busy="false"]').waitFor({state: 'attached'});
-		assert.deepEqual(await page.locator('tbody tr').evaluateAll((rows) => [...new Set(rows.map((r) => r.dataset.action))]), ['member.removed']);
-		assert.equal(await page.locator('tbody tr').count(), 1);
-		await page.getByLabel('Action').selectOption('');
-		await page.getByLabel('Actor').selectOption({label: `${S.reader.name} (${S.reader.email})`});
+		await filtered('action=member.removed').waitFor({state: 'attached'});
+		assert.deepEqual(await events.evaluateAll((xs) => [...new Set(xs.map((x) => x.dataset.action))]), ['member.removed']);
+		assert.equal(await events.count(), 1);
+		await page.getByLabel('What happened').selectOption('');
+		await page.getByLabel('Who did it').selectOption({label: S.reader.name});
 		await page.getByRole('button', {name: 'Apply filters'}).click();
-		await page.locator('[data-query*="actor_id="]:not([data-query*="action="])[aria-busy="false"]').waitFor({state: 'attached'});
-		assert.equal(await page.locator('tbody tr[data-action="api_key.created"]').count(), 0, 'the reader created no API key');
-		assert.equal(await page.locator('tbody tr[data-action="member.removed"]').count(), 0, 'the reader removed nobody');
-		await close();
+		await filtered('actor_id=').waitFor({state: 'attached'});
+		assert.equal(await page.locator('li.event[data-action="api_key.created"]').count(), 0, 'the reader created no API key');
+		assert.ok(await events.count() >= 1, 'the reader did something (joined)');
+		await page.getByRole('button', {name: 'Clear filters'}).click();
+		const day = (offset) => {
+			const d = new Date(Date.now() + offset * 86400000);
+			return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+		};
+		await page.getByLabel('From').fill(day(1));
+		await page.getByRole('button', {name: 'Apply filters'}).click();
+		await filtered('from=').waitFor({state: 'attached'});
+		await page.getByText('No events match these filters.').waitFor();
+		await page.getByLabel('From').fill(day(0));
+		await page.getByLabel('To').fill(day(0));
+		await page.getByRole('button', {name: 'Apply filters'}).click();
+		await page.locator('.eventlist[aria-busy="false"][data-query*="to="]').waitFor({state: 'attached'});
+		assert.ok(await events.count() >= 10, 'today has the events');
+		await page.getByLabel('From').fill(day(1));
+		await page.getByRole('button', {name: 'Apply filters'}).click();
+		await page.getByRole('alert').filter({hasText: 'The start date is after the end date.'}).waitFor();
+		await t.check('the audit filters');
+		await page.getByRole('button', {name: 'Clear filters'}).click();
+		await page.locator('.eventlist[aria-busy="false"]:not([data-query*="from="])').waitFor({state: 'attached'});
+
+		// On a phone: cards, not 6,500 px of scrolling.
+		await page.setViewportSize({width: NARROW, height: 844});
+		const n = await events.count();
+		const tallest = await events.evaluateAll((xs) => Math.max(...xs.map((x) => x.getBoundingClientRect().height)));
+		const listHeight = await page.locator('ol.events').evaluate((x) => x.getBoundingClientRect().height);
+		assert.ok(tallest < 160, `an event is a compact card (${tallest}px)`);
+		assert.ok(listHeight / n < 120, `${n} events take ${listHeight}px`);
+		await t.check('the audit log at 390 px');
+		await removed.getByText('Raw event').click();
+		await t.check('a raw event at 390 px');
+		await shot(page, 'audit-raw-event-390');
+		await t.close();
 	});
 
-	test('invitation links explain canceled invitations and a signed-in user with another email', async () => {
-		const {page, close} = await open();
-		await signIn(page, S.admin);
-		await gotoOrgPage(page, 'invitations', 'Invitations');
+	test('invitations in the Members section: cancel, the whole list with its dates, and what a link says', async () => {
+		const t = await open();
+		const {page} = t;
+		await signIn(t, S.admin);
 		const since = Date.now();
-		const canceled = `carl-${RUN}@example.test`;
-		const other = `otto-${RUN}@example.test`;
-		for (const email of [canceled, other]) {
-			await page.getByLabel('Email', {exact: true}).fill(email);
-			await page.getByRole('button', {name: 'Send invitation', exact: true}).click();
-			await page.locator(`tr[data-email="${email}"]`).waitFor();
-		}
-		const [canceledLink, otherLink] = await Promise.all([inviteLink(canceled, since), inviteLink(other, since)]);
-		await page.getByRole('button', {name: `Cancel invitation to ${canceled}`}).click();
-		await page.getByRole('dialog').getByRole('button', {name: 'Cancel invitation'}).click();
-		await page.locator(`tr[data-email="${canceled}"]`).waitFor({state: 'detached'});
-		await page.getByLabel('Show').selectOption('canceled');
-		await page.locator(`tr[data-email="${canceled}"]`, {hasText: 'canceled'}).waitFor();
-		await shot(page, 'invitations-canceled');
+		const canceled = {email: `carl-${RUN}@example.test`};
+		const other = {email: `otto-${RUN}@example.test`};
+		for (const who of [canceled, other]) await invite(t, who, 'read');
+		const [canceledLink, otherLink] = await Promise.all([inviteLink(canceled.email, since), inviteLink(other.email, since)]);
+		await page.getByRole('button', {name: `Cancel invitation to ${canceled.email}`}).click();
+		const dlg = page.getByRole('dialog', {name: `Cancel the invitation to ${canceled.email}?`});
+		assert.deepEqual(await dlg.getByRole('button').allInnerTexts(), ['Keep invitation', 'Cancel invitation'], 'one Cancel, not two');
+		await t.check('the cancel dialog');
+		await shot(page, 'members-cancel-invitation-dialog-1280');
+		await dlg.getByRole('button', {name: 'Cancel invitation'}).click();
+		await page.locator(`#invitations tr[data-email="${canceled.email}"]`).waitFor({state: 'detached'});
+		await page.getByText(`The invitation to ${canceled.email} was canceled.`).waitFor();
+		// Resend: a new mail.
+		const resentAt = Date.now();
+		await page.getByRole('button', {name: `Resend invitation to ${other.email}`}).click();
+		await page.getByText(`A new invitation email is on its way to ${other.email}`).waitFor();
+		// Every invitation, with when it was sent and accepted or canceled.
+		await page.getByLabel('Show').selectOption('all');
+		await page.getByRole('heading', {name: /^Invitations: all/}).waitFor();
+		const row = (email) => page.locator(`#invitations tr[data-email="${email}"]`);
+		assert.match(await row(S.writer.email).innerText(), new RegExp(`accepted (just now|\\d+ minutes? ago)[\\s\\S]*(just now|minutes? ago) by ${S.admin.name}`));
+		assert.match(await row(canceled.email).innerText(), /canceled (just now|\d+ seconds? ago)/);
+		assert.match(await row(other.email).innerText(), /pending[\s\S]*expires in 7 days/);
+		await t.check('every invitation');
+		await t.axe('every invitation');
+		await shot(page, 'members-invitations-all-1280');
+		const newLink = await inviteLink(other.email, resentAt, otherLink);
 		// Signed in as the admin, the other invitation is for another email.
-		await page.goto(otherLink);
+		await page.goto(newLink);
 		await heading(page, `Join ${S.orgName}`);
-		await page.getByText(`You are signed in as ${S.admin.email}, but this invitation is for ${other}`).waitFor();
-		await shot(page, 'invite-mismatch');
-		const forged = await page.evaluate(async (link) => {
-			const me = await (await fetch('/api/v1/me')).json();
-			const token = link.split('/invite/')[1];
-			const r = await fetch(`/api/v1/invitations/${token}/accept`, {method: 'POST',
-				headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token}, body: '{}'});
-			return {status: r.status, body: await r.json()};
-		}, otherLink);
-		assert.equal(forged.status, 403);
-		assert.equal(forged.body.error.code, 'email_mismatch');
-		// Canceled: a plain message, no form.
-		await page.goto(canceledLink);
-		await heading(page, 'This invitation was canceled');
+		await page.getByText(`You are signed in as ${S.admin.email}, but this invitation is for ${other.email}`).waitFor();
+		await t.check('an invitation for someone else');
+		await shot(page, 'invite-mismatch-1280');
+		// The old link and the canceled one: plain messages, no form.
+		await t.expecting('GET', /^\/api\/v1\/invitations\//, 404, async () => {
+			await page.goto(otherLink);
+			await heading(page, 'This invitation link is not valid');
+		});
+		await t.expecting('GET', /^\/api\/v1\/invitations\//, 410, async () => {
+			await page.goto(canceledLink);
+			await heading(page, 'This invitation was canceled');
+		});
 		assert.equal(await page.locator('main form').count(), 0);
-		await shot(page, 'invite-canceled');
-		// Unknown token.
-		await page.goto(`${BASE}/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`);
-		await heading(page, 'This invitation link is not valid');
-		await close();
+		await t.check('a canceled invitation\'s link');
+		await t.axe('a canceled invitation\'s link');
+		await shot(page, 'invite-canceled-1280');
+		await t.close();
 	});
 
-	test('every page works at 360 px and 1280 px: labelled controls, visible focus, no sideways scrolling', async () => {
-		const {page, close} = await open(360);
-		await signIn(page, S.admin);
-		const pages = [['members', 'Members'], ['invitations', 'Invitations'], ...DATA_PAGES.map(([id, t]) => [id, t]),
-			['api-keys', 'API keys'], ['settings', 'Settings & billing'], ['audit', 'Audit log'], ['review', 'Access review']];
-		for (const width of [360, 1280]) {
-			await page.setViewportSize({width, height: 900});
-			for (const [id, title] of pages) {
-				await gotoOrgPage(page, id, title);
-				await page.waitForLoadState('networkidle');
-				const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-					.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
-					.map((el) => el.outerHTML.slice(0, 80)));
-				assert.deepEqual(unlabelled, [], `${id}: every control has a label`);
-				const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-				assert.ok(overflow <= 0, `${id} at ${width}px scrolls sideways by ${overflow}px`);
-				await shot(page, `${id}-${width}`);
-			}
-		}
-		// Keyboard: after a navigation the focus is on the page's <h1>; Tab
-		// goes on to the first control, with a visible focus outline.
-		await gotoOrgPage(page, 'members', 'Members');
-		assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1');
+	test('settings and billing: a plan change asks first, the billing email can be cleared', async () => {
+		const t = await open();
+		const {page} = t;
+		const sent = writes(page);
+		await signIn(t, S.admin);
+		await gotoOrgPage(page, 'settings', 'Settings & billing');
+		await page.getByLabel('Organization name').fill(`${S.orgName} Ltd`);
+		await page.getByRole('button', {name: 'Save settings'}).click();
+		await page.getByText('Settings saved.').waitFor();
+		assert.equal(await page.locator('#org-switch option:checked').innerText(), `${S.orgName} Ltd`);
+		await page.getByLabel('Organization name').fill(S.orgName);
+		await page.getByRole('button', {name: 'Save settings'}).click();
+		await page.getByText('Settings saved.').waitFor();
+		// A billing email, then none.
+		await page.getByLabel('Billing email').fill(`billing-${RUN}@example.test`);
+		await page.getByRole('button', {name: 'Save billing'}).click();
+		await page.locator('dl.facts', {hasText: `billing-${RUN}@example.test`}).waitFor();
+		await page.getByLabel('Billing email').fill('');
+		await page.getByRole('button', {name: 'Save billing'}).click();
+		await page.locator('dl.facts', {hasText: 'not set'}).waitFor();
+		assert.equal((await apiFetch(page, 'GET', `/orgs/${S.orgId}/billing`)).body.billing_email, null);
+		await t.check('the billing email cleared');
+		await shot(page, 'billing-email-cleared-1280');
+		// Trial → Pro: asked first; kept when the answer is no.
+		sent.splice(0);
+		await page.getByLabel('Plan', {exact: true}).selectOption('pro');
+		await page.getByRole('button', {name: 'Save billing'}).click();
+		let dlg = page.getByRole('dialog', {name: `Move ${S.orgName} from Trial to Pro?`});
+		await dlg.getByText('Pro includes syncing connections.').waitFor();
+		await t.check('the plan dialog');
+		await t.axe('the plan dialog');
+		await shot(page, 'billing-plan-confirm-1280');
+		await dlg.getByRole('button', {name: 'Keep the plan'}).click();
+		assert.deepEqual(sent.splice(0), [], 'no plan change without a yes');
+		// Yes: this server leaves paid plans to its operator, and says so.
+		await page.getByRole('button', {name: 'Save billing'}).click();
+		dlg = page.getByRole('dialog', {name: `Move ${S.orgName} from Trial to Pro?`});
+		await t.expecting('PATCH', /\/billing$/, 403, async () => {
+			await dlg.getByRole('button', {name: 'Move to Pro'}).click();
+			await page.getByRole('alert').filter({hasText: `Only the operator of this Finicom server can move ${S.orgName} to Pro`}).waitFor();
+		});
+		await t.check('Pro refused');
+		// Free: always possible, and it stops syncs.
+		await page.getByLabel('Plan', {exact: true}).selectOption('free');
+		await page.getByRole('button', {name: 'Save billing'}).click();
+		dlg = page.getByRole('dialog', {name: `Move ${S.orgName} from Trial to Free?`});
+		await dlg.getByText('On the free plan connections cannot be synced').waitFor();
+		await dlg.getByRole('button', {name: 'Move to Free'}).click();
+		await page.locator('dl.facts .b-free').waitFor();
+		await t.check('moved to Free');
+		await gotoOrgPage(page, 'connections', 'Connections');
+		await t.expecting('POST', /\/sync$/, 402, async () => {
+			await page.getByRole('button', {name: 'Sync Nightly load'}).click();
+			await page.getByRole('alert').filter({hasText: 'Syncing needs a trial or paid plan'}).waitFor();
+		});
+		await t.check('a sync on the free plan');
+		await shot(page, 'connections-plan-required-1280');
+		await t.close();
+	});
+
+	test('focus, menus and error pages: no ring on a loaded heading, a phone menu, no stale tab', async () => {
+		const t = await open();
+		const {page} = t;
+		await signIn(t, S.admin);
+		// A direct load leaves the focus alone: no ring around the heading.
+		await gotoOrgPage(page, 'sources', 'Sources');
+		await page.reload();
+		await heading(page, 'Sources');
+		const direct = await page.evaluate(() => ({tag: document.activeElement.tagName, ring: document.querySelector('main h1').matches(':focus-visible')}));
+		assert.deepEqual(direct, {tag: 'BODY', ring: false});
+		await shot(page, 'direct-load-focus-1280');
+		// After a navigation in the page the focus is on the <h1>, without a
+		// ring; Tab goes on to the first control, with one.
+		await page.getByRole('navigation').getByRole('link', {name: 'Members'}).click();
+		await heading(page, 'Members');
+		const nav = await page.evaluate(() => {
+			const el = document.activeElement;
+			return {tag: el.tagName, outline: getComputedStyle(el).outlineStyle};
+		});
+		assert.deepEqual(nav, {tag: 'H1', outline: 'none'});
 		await page.keyboard.press('Tab');
 		const focus = await page.evaluate(() => {
 			const el = document.activeElement;
@@ -450,20 +764,113 @@ describe('team access flows', () => {
 		});
 		assert.equal(focus.text, 'Invite member');
 		assert.ok(focus.visible && focus.outline !== 'none' && focus.width >= 2, `visible focus: ${JSON.stringify(focus)}`);
-		// Settings: the org can be renamed; the invite TTL is validated.
-		await gotoOrgPage(page, 'settings', 'Settings & billing');
-		await page.getByLabel('Organization name').fill(`${S.orgName} Ltd`);
-		await page.getByRole('button', {name: 'Save settings'}).click();
-		await page.getByText('Settings saved.').waitFor();
-		assert.equal(await page.locator('#org-switch option:checked').innerText(), `${S.orgName} Ltd`);
-		// On the free plan a sync is refused with 402 plan_required: a plan message.
-		await page.getByLabel('Plan', {exact: true}).selectOption('free');
-		await page.getByRole('button', {name: 'Save billing'}).click();
-		await page.locator('dl.facts .b-free').waitFor();
-		await gotoOrgPage(page, 'connections', 'Connections');
-		await page.getByRole('button', {name: 'Sync Nightly load'}).click();
-		await page.getByRole('alert').filter({hasText: 'Syncing needs a trial or paid plan'}).waitFor();
-		await shot(page, 'connections-plan-required');
-		await close();
+		// An unknown page: no tab stays marked as the current one.
+		await page.goto(`${BASE}/#/o/${S.orgId}/no-such-page`);
+		await heading(page, 'Page not found');
+		assert.equal(await page.locator('nav [aria-current]').count(), 0, 'no menu item is current');
+		await t.check('page not found');
+		await t.axe('page not found');
+		await shot(page, 'page-not-found-1280');
+		await t.expecting('GET', /^\/api\/v1\/orgs\/[0-9a-f-]+$/, 404, async () => {
+			await page.goto(`${BASE}/#/o/00000000-0000-4000-8000-000000000000/members`);
+			await heading(page, 'Organization not found');
+		});
+		assert.equal(await page.locator('nav').isVisible(), false);
+		await t.check('organization not found');
+
+		// A phone: the menu is one button that says how many pages there are.
+		await page.setViewportSize({width: NARROW, height: 844});
+		await gotoOrgPage(page, 'members', 'Members');
+		const toggle = page.getByRole('button', {name: /^Menu/});
+		assert.match(await toggle.innerText(), /Menu\s*·?\s*Members\s*9 pages/);
+		assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+		assert.equal(await page.getByRole('navigation').getByRole('link', {name: 'Sources'}).isVisible(), false);
+		await toggle.click();
+		assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+		const links = page.getByRole('navigation').getByRole('link');
+		assert.equal(await links.count(), 9);
+		const xs = await links.evaluateAll((as) => as.map((a) => a.getBoundingClientRect()).map((r) => [Math.round(r.left), Math.round(r.right)]));
+		assert.ok(xs.every(([l, r]) => l >= 0 && r <= 390), `every menu item is on screen: ${JSON.stringify(xs)}`);
+		await t.check('the phone menu, open');
+		await t.axe('the phone menu, open');
+		await shot(page, 'nav-menu-open-390');
+		await links.filter({hasText: 'Audit log'}).click();
+		await heading(page, 'Audit log');
+		assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+		assert.match(await toggle.innerText(), /Audit log/);
+		await t.check('the phone menu took us there');
+		await t.close();
+	});
+
+	// Every page as each role, at 1280 and 390 px: the text check, no
+	// sideways scrolling, axe in light and dark mode, and a screenshot.
+	for (const key of ['admin', 'writer', 'reader']) {
+		test(`every page as the ${key === 'admin' ? 'admin' : key === 'writer' ? 'write member' : 'read member'}, at 1280 and 390 px, passes axe and the text check`, async () => {
+			const role = {admin: 'admin', writer: 'write', reader: 'read'}[key];
+			const t = await open();
+			const {page} = t;
+			await signIn(t, S[key]);
+			for (const width of [1280, NARROW]) {
+				await page.setViewportSize({width, height: width === NARROW ? 844 : 900});
+				for (const [id, title] of ORG_PAGES) {
+					await gotoOrgPage(page, id, title);
+					await page.waitForLoadState('networkidle');
+					const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+						.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+						.map((el) => el.outerHTML.slice(0, 80)));
+					assert.deepEqual(unlabelled, [], `${id}: every control has a label`);
+					await t.check(`${id} as ${role} at ${width}px`);
+					await t.axe(`${id} as ${role} at ${width}px`);
+					await shot(page, `${role}-${id}-${width}`);
+					if (role === 'admin') {
+						await page.emulateMedia({colorScheme: 'dark'});
+						await shot(page, `${role}-${id}-${width}-dark`);
+						await page.emulateMedia({colorScheme: 'light'});
+					}
+				}
+				await page.goto(`${BASE}/#/orgs`);
+				await heading(page, 'Organizations');
+				await t.check(`organizations as ${role} at ${width}px`);
+				await t.axe(`organizations as ${role} at ${width}px`);
+				await shot(page, `${role}-organizations-${width}`);
+			}
+			await t.close();
+		});
+	}
+
+	test('signed out at 390 px: sign-in, sign-up and an invitation pass axe and the text check', async () => {
+		const t = await open({width: NARROW, height: 844});
+		const {page} = t;
+		await page.goto(`${BASE}/#/o/${S.orgId}/members`);
+		await heading(page, 'Sign in');
+		await t.check('an org page, signed out');
+		await t.axe('sign-in at 390 px');
+		await shot(page, 'signin-390');
+		await page.getByRole('link', {name: 'Create an account'}).click();
+		await heading(page, 'Create your account');
+		await t.axe('sign-up at 390 px');
+		await shot(page, 'signup-390');
+		// Sign in: the page asked for comes back.
+		await page.getByRole('link', {name: 'Sign in'}).click();
+		await heading(page, 'Sign in');
+		await page.getByLabel('Email').fill(S.reader.email);
+		await t.expecting('POST', /\/auth\/login$/, 401, async () => {
+			await page.getByLabel('Password').fill('not the password');
+			await page.getByRole('button', {name: 'Sign in'}).click();
+			await page.getByRole('alert').filter({hasText: 'The email or password is not right.'}).waitFor();
+		});
+		await t.check('a wrong password');
+		await page.getByLabel('Password').fill(PASSWORD);
+		await page.getByRole('button', {name: 'Sign in'}).click();
+		await heading(page, 'Members');
+		await t.check('signed in after a wrong password');
+		await t.close();
 	});
 });
+
+// userId(page, who): the user id of a member, from the API.
+async function userId(page, who) {
+	const r = await apiFetch(page, 'GET', `/orgs/${S.orgId}/members`);
+	const m = r.body.items.find((x) => x.user.email === who.email);
+	return m && m.user.id;
+}
