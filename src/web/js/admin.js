@@ -134,7 +134,7 @@ export async function settingsPage(main, ctx) {
 	const trialEnded = billing.trial_ends_at && Date.parse(billing.trial_ends_at) < Date.now();
 	const facts = h('dl', {class: 'facts'},
 		h('dt', {}, 'Plan'), h('dd', {}, badge(PLANS[billing.plan] || billing.plan, billing.plan), billing.plan === 'trial' && trialEnded ? ' (ended: counts as free)' : ''),
-		billing.trial_ends_at ? [h('dt', {}, 'Trial ends'), h('dd', {}, fmtTime(billing.trial_ends_at), say` (${relTime(billing.trial_ends_at)})`)] : null,
+		billing.plan === 'trial' && billing.trial_ends_at ? [h('dt', {}, trialEnded ? 'Trial ended' : 'Trial ends'), h('dd', {}, fmtTime(billing.trial_ends_at), say` (${relTime(billing.trial_ends_at)})`)] : null,
 		h('dt', {}, 'Billing email'), h('dd', {}, billing.billing_email || h('span', {class: 'muted'}, 'not set')),
 		h('dt', {}, 'Seats used'), h('dd', {}, billing.seats_used));
 	const planOpts = [['free', 'Free'], ['pro', 'Pro']];
