@@ -34,7 +34,7 @@
 --   173879995bd84e8a75339963a1f9a2f028711cccdb1ac965ef3cd30dc0bbb84d  0014_secret_names.sql
 --   a940a8090d4dfa9191f176a626843f439903df015b033d8960b8a268f4516651  0015_login_throttle.sql
 --   3d65cdd57aa7f8931861225348046ed0fa2907cdf0c60a63ca2200bae4eaf64c  0016_audit_capture_objects.sql
---   ed53c2a3118f9135f5acb1d8a130e309a685c29b2166a54da398e411dd9d53f5  0017_invitation_times.sql
+--   f24fec2cd5bbcbbed824d3f8c11a26fe2f9c9a4967d2f621424ecc6fa26cc3db  0019_invitation_times.sql
 
 --
 -- PostgreSQL database dump
