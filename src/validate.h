@@ -27,11 +27,31 @@ struct field {
 	bool required;
 };
 
+/* The most fields a body has. */
+#define FIELDS_MAX 8
+
+/*
+ * The fields of a route's body (src/routes.c): a field table, its length,
+ * and whether every field is optional whatever the table says (a PATCH
+ * sends only what changes).
+ */
+struct fieldset {
+	const struct field *fields;
+	size_t n;
+	bool patch;
+};
+#define FIELDSET(table) {(table), sizeof(table) / sizeof((table)[0]), false}
+#define FIELDSET_PATCH(table) {(table), sizeof(table) / sizeof((table)[0]), true}
+
 /*
  * Check body (may be NULL: no body) against fields[0..n).  On success
  * returns 0 with out[i] set; on failure writes the 400 into res, returns -1.
  */
 int validate_body(json_object *body, const struct field *fields, size_t n, json_object **out,
+    struct http_response *res);
+
+/* validate_body() for a route's fieldset (fs->n ≤ FIELDS_MAX). */
+int validate_fields(json_object *body, const struct fieldset *fs, json_object **out,
     struct http_response *res);
 
 bool valid_email(json_object *v, const char **why);
@@ -45,6 +65,34 @@ bool valid_role(json_object *v, const char **why);
  * field that is a time (API keys' expires_at).
  */
 bool valid_time(json_object *v, const char **why);
+
+/* Orgs: invite_ttl_hours (1 to 720 hours), plan (trial, free or pro). */
+bool valid_ttl(json_object *v, const char **why);
+bool valid_plan(json_object *v, const char **why);
+
+/*
+ * Data objects: type (a lowercase word of at most TYPE_MAX_CHARS), config
+ * (a JSON object of at most CONFIG_MAX_BYTES as config_json_text measures
+ * it), an id, a list of at most INTEGRATIONS_MAX distinct ids, a schedule
+ * ("manual" or "every N minutes", N from 5 to 1440), a boolean.
+ */
+#define CONFIG_MAX_BYTES (16 * 1024)
+#define TYPE_MAX_CHARS 40
+#define INTEGRATIONS_MAX 100
+bool valid_type(json_object *v, const char **why);
+bool valid_config(json_object *v, const char **why);
+bool valid_uuid(json_object *v, const char **why);
+bool valid_uuid_list(json_object *v, const char **why);
+bool valid_schedule(json_object *v, const char **why);
+bool valid_bool(json_object *v, const char **why);
+
+struct json_size;
+/*
+ * The config's JSON text as it goes to the database (json-c's compact form,
+ * numbers as the client wrote them) and its measure; NULL when it cannot
+ * be printed.
+ */
+const char *config_json_text(json_object *v, struct json_size *size);
 
 /* The same checks on plain strings (for the CLI). */
 bool email_ok(const char *s, const char **why);

@@ -101,14 +101,10 @@ invitations_list(struct request_ctx *ctx)
 	    5, params);
 }
 
-/* The {id} of .../invitations/{id}, or NULL after a 404. */
+/* The {id:uuid} of .../invitations/{id} (a UUID: the router checked it). */
 static const char *
 path_invitation(struct request_ctx *ctx)
 {
-	if (!uuid_ok(ctx->req->params[1])) {
-		http_error(ctx->res, 404, "not_found", "no such invitation", NULL);
-		return NULL;
-	}
 	return ctx->req->params[1];
 }
 
@@ -119,8 +115,6 @@ invitation_cancel(struct request_ctx *ctx)
 	const char *params[2] = {ctx->org_id, path_invitation(ctx)};
 	PGresult *r;
 
-	if (params[1] == NULL)
-		return;
 	r = tx_exec(ctx, "SELECT finicom.invitation_cancel($1, $2)", 2, params, true);
 	if (r == NULL)
 		return;
@@ -140,7 +134,7 @@ invitation_resend(struct request_ctx *ctx)
 	const char *params[4] = {ctx->org_id, path_invitation(ctx), hash, NULL};
 	PGresult *r;
 
-	if (params[1] == NULL || new_invitation_token(ctx, token, hash, &params[3]) < 0)
+	if (new_invitation_token(ctx, token, hash, &params[3]) < 0)
 		return;
 	r = tx_exec(ctx, "SELECT finicom.invitation_resend($1, $2, $3, $4)", 4, params, true);
 	OPENSSL_cleanse(token, sizeof(token));
