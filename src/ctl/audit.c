@@ -1,7 +1,9 @@
 /*
  * audit: finicomctl verify-audit.  Recomputes the hash chain of one org
  * (--org) or of every org that has events, with audit.verify_chain(), and
- * exits 1 when any chain is broken, naming the first bad event.
+ * exits 1 when any chain is broken, naming the first bad event.  "Every org
+ * that has events" includes an org whose chain head was deleted behind the
+ * triggers' back: verify_chain names its chain broken.
  *
  * Since sql/0010_audit_seal.sql an event is written pending and sealed into
  * its org's chain shortly after (audit.seal_pending(), run by finicom-mailer
@@ -91,10 +93,22 @@ ctl_verify_audit(int argc, char **argv)
 		return 1;
 	}
 	params[0] = org;
-	/* Orgs with a chain head, and orgs whose events are all still pending. */
+	/*
+	 * Orgs with a chain head, orgs with sealed events (even when their head
+	 * is gone: found one probe of events_org_seq_key per org), and orgs
+	 * whose events are all still pending.
+	 */
 	r = PQexecParams(conn,
 	    "SELECT o.org_id, v.*"
 	    " FROM (SELECT org_id FROM audit.chain_heads WHERE $1::uuid IS NULL OR org_id = $1"
+	    "       UNION (WITH RECURSIVE s (org_id) AS ("
+	    "                SELECT (SELECT x.org_id FROM audit.events x WHERE x.seq IS NOT NULL AND $1::uuid IS NULL"
+	    "                        ORDER BY x.org_id LIMIT 1)"
+	    "                UNION ALL"
+	    "                SELECT (SELECT x.org_id FROM audit.events x WHERE x.seq IS NOT NULL AND x.org_id > s.org_id"
+	    "                        ORDER BY x.org_id LIMIT 1)"
+	    "                FROM s WHERE s.org_id IS NOT NULL)"
+	    "              SELECT org_id FROM s WHERE org_id IS NOT NULL)"
 	    "       UNION SELECT DISTINCT org_id FROM audit.events WHERE seq IS NULL AND ($1::uuid IS NULL OR org_id = $1)"
 	    "       UNION SELECT $1::uuid WHERE $1::uuid IS NOT NULL) o"
 	    " CROSS JOIN LATERAL audit.verify_chain(o.org_id) v ORDER BY o.org_id",
