@@ -24,6 +24,7 @@ static const struct {
 	{"set-plan", ctl_set_plan, "set-plan --org ID --plan free|trial|pro [--database CONNINFO]"},
 	{"verify-audit", ctl_verify_audit, "verify-audit [--org ID] [--database CONNINFO]"},
 	{"gen-key", ctl_gen_key, "gen-key FILE"},
+	{"normalize-emails", ctl_normalize_emails, "normalize-emails [--dry-run] [--database CONNINFO]"},
 };
 
 static int
