@@ -34,6 +34,7 @@
 --   173879995bd84e8a75339963a1f9a2f028711cccdb1ac965ef3cd30dc0bbb84d  0014_secret_names.sql
 --   a940a8090d4dfa9191f176a626843f439903df015b033d8960b8a268f4516651  0015_login_throttle.sql
 --   3d65cdd57aa7f8931861225348046ed0fa2907cdf0c60a63ca2200bae4eaf64c  0016_audit_capture_objects.sql
+--   935ea863410329aa9a1bddca2a42d577174a1323b48c8daaa6f89c62c367a748  0017_email_rule.sql
 
 --
 -- PostgreSQL database dump
@@ -736,7 +737,7 @@ CREATE FUNCTION finicom.auth_login_begin(p_email text) RETURNS TABLE(user_id uui
     SET search_path TO ''
     AS $$
     DECLARE
-        v_key text := pg_catalog.lower(p_email);
+        v_key text := finicom.ascii_lower(p_email);
         v_row finicom.login_failures%ROWTYPE;
         v_now timestamptz := pg_catalog.now();
         v_lock integer;
@@ -764,7 +765,7 @@ CREATE FUNCTION finicom.auth_login_begin(p_email text) RETURNS TABLE(user_id uui
                                 THEN pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => v_lock) END
         WHERE f.email = v_key;
         RETURN QUERY SELECT u.id, u.password_hash FROM finicom.users u
-                     WHERE pg_catalog.lower(u.email) = v_key;
+                     WHERE finicom.ascii_lower(u.email) = v_key;
     END
     $$;
 
@@ -786,7 +787,7 @@ CREATE FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, 
             DELETE FROM finicom.sessions s WHERE s.token_hash = p_old_token_hash;
         END IF;
         DELETE FROM finicom.login_failures f
-        WHERE f.email = (SELECT pg_catalog.lower(u.email) FROM finicom.users u WHERE u.id = p_user_id);
+        WHERE f.email = (SELECT finicom.ascii_lower(u.email) FROM finicom.users u WHERE u.id = p_user_id);
         PERFORM audit.auth_event('login.succeeded', p_user_id,
             (SELECT u.email FROM finicom.users u WHERE u.id = p_user_id), p_ip, p_request_id);
         RETURN QUERY SELECT * FROM finicom.session_create(p_user_id, p_token_hash, p_max_age_seconds);
@@ -804,7 +805,7 @@ CREATE FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id 
     SET search_path TO ''
     AS $$
         SELECT audit.auth_event('login.failed',
-            (SELECT u.id FROM finicom.users u WHERE lower(u.email) = lower(p_email)),
+            (SELECT u.id FROM finicom.users u WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email)),
             p_email, p_ip, p_request_id)
     $$;
 
@@ -819,7 +820,7 @@ CREATE FUNCTION finicom.auth_login_lookup(p_email text) RETURNS TABLE(user_id uu
     SET search_path TO ''
     AS $$
         SELECT u.id, u.password_hash FROM finicom.users u
-        WHERE lower(u.email) = lower(p_email)
+        WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email)
     $$;
 
 ALTER FUNCTION finicom.auth_login_lookup(p_email text) OWNER TO finicom_owner;
@@ -1164,7 +1165,7 @@ CREATE TABLE finicom.orgs (
     trial_ends_at timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
     billing_email text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT orgs_billing_email_check CHECK (((octet_length(billing_email) >= 3) AND (octet_length(billing_email) <= 254))),
+    CONSTRAINT orgs_billing_email_check CHECK ((((octet_length(billing_email) >= 3) AND (octet_length(billing_email) <= 254)) AND (billing_email !~ '[^!-~]'::text))),
     CONSTRAINT orgs_invite_ttl_hours_check CHECK (((invite_ttl_hours >= 1) AND (invite_ttl_hours <= 720))),
     CONSTRAINT orgs_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)))
 );
@@ -1248,7 +1249,7 @@ CREATE FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_nam
         END IF;
         IF v_user IS NOT NULL THEN
             SELECT u.email INTO v_email FROM finicom.users u WHERE u.id = v_user;
-            IF lower(v_email) IS DISTINCT FROM lower(v_inv.email) THEN
+            IF finicom.ascii_lower(v_email) IS DISTINCT FROM finicom.ascii_lower(v_inv.email) THEN
                 RETURN QUERY SELECT 'email_mismatch', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
                 RETURN;
             END IF;
@@ -1257,7 +1258,7 @@ CREATE FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_nam
                 RETURN;
             END IF;
         ELSE
-            IF EXISTS (SELECT 1 FROM finicom.users u WHERE lower(u.email) = lower(v_inv.email)) THEN
+            IF EXISTS (SELECT 1 FROM finicom.users u WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(v_inv.email)) THEN
                 RETURN QUERY SELECT 'email_taken', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
                 RETURN;
             END IF;
@@ -1336,13 +1337,13 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
                 DETAIL = 'only admins can invite';
         END IF;
         IF EXISTS (SELECT 1 FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
-                   WHERE m.org_id = p_org AND lower(u.email) = lower(p_email)) THEN
+                   WHERE m.org_id = p_org AND finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email)) THEN
             RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'already_member',
                 DETAIL = 'this person is already a member of the organization';
         END IF;
         -- A pending invitation past its expiry no longer counts as pending.
         UPDATE finicom.invitations i SET status = 'expired'
-        WHERE i.org_id = p_org AND lower(i.email) = lower(p_email)
+        WHERE i.org_id = p_org AND finicom.ascii_lower(i.email) = finicom.ascii_lower(p_email)
           AND i.status = 'pending' AND i.expires_at <= pg_catalog.now();
         BEGIN
             INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at)
@@ -1379,7 +1380,7 @@ CREATE TABLE finicom.invitations (
     accepted_by uuid,
     canceled_at timestamp with time zone,
     canceled_by uuid,
-    CONSTRAINT invitations_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
+    CONSTRAINT invitations_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
     CONSTRAINT invitations_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
 
@@ -2038,7 +2039,7 @@ CREATE TABLE finicom.users (
     name text NOT NULL,
     password_hash text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT users_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
+    CONSTRAINT users_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
     CONSTRAINT users_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text))
 );
@@ -2660,7 +2661,7 @@ CREATE INDEX invitations_expiry_idx ON finicom.invitations USING btree (expires_
 -- Name: invitations_one_pending_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE UNIQUE INDEX invitations_one_pending_key ON finicom.invitations USING btree (org_id, lower(email)) WHERE (status = 'pending'::finicom.invitation_status);
+CREATE UNIQUE INDEX invitations_one_pending_key ON finicom.invitations USING btree (org_id, finicom.ascii_lower(email)) WHERE (status = 'pending'::finicom.invitation_status);
 
 --
 -- Name: invitations_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
@@ -2741,10 +2742,10 @@ CREATE INDEX sources_org_created_idx ON finicom.sources USING btree (org_id, cre
 CREATE INDEX sync_runs_org_connection_idx ON finicom.sync_runs USING btree (org_id, connection_id, requested_at, id);
 
 --
--- Name: users_email_lower_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
+-- Name: users_email_ascii_lower_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE UNIQUE INDEX users_email_lower_key ON finicom.users USING btree (lower(email));
+CREATE UNIQUE INDEX users_email_ascii_lower_key ON finicom.users USING btree (finicom.ascii_lower(email));
 
 --
 -- Name: auth_events auth_events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner

@@ -11,6 +11,7 @@
 
 #include "authz.h"
 #include "util/jsoncheck.h"
+#include "util/email.h"
 #include "util/password.h"
 
 /* Count UTF-8 code points; the body already passed a strict UTF-8 check. */
@@ -34,34 +35,13 @@ has_control(const char *s, size_t len)
 	return false;
 }
 
+/* The email rule is util/email.c's; here only its yes or no. */
 bool
 email_ok(const char *s, const char **why)
 {
-	size_t len = strlen(s);
-	const char *at = strchr(s, '@'), *domain, *dot;
+	char canonical[EMAIL_MAX + 1];
 
-	if (len == 0 || len > EMAIL_MAX_BYTES) {
-		*why = "must be an email address of at most 254 bytes";
-		return false;
-	}
-	if (at == NULL || at == s || strchr(at + 1, '@') != NULL) {
-		*why = "must be an email address with one @";
-		return false;
-	}
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' ||
-		    *p == ';' || *p == '"' || *p == '\\' || *p == '(' || *p == ')') {
-			*why = "must be an email address without spaces or special characters";
-			return false;
-		}
-	domain = at + 1;
-	dot = strchr(domain, '.');
-	if (dot == NULL || domain[0] == '.' || domain[strlen(domain) - 1] == '.' ||
-	    strstr(domain, "..") != NULL) {
-		*why = "must be an email address with a dotted domain";
-		return false;
-	}
-	return true;
+	return email_normalize(s, strlen(s), canonical, why) == 0;
 }
 
 bool
@@ -135,19 +115,25 @@ want_string(json_object *v, const char **why)
 	return true;
 }
 
+/*
+ * The value is replaced by its canonical form (util/email.h), so the
+ * handler stores, looks up and mails what the mailer will send to.
+ */
 bool
 valid_email(json_object *v, const char **why)
 {
-	const char *s;
+	char canonical[EMAIL_MAX + 1];
 
 	if (!want_string(v, why))
 		return false;
-	s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v)) {
-		*why = "must not contain NUL characters";
+	if (email_normalize(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+	    canonical, why) < 0)
+		return false;
+	if (json_object_set_string(v, canonical) != 1) {
+		*why = "could not be stored";
 		return false;
 	}
-	return email_ok(s, why);
+	return true;
 }
 
 bool

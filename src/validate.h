@@ -16,7 +16,6 @@
 #include "http.h"
 
 #define NAME_MAX_CHARS 200
-#define EMAIL_MAX_BYTES 254
 
 /* A validator: true when v is acceptable; otherwise *why says what is wrong. */
 typedef bool (*field_validator)(json_object *v, const char **why);
@@ -54,6 +53,11 @@ int validate_body(json_object *body, const struct field *fields, size_t n, json_
 int validate_fields(json_object *body, const struct fieldset *fs, json_object **out,
     struct http_response *res);
 
+/*
+ * An email address by the rule of util/email.h; on success the string is
+ * replaced by its canonical form (IDN domain as A-labels, domain
+ * lowercased), which the handler then reads.
+ */
 bool valid_email(json_object *v, const char **why);
 bool valid_password(json_object *v, const char **why);
 bool valid_name(json_object *v, const char **why);
@@ -94,7 +98,8 @@ struct json_size;
  */
 const char *config_json_text(json_object *v, struct json_size *size);
 
-/* The same checks on plain strings (for the CLI). */
+/* The same checks on plain strings (for the CLI; email_ok only says yes or no:
+ * email_normalize gives the canonical form). */
 bool email_ok(const char *s, const char **why);
 bool name_ok(const char *s, size_t len, const char **why);
 bool password_ok(const char *s, size_t len, const char **why);

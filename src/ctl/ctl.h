@@ -13,5 +13,6 @@ int ctl_set_plan(int argc, char **argv);
 int ctl_verify_audit(int argc, char **argv);
 int ctl_audit_anchor(int argc, char **argv);
 int ctl_gen_key(int argc, char **argv);
+int ctl_normalize_emails(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct {
 	{"verify-audit", ctl_verify_audit, "verify-audit [--org ID] [--anchors FILE] [--database CONNINFO]"},
 	{"audit-anchor", ctl_audit_anchor, "audit-anchor --file PATH [--database CONNINFO]"},
 	{"gen-key", ctl_gen_key, "gen-key FILE"},
+	{"normalize-emails", ctl_normalize_emails, "normalize-emails [--dry-run] [--database CONNINFO]"},
 };
 
 static int
