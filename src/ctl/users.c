@@ -67,7 +67,7 @@ ctl_create_user(int argc, char **argv)
 		generated = true;
 	}
 	if (!password_ok(password, strlen(password), &why) ||
-	    !password_personal_ok(password, email, name, &why)) {
+	    !password_new_ok(password, email, name, &why)) {
 		fprintf(stderr, "finicomctl: password %s\n", why);
 		return 2;
 	}

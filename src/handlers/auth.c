@@ -46,7 +46,8 @@ enum { SIGNUP_EMAIL, SIGNUP_PASSWORD, SIGNUP_NAME, SIGNUP_NFIELDS };
 /*
  * POST /api/v1/auth/signup {email, password, name}
  * 201 {user, csrf_token} and the session cookie; 400 validation_failed
- * (also for a password equal to the email or the name);
+ * (also for a password on the 10,000 most common ones, or equal to the
+ * email or the name);
  * 403 forbidden when signup = invite_only; 409 email_taken.
  */
 void
@@ -64,7 +65,7 @@ auth_signup(struct request_ctx *ctx)
 	}
 	if (validate_body(ctx->req->json, signup_fields, SIGNUP_NFIELDS, f, ctx->res) < 0)
 		return;
-	if (!password_personal_ok(json_object_get_string(f[SIGNUP_PASSWORD]),
+	if (!password_new_ok(json_object_get_string(f[SIGNUP_PASSWORD]),
 	    json_object_get_string(f[SIGNUP_EMAIL]), json_object_get_string(f[SIGNUP_NAME]), &why)) {
 		char message[80];
 		snprintf(message, sizeof(message), "password %s", why);

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.destructive
 
 def signup(base_url, email):
     return requests.post(base_url + "/api/v1/auth/signup", timeout=10,
-                         json={"email": email, "password": "password123", "name": "Invitee"})
+                         json={"email": email, "password": "invite-only-9f2c", "name": "Invitee"})
 
 
 def reload_with(conf_path, text, base_url, env):
@@ -41,7 +41,7 @@ def test_signup_invite_only_is_403(env, base_url):
         assert r.json()["error"]["code"] == "forbidden"
         # Login still works for existing accounts: an unknown one is 401, not 403.
         r = requests.post(base_url + "/api/v1/auth/login", timeout=10,
-                          json={"email": "nobody@example.test", "password": "password123"})
+                          json={"email": "nobody@example.test", "password": "invite-only-9f2c"})
         assert r.status_code == 401, r.text
     finally:
         reload_with(conf_path, original, base_url, env)
@@ -55,7 +55,7 @@ def test_short_idle_timeout_ends_an_idle_session(env, base_url):
     timeout stays alive, one left idle past it is 401."""
     conf_path = os.environ["FINICOM_CONF"]
     original = open(conf_path).read()
-    email, password = f"idle-{uuid.uuid4().hex[:10]}@example.test", "password123"
+    email, password = f"idle-{uuid.uuid4().hex[:10]}@example.test", "invite-only-9f2c"
     assert signup(base_url, email).status_code == 201
     try:
         reload_with(conf_path, original + "session_idle_timeout = 3s\n", base_url, env)
