@@ -15,6 +15,9 @@ const struct route router_routes[] = {
 	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY},
 	{HTTP_POST, "/api/v1/auth/logout", auth_logout, PERM_USER, 0},
 	{HTTP_GET, "/api/v1/me", auth_me, PERM_AUTHENTICATED, 0},
+	{HTTP_POST, "/api/v1/auth/verify", auth_verify_resend, PERM_USER, ROUTE_NO_API_KEY},
+	{HTTP_POST, "/api/v1/auth/verify/{token}", auth_verify, PERM_PUBLIC,
+	    ROUTE_SECRET_PATH | ROUTE_NO_API_KEY},
 
 	{HTTP_POST, "/api/v1/orgs", org_create, PERM_USER, ROUTE_BODY},
 	{HTTP_GET, "/api/v1/orgs/{org}", org_get, PERM_ORG_VIEW, 0},

@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 
+import client as fc
 from conftest import master_pid, wait_until, worker_pids
 
 pytestmark = pytest.mark.destructive
@@ -48,6 +49,30 @@ def test_signup_invite_only_is_403(env, base_url):
     time.sleep(0.2)
     r = signup(base_url, f"io-{uuid.uuid4().hex[:10]}@example.test")
     assert r.status_code == 201, r.text
+
+
+def test_invite_only_lets_unverified_accounts_make_keys_and_invite(env, base_url):
+    """With signup = invite_only every account came from an invitation or the
+    operator, so an unverified address (left from when signup was open) does
+    not stop API keys or invitations; with signup = open it does (403)."""
+    conf_path = os.environ["FINICOM_CONF"]
+    original = open(conf_path).read()
+    c = fc.signup(name="Left Unverified", verify=False)
+    org = fc.create_org(c)
+    keys, invs = "/api/v1/orgs/%s/api-keys" % org["id"], "/api/v1/orgs/%s/invitations" % org["id"]
+    assert c.post(keys, {"name": "open", "role": "read"}).json()["error"]["code"] == "email_unverified"
+    try:
+        reload_with(conf_path, original.replace("signup = open", "signup = invite_only"), base_url, env)
+        r = c.post(keys, {"name": "invite-only", "role": "read"})
+        assert r.status_code == 201, r.text
+        r = c.post(invs, {"email": fc.unique_email("io-inv"), "role": "read"})
+        assert r.status_code == 201, r.text
+        assert c.me().json()["user"]["email_verified"] is False
+    finally:
+        reload_with(conf_path, original, base_url, env)
+    time.sleep(0.2)
+    r = c.post(keys, {"name": "open again", "role": "read"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "email_unverified", r.text
 
 
 def test_short_idle_timeout_ends_an_idle_session(env, base_url):
