@@ -17,6 +17,9 @@ const struct route router_routes[] = {
 	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY, NULL},
 	{HTTP_POST, "/api/v1/auth/logout", auth_logout, PERM_USER, 0, NULL},
 	{HTTP_GET, "/api/v1/me", auth_me, PERM_AUTHENTICATED, 0, NULL},
+	{HTTP_POST, "/api/v1/auth/verify", auth_verify_resend, PERM_USER, ROUTE_NO_API_KEY, NULL},
+	{HTTP_POST, "/api/v1/auth/verify/{token}", auth_verify, PERM_PUBLIC,
+	    ROUTE_SECRET_PATH | ROUTE_NO_API_KEY, NULL},
 
 	{HTTP_POST, "/api/v1/orgs", org_create, PERM_USER, ROUTE_BODY, &org_create_body},
 	{HTTP_GET, "/api/v1/orgs/{org:uuid}", org_get, PERM_ORG_VIEW, 0, NULL},

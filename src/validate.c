@@ -10,8 +10,9 @@
 #include <strings.h>
 
 #include "authz.h"
-#include "util/jsoncheck.h"
+#include "util/common_passwords.h"
 #include "util/email.h"
+#include "util/jsoncheck.h"
 #include "util/password.h"
 
 /* Count UTF-8 code points; the body already passed a strict UTF-8 check. */
@@ -103,6 +104,16 @@ password_personal_ok(const char *password, const char *email, const char *name, 
 		return false;
 	}
 	return true;
+}
+
+bool
+password_new_ok(const char *password, const char *email, const char *name, const char **why)
+{
+	if (password_is_common(password)) {
+		*why = "must not be one of the 10,000 most common passwords";
+		return false;
+	}
+	return password_personal_ok(password, email, name, why);
 }
 
 static bool

@@ -110,6 +110,14 @@ bool password_ok(const char *s, size_t len, const char **why);
  */
 bool password_personal_ok(const char *password, const char *email, const char *name,
     const char **why);
+/*
+ * The rule for every password being set (signup, accepting an invitation,
+ * finicomctl create-user): not on the 10,000 most common passwords
+ * (util/common_passwords.h: ASCII case ignored), and password_personal_ok.
+ * Not for logins: a password set before the rule still signs in.
+ */
+bool password_new_ok(const char *password, const char *email, const char *name,
+    const char **why);
 
 /*
  * The fields of "YYYY-MM-DDTHH:MM:SS" at s (any separators; the first 19

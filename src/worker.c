@@ -30,6 +30,7 @@
 #include "router.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/common_passwords.h"
 #include "util/password.h"
 
 #define ARENA_FIRST_BLOCK (128 * 1024)
@@ -302,6 +303,7 @@ worker_run(const struct config *cfg, int listen_fd)
 	db.prepare = cfg->database_prepared;
 	db_connection(&db); /* connect now if we can; requests retry otherwise */
 	password_warm();    /* so the first unknown-email login costs what later ones do */
+	common_passwords_warm();
 	log_msg(LOG_INFO, "worker ready");
 
 	while (!stopping) {

@@ -3,8 +3,9 @@
  *
  * The password is read from the first line of standard input when that is
  * not a terminal; when it is a terminal, or the line is empty, a password is
- * generated and printed once.  The connection needs the right to call
- * finicom.user_create() (a superuser, or finicom_owner's member).
+ * generated and printed once.  The account's address counts as verified
+ * (the operator made it).  The connection needs the right to call
+ * finicom.user_create_verified() (a superuser, or finicom_owner's member).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ ctl_create_user(int argc, char **argv)
 		generated = true;
 	}
 	if (!password_ok(password, strlen(password), &why) ||
-	    !password_personal_ok(password, email, name, &why)) {
+	    !password_new_ok(password, email, name, &why)) {
 		fprintf(stderr, "finicomctl: password %s\n", why);
 		return 2;
 	}
@@ -86,7 +87,7 @@ ctl_create_user(int argc, char **argv)
 	params[0] = email;
 	params[1] = name;
 	params[2] = hash;
-	r = PQexecParams(conn, "SELECT id FROM finicom.user_create($1, $2, $3)", 3, NULL, params, NULL,
+	r = PQexecParams(conn, "SELECT id FROM finicom.user_create_verified($1, $2, $3)", 3, NULL, params, NULL,
 	    NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);

@@ -24,14 +24,16 @@ const struct fieldset api_key_body = FIELDSET(key_fields);
 /*
  * POST /api/v1/orgs/{org}/api-keys {name, role, expires_at?} (admin)
  * 201 {id, name, role, prefix, created_at, expires_at, last_used_at,
- * created_by, token}; 400 validation_failed (also for a past expires_at).
+ * created_by, token}; 400 validation_failed (also for a past expires_at);
+ * 403 email_unverified while the caller's address is unverified (not with
+ * signup = invite_only).
  */
 void
 api_key_create(struct request_ctx *ctx)
 {
 	json_object **f = ctx->fields, *body; /* api_key_body */
 	char token[4 + TOKEN_CHARS + 1], hash[2 + 64 + 1], prefix[4 + 6 + 1];
-	const char *params[6];
+	const char *params[7];
 	PGresult *r;
 
 	memcpy(token, "fcm_", 4);
@@ -47,7 +49,11 @@ api_key_create(struct request_ctx *ctx)
 	params[3] = prefix;
 	params[4] = hash;
 	params[5] = f[2] ? json_object_get_string(f[2]) : NULL;
-	r = tx_exec(ctx, "SELECT finicom.api_key_create($1, $2, $3, $4, $5, $6)", 6, params, true);
+	params[6] = email_verified_required(ctx);
+	/* The function in FROM runs first: an unverified caller gets its 403, no key. */
+	r = tx_exec(ctx,
+	    "SELECT finicom.api_key_create($1, $2, $3, $4, $5, $6) FROM finicom.require_email_verified($7)",
+	    7, params, true);
 	if (r != NULL) {
 		body = json_from_text(PQgetvalue(r, 0, 0));
 		PQclear(r);

@@ -28,9 +28,12 @@ def signup_body(**over):
     return body
 
 
-def assert_user(user, email=None, name=None):
-    assert set(user) == {"id", "email", "name", "created_at"}, user
+def assert_user(user, email=None, name=None, verified=None):
+    assert set(user) == {"id", "email", "name", "created_at", "email_verified"}, user
     assert fc.UUID_RE.match(user["id"]), user
+    assert isinstance(user["email_verified"], bool), user
+    if verified is not None:
+        assert user["email_verified"] is verified, user
     fc.parse_ts(user["created_at"])
     if email is not None:
         assert user["email"] == email
@@ -53,7 +56,7 @@ def test_signup_201_body_and_cookie():
     assert r.headers.get("X-Request-Id")
     body = r.json()
     assert set(body) == {"user", "csrf_token"}, body
-    assert_user(body["user"], email=email, name="Ada Lovelace")
+    assert_user(body["user"], email=email, name="Ada Lovelace", verified=False)
     assert body["user"]["created_at"].endswith("Z")
     created = fc.parse_ts(body["user"]["created_at"])
     assert abs((created - before).total_seconds()) < 60
@@ -220,7 +223,7 @@ def test_me_200_shape_and_same_csrf():
     body = r.json()
     assert set(body) == {"user", "csrf_token", "memberships"}, body
     assert body["user"] == c.user
-    assert_user(body["user"], email=c.email, name="Me Myself")
+    assert_user(body["user"], email=c.email, name="Me Myself", verified=True)
     assert body["csrf_token"] == signup_csrf
     assert body["memberships"] == []
 
