@@ -20,6 +20,9 @@
  *   - refuses duplicate keys in an object (compared after unescaping, so
  *     "a" and "\u0061" are the same key): json-c would keep the last one
  *     silently;
+ *   - (before json-c parses) writes every escaped surrogate pair as the
+ *     character's UTF-8 bytes: json-c 0.16 decodes one astral character
+ *     in 32 to U+FFFD when it comes escaped;
  *   - gives every number its text as sent as its serializer, so that
  *     json_object_to_json_string() writes it back exactly (json-c clamps
  *     an integer beyond 64 bits to 18446744073709551615 and rounds

@@ -236,6 +236,31 @@ def test_a_surrogate_pair_is_a_character(team):
     assert r.json()["config"] == {"e": "\U0001F600"}
 
 
+# Astral characters whose low 16 bits fall in D800..DFFF, written as escaped
+# surrogate pairs (as Python's json.dumps writes every one of them): json-c
+# 0.16 alone decodes these to U+FFFD, in keys ("an object has the same key
+# twice") and in values (read back as U+FFFD).
+ASTRAL = ["\U0001D800", "\U0001DA8B", "\U0001DF00", "\U0002D200", "\U0002DFFF", "\U0003D7FF",
+          "\U0010DFFF", "\U0001F600"]
+
+
+@pytest.mark.parametrize("kind", RESOURCES)
+def test_escaped_astral_characters_read_back_exactly(team, kind):
+    admin, org = team
+    config = {c + "-key": [c, "x" + c + "y", {c: c * 2}] for c in ASTRAL}
+    body = json.dumps({"name": "astral", "type": "postgres", "config": config})  # ensure_ascii: all escaped
+    assert "\\ud836\\udc00" in body
+    r = post_raw(admin, org, kind, body)
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+    created = exact(r.content.decode("utf-8"))
+    assert created["config"] == config
+    one, listed = read_back(admin, org, kind, created["id"])
+    assert one["config"] == config and listed["config"] == config
+    # and the same key twice, once escaped and once raw, is still a duplicate
+    dup = '{"name":"n","type":"postgres","config":{"\\ud836\\udc00":1,"\U0001D800":2}}'
+    assert_error(post_raw(admin, org, kind, dup), 400, "invalid_json")
+
+
 def test_a_refused_patch_changes_nothing(team):
     admin, org = team
     obj = admin.post(path(org, "/sources"), {"name": "keep", "type": "postgres", "config": {"a": 1}}).json()

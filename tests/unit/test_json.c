@@ -165,6 +165,27 @@ main(void)
 		    sizes[i].full, size.pg, sizes[i].pg);
 	}
 	{
+		/*
+		 * Escaped surrogate pairs are characters, in keys and values, also
+		 * those json-c 0.16 alone decodes to U+FFFD (low 16 bits D800..DFFF:
+		 * U+1D800, U+2D200, U+10DFFF); an escaped backslash before "ud836"
+		 * is no escape.
+		 */
+		static const char text[] = "{\"\\ud836\\udc00\":[\"\\uD874\\uDE00\",\"a\\\\ud836b\","
+		    "\"\\ud83d\\ude00\\udbf7\\udfff\",\"\\u00e9\"],\"\\uD874\\uDE01\":1}";
+		static const char want[] = "{\"\xf0\x9d\xa0\x80\":[\"\xf0\xad\x88\x80\",\"a\\\\ud836b\","
+		    "\"\xf0\x9f\x98\x80\xf4\x8d\xbf\xbf\",\"\xc3\xa9\"],\"\xf0\xad\x88\x81\":1}";
+		const char *why = NULL;
+		json_object *o = json_parse_exact(text, sizeof(text) - 1, 32, &why);
+		is_str(o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE) : "(refused)", want,
+		    "escaped surrogate pairs decode to their characters");
+		json_object_put(o);
+		o = json_parse_exact(S("{\"\\ud836\\udc00\":1,\"\xf0\x9d\xa0\x80\":2}"), 32, &why);
+		ok(o == NULL && why != NULL && strstr(why, "same key") != NULL,
+		    "test-json-bad-duplicate: a key escaped as a pair and the same key raw: %s", why ? why : "(none)");
+	}
+	{
 		const char *why = NULL;
 		json_object *o = json_parse_exact(S("{\"a\":1,\"a\":1}"), 32, &why);
 		ok(o == NULL && why != NULL && strstr(why, "same key") != NULL, "a duplicate key says so: %s",
