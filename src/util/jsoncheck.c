@@ -16,7 +16,7 @@ static const char WHY_NUL[] = "\\u0000 is not allowed in JSON text";
 static const char WHY_SURROGATE[] = "a \\u escape is a lone surrogate, not a character";
 static const char WHY_NUMBER[] =
     "a number has too many digits to be stored exactly (at most 131072 before the decimal "
-    "point and 16383 after it, exponent applied)";
+    "point and 16383 after it, exponent applied; an exponent below 1073741823)";
 static const char WHY_DUPLICATE[] = "an object has the same key twice";
 const char json_why_nomem[] = "out of memory";
 
@@ -229,10 +229,19 @@ number(struct scan *s)
 		if (!digits(s))
 			return false;
 		for (; mark < s->p; mark++)
-			if (exp < 1000000000LL) /* saturates far beyond any limit below */
+			if (exp < JSON_NUMBER_MAX_EXPONENT) /* saturates at or beyond the limit */
 				exp = exp * 10 + (*mark - '0');
 		if (exp_neg)
 			exp = -exp;
+	}
+	/*
+	 * PostgreSQL's numeric input refuses an exponent of INT_MAX / 2 or more
+	 * either way before it looks at the digits: "0e1073741823" is zero, and
+	 * still "value overflows numeric format".
+	 */
+	if (exp >= JSON_NUMBER_MAX_EXPONENT || exp <= -JSON_NUMBER_MAX_EXPONENT) {
+		s->why = WHY_NUMBER;
+		return false;
 	}
 	point = (long long)int_digits + exp; /* digits before the point, leading zeros too */
 	int_len = !nonzero || point - (long long)lead <= 0 ? 1 : point - (long long)lead;

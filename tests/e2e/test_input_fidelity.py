@@ -261,6 +261,27 @@ def test_escaped_astral_characters_read_back_exactly(team, kind):
     assert_error(post_raw(admin, org, kind, dup), 400, "invalid_json")
 
 
+@pytest.mark.parametrize("number", ["0e1073741823", "-0.0E+1073741823", "0.000e99999999999999999999",
+                                    "0e-1073741823", "1e1073741823"])
+def test_an_exponent_numeric_cannot_take_is_invalid_json(team, number):
+    """PostgreSQL's numeric refuses an exponent of 1073741823 or more even
+    for zero: the check says so (it was a 400 from the database, after the
+    INSERT had been sent)."""
+    admin, org = team
+    before = rows(org)
+    r = post_raw(admin, org, "sources", '{"name":"n","type":"postgres","config":{"z":%s}}' % number)
+    assert_error(r, 400, "invalid_json")
+    assert rows(org) == before
+
+
+def test_zero_with_the_largest_exponent_is_zero(team):
+    admin, org = team
+    r = post_raw(admin, org, "sources", '{"name":"n","type":"postgres","config":{"z":[0e1073741822,-0.0E+01073741822]}}')
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+    one, listed = read_back(admin, org, "sources", r.json()["id"])
+    assert one["config"] == listed["config"] == {"z": [0, 0]}
+
+
 def test_a_refused_patch_changes_nothing(team):
     admin, org = team
     obj = admin.post(path(org, "/sources"), {"name": "keep", "type": "postgres", "config": {"a": 1}}).json()

@@ -54,6 +54,7 @@ main(void)
 		{"Application/JSON; charset=UTF-8", S(" {\"a\":1} \n")},
 		{"application/json", S("{\"e\":\"\\u00e9\\n\\\"\",\"x\":-0.5e+10,\"y\":[],\"z\":{}}")},
 		{"application/json", S("{\"emoji\":\"\xf0\x9f\x98\x80\"}")},
+		{"application/json", S("{\"zero\":0e1073741822,\"z\":-0.0E+0001073741822}")},
 	};
 	static const struct {
 		const char *ctype;
@@ -105,6 +106,10 @@ main(void)
 		{"application/json", S("{\"a\":1e-16384}"), 400},
 		{"application/json", S("{\"a\":-1.5e99999999999999999999}"), 400},
 		{"application/json", S("{\"a\":1e1000000}"), 400},
+		/* an exponent numeric's input refuses even for zero (it was a 400 from the database) */
+		{"application/json", S("{\"a\":0e1073741823}"), 400},
+		{"application/json", S("{\"a\":-0.0E+10000000000}"), 400},
+		{"application/json", S("{\"a\":0e-1073741823}"), 400},
 	};
 	static const char *const exact[] = {
 		"{\"big\":12345678901234567890123456789012345678901}",
@@ -129,6 +134,7 @@ main(void)
 		{"[12345e-10]", 14, 14},      /* [0.0000012345] */
 		{"{\"a\":1e3,\"b\":[1,2]}", 20, 24}, /* {"a": 1000, "b": [1, 2]} */
 		{" { \"a\" : [ ] } ", 8, 9},    /* {"a": []} */
+		{"[0e1073741822]", 3, 3},     /* [0] */
 	};
 	char *ok32 = nested(32), *bad33 = nested(33), *bad40 = nested(40);
 
