@@ -261,6 +261,34 @@ def test_escaped_astral_characters_read_back_exactly(team, kind):
     assert_error(post_raw(admin, org, kind, dup), 400, "invalid_json")
 
 
+def test_long_keys_make_paths_of_any_length(team):
+    """A config's keys may be as long as its 16 KiB allow, at any depth, with
+    secrets below them: the path of a secret (its AAD) was once limited to
+    4 KiB, and such configs were 400 whether they had secrets or not."""
+    admin, org = team
+    key = "a/b~c" + "k" * 4995
+    config = {key: {key: [{"token": "t-1", "url": "pg://u:pw@h/db", "plain": "p"}]}, "n": 1}
+    assert len(json.dumps(config, separators=(",", ":"))) < 16 * 1024
+    masked = {key: {key: [{"token": "********", "url": "pg://u:********@h/db", "plain": "p"}]}, "n": 1}
+    r = admin.post(path(org, "/sources"), {"name": "long keys", "type": "postgres", "config": config})
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+    obj = r.json()
+    assert obj["config"] == masked
+    stored = psql("SELECT md5(config::text) FROM finicom.sources WHERE id = $1", obj["id"])
+    assert psql("SELECT config::text LIKE '%t-1%' OR config::text LIKE '%:pw@%' FROM finicom.sources"
+                " WHERE id = $1", obj["id"]) == "f"
+    # sent back as read, every secret stays as stored
+    r = admin.patch(path(org, "/sources/" + obj["id"]), {"config": masked})
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    one, listed = read_back(admin, org, "sources", obj["id"])
+    assert one["config"] == listed["config"] == masked
+    assert psql("SELECT md5(config::text) FROM finicom.sources WHERE id = $1", obj["id"]) == stored
+    # a plain config with one key of 16 KB is fine too
+    r = admin.post(path(org, "/sources"), {"name": "one long key", "type": "postgres",
+                                           "config": {"k" * 16370: None}})
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+
+
 @pytest.mark.parametrize("number", ["0e1073741823", "-0.0E+1073741823", "0.000e99999999999999999999",
                                     "0e-1073741823", "1e1073741823"])
 def test_an_exponent_numeric_cannot_take_is_invalid_json(team, number):
