@@ -1,11 +1,12 @@
 // app.js: the Finicom dashboard's entry point: the router and the shell.
 //
 // Routes are hashes (#/signin, #/signup, #/orgs, #/o/{org}/{page}) and a few
-// paths that mail links open (PATH_ROUTES: /invite/{token}), which nginx
-// answers with this same page.  The shell is the header (org switcher,
-// user, sign out), the org menu drawn from the caller's role, and the
-// banners (BANNERS); each page module renders into a detached box that
-// replaces <main>'s content when it is ready.
+// paths that mail links open (PATH_ROUTES: /invite/{token}, /verify/{token}),
+// which nginx answers with this same page.  The shell is the header (org
+// switcher, user, sign out), the org menu drawn from the caller's role, and
+// the banners (BANNERS: "verify your email address"); each page module
+// renders into a detached box that replaces <main>'s content when it is
+// ready.
 //
 // Navigation: while the next page loads, <main> is aria-busy and the page
 // on screen is inert (nothing on it can be clicked) and dimmed, under a
@@ -25,6 +26,7 @@ import {objectsPage, connectionsPage} from './js/objects.js';
 import {apiKeysPage, settingsPage} from './js/admin.js';
 import {auditPage} from './js/audit.js';
 import {invitePage} from './js/invite.js';
+import {verifyPage, verifyBanner} from './js/verify.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -50,10 +52,12 @@ const MOVED = {invitations: 'members'};
 // PATH_ROUTES: pages reached by a path (links in mail); render(box, rest, reload).
 const PATH_ROUTES = [
 	{prefix: '/invite/', title: 'Invitation', render: (m, token) => invitePage(m, token, reload)},
+	{prefix: '/verify/', title: 'Verifying your email address', render: (m, token) => verifyPage(m, token)},
 ];
 
-// BANNERS: functions of state.me returning a node (a banner above the page) or null.
-const BANNERS = [];
+// BANNERS: functions of state.me returning a node (a banner above the page)
+// or null; redrawn after every page render.
+const BANNERS = [verifyBanner];
 
 let renderSeq = 0;
 let firstRender = true;

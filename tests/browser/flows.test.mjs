@@ -3,7 +3,8 @@
 //
 // Runs with node's own test runner against the nginx of a deploy/dev stack:
 // FINICOM_URL (default http://127.0.0.1:8080) and FINICOM_MAILDIR (the SMTP
-// sink's Maildir; invitation links come from the real mail there).  Every
+// sink's Maildir; invitation and verification links come from the real
+// mail there).  Every
 // test opens fresh browser contexts through lib/harness.mjs, which fails it
 // on visible null/undefined/NaN/[object Object]/raw error codes, console
 // errors, failed or unexpected requests (a test names each 4xx it expects
@@ -13,10 +14,12 @@
 // tests/browser/screenshots/ (git-ignored).
 //
 // The tests of the describe block share one org and its people and run in
-// order: the admin signs up and invites from the Members section, the
-// invitees accept from the mail, the read and write members look around,
-// the admin manages, audits and bills; then every page is visited as each
-// role at 1280 and 390 px.
+// order: the admin signs up, verifies the address from the mail and
+// invites from the Members section, the invitees accept from the mail (which
+// verifies their addresses), the read and write members look around, the
+// admin manages, audits and bills; a newcomer meets the verification banner
+// and each outcome of a verification link; then every page is visited as
+// each role at 1280 and 390 px.
 
 import {test, describe, before, after} from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,6 +122,36 @@ async function inviteLink(email, notBefore = 0, except = null) {
 	}
 }
 
+// verifyLinks(email, n): the links of the verification mails to email, oldest
+// first, polled until there are at least n (MAIL_WAIT ms at most); each on
+// the stack under test, whatever public_url says.
+async function verifyLinks(email, n = 1) {
+	const dir = join(MAILDIR, 'new');
+	const deadline = Date.now() + MAIL_WAIT;
+	const needle = email.toLowerCase();
+	for (;;) {
+		const found = [];
+		let names = [];
+		try {
+			names = readdirSync(dir);
+		} catch (err) {
+			if (err.code !== 'ENOENT') throw err;
+		}
+		for (const name of names) {
+			const f = join(dir, name);
+			const text = readFileSync(f, 'utf8');
+			if (!text.toLowerCase().includes(needle)) continue;
+			const m = /^\s*(\S*\/verify\/[A-Za-z0-9_-]+)\s*$/m.exec(text);
+			if (m) found.push({at: statSync(f).mtimeMs, link: BASE + m[1].slice(m[1].indexOf('/verify/'))});
+		}
+		if (found.length >= n) return found.sort((a, b) => a.at - b.at).map((x) => x.link);
+		if (Date.now() > deadline) throw new Error(`fewer than ${n} verification mails for ${email} in ${dir} after ${MAIL_WAIT / 1000} s`);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
+const banner = (page) => page.getByRole('region', {name: 'Email verification'});
+
 // apiFetch(page, method, path, body): a request from inside the page with
 // the session cookie and CSRF token, as a forged click would send it.
 const apiFetch = (page, method, path, body) => page.evaluate(async ([method, path, body]) => {
@@ -184,8 +217,12 @@ describe('team access flows', () => {
 		await shot(page, 'signup-1280');
 		await page.getByRole('button', {name: 'Create account'}).click();
 		await heading(page, 'Organizations');
+		assert.doesNotMatch(await page.locator('#orgbar').innerText(), /null/, 'no stray "null" without orgs');
+		// Until the address is verified a banner says so, on every page.
+		assert.match(await banner(page).innerText(), new RegExp(`Please verify your email address\\.[\\s\\S]*${S.admin.email}`));
 		await t.check('signed up');
-		await t.axe('organizations, none yet');
+		await t.axe('organizations, none yet, with the banner');
+		await shot(page, 'organizations-unverified-1280');
 		await page.getByLabel('Organization name').fill(S.orgName);
 		await page.getByRole('button', {name: 'Create organization'}).click();
 		await heading(page, 'Members');
@@ -194,6 +231,34 @@ describe('team access flows', () => {
 		const me = page.locator(`tr[data-email="${S.admin.email}"]`);
 		assert.match(await me.innerText(), /Ada Admin \(you\)[\s\S]*Admin/);
 		await t.check('the new org\'s Members');
+
+		// Unverified, the admin cannot invite yet: the dialog says why in words.
+		assert.equal(await banner(page).count(), 1, 'the banner is on the org pages too');
+		await page.getByRole('button', {name: 'Invite member'}).click();
+		const early = page.getByRole('dialog', {name: `Invite a member to ${S.orgName}`});
+		await early.getByLabel('Email address').fill(S.writer.email);
+		await t.expecting('POST', /\/invitations$/, 403, async () => {
+			await early.getByRole('button', {name: 'Send invitation'}).click();
+			await early.getByRole('alert').filter({hasText: 'Verify your email address first'}).waitFor();
+		});
+		await t.check('inviting before the address is verified');
+		await shot(page, 'members-invite-unverified-1280');
+		await early.getByRole('button', {name: 'Cancel'}).click();
+		await early.waitFor({state: 'detached'});
+		// The link of the real verification mail, opened in the browser that
+		// is signed in: verified, and the banner goes at once.
+		const [verifyLink] = await verifyLinks(S.admin.email);
+		await page.goto(verifyLink);
+		await heading(page, 'Your email address is verified');
+		assert.match(await page.getByRole('status').filter({hasText: 'Thank you'}).innerText(), new RegExp(`${S.admin.email} is verified`));
+		assert.equal(await banner(page).count(), 0, 'no banner once verified');
+		await t.check('the address verified');
+		await t.axe('the verify page');
+		await shot(page, 'verify-ok-1280');
+		await page.getByRole('link', {name: 'Open the dashboard'}).click();
+		await heading(page, 'Members');
+		assert.equal(await banner(page).count(), 0, 'nor on the next page');
+		await t.check('back in the org, verified');
 
 		// The invite dialog: each role with a line on what it may do.
 		await page.getByRole('button', {name: 'Invite member'}).click();
@@ -673,6 +738,86 @@ describe('team access flows', () => {
 		await t.check('a canceled invitation\'s link');
 		await t.axe('a canceled invitation\'s link');
 		await shot(page, 'invite-canceled-1280');
+		await t.close();
+	});
+
+	test('the verification page says what a replaced, used or invalid link means; the banner sends a new link', async () => {
+		const t = await open({width: NARROW, height: 844});
+		const {page} = t;
+		const who = {name: 'Vera Verify', email: `vera-${RUN}@example.test`};
+		await page.goto(`${BASE}/#/signup`);
+		await heading(page, 'Create your account');
+		await page.getByLabel('Your name').fill(who.name);
+		await page.getByLabel('Email').fill(who.email);
+		await page.getByLabel('Password').fill(PASSWORD);
+		await page.getByRole('button', {name: 'Create account'}).click();
+		await heading(page, 'Organizations');
+		await banner(page).waitFor();
+		await t.check('signed up, unverified, at 390 px');
+		await t.axe('the banner at 390 px');
+		await shot(page, 'verify-banner-390');
+		const [first] = await verifyLinks(who.email);
+		await banner(page).getByRole('button', {name: 'Send a new link'}).click();
+		await banner(page).getByText(`A new link is on its way to ${who.email}; older links no longer work.`).waitFor();
+		await t.check('a new link sent');
+		await shot(page, 'verify-banner-resent-390');
+		const links = await verifyLinks(who.email, 2);
+		assert.equal(links[0], first);
+		// The first link was replaced by the second.
+		await t.expecting('POST', /^\/api\/v1\/auth\/verify\/./, 410, async () => {
+			await page.goto(first);
+			await heading(page, 'A newer link was sent');
+		});
+		assert.match(await banner(page).innerText(), /Please verify your email address/, 'still unverified');
+		await t.check('a replaced link');
+		await t.axe('a replaced link');
+		await shot(page, 'verify-replaced-390');
+		// Five new links a day: the sixth is refused, and the banner says for how long.
+		for (let i = 0; i < 4; i++) assert.equal((await apiFetch(page, 'POST', '/auth/verify', {})).status, 202);
+		await t.expecting('POST', /^\/api\/v1\/auth\/verify$/, 429, async () => {
+			await banner(page).getByRole('button', {name: 'Send a new link'}).click();
+			await banner(page).getByText(/^Five new links were sent in the last day, the most there can be\. The next can be sent in 2[34] hours\.$/).waitFor();
+		});
+		assert.equal(await banner(page).getByRole('button', {name: 'Send a new link'}).isDisabled(), true);
+		await t.check('a sixth link in a day');
+		await shot(page, 'verify-banner-rate-limited-390');
+		await page.goto(`${BASE}/#/orgs`);
+		await heading(page, 'Organizations');
+		await t.check('the banner after a reload');
+		const newest = (await verifyLinks(who.email, 6)).pop();
+		// Opened signed out (another browser): the token is the proof.
+		const other = await open({width: NARROW, height: 844});
+		await other.page.goto(newest);
+		await heading(other.page, 'Your email address is verified');
+		await other.page.getByRole('link', {name: 'Sign in'}).waitFor();
+		await other.check('verified while signed out');
+		await other.close();
+		// The first browser still shows the banner; asking for a link says it is done.
+		await t.expecting('POST', /^\/api\/v1\/auth\/verify$/, 409, async () => {
+			await banner(page).getByRole('button', {name: 'Send a new link'}).click();
+			await banner(page).getByText('Your email address is verified already.').waitFor();
+		});
+		await t.check('verified meanwhile');
+		await t.axe('the banner, verified meanwhile');
+		await shot(page, 'verify-banner-verified-already-390');
+		// The next page drawn has no banner (no reload: /me was asked again).
+		await page.getByRole('link', {name: 'Finicom'}).click();
+		await banner(page).waitFor({state: 'detached'});
+		await heading(page, 'Organizations');
+		// A link used already, and one that never was.
+		await t.expecting('POST', /^\/api\/v1\/auth\/verify\/./, 410, async () => {
+			await page.goto(newest);
+			await heading(page, 'This link was already used');
+		});
+		await t.check('a used link');
+		await t.expecting('POST', /^\/api\/v1\/auth\/verify\/./, 404, async () => {
+			await page.goto(`${BASE}/verify/not-a-real-token`);
+			await heading(page, 'This verification link is not valid');
+		});
+		assert.equal(await banner(page).count(), 0);
+		await t.check('an invalid link');
+		await t.axe('an invalid link');
+		await shot(page, 'verify-invalid-390');
 		await t.close();
 	});
 

@@ -131,6 +131,8 @@ const COPY = {
 	unavailable: 'The service is not available right now. Try again in a moment.',
 	internal: 'Something went wrong on the server. Try again in a moment.',
 	gone: 'This link no longer works.',
+	email_unverified: 'Verify your email address first: open the link in the email we sent you, or send a new one from the banner at the top.',
+	already_verified: 'Your email address is verified already.',
 };
 
 // sentence(s): s with a capital first letter and a full stop.
@@ -141,12 +143,19 @@ export function sentence(s) {
 	return /[.!?)]$/.test(u) ? u : u + '.';
 }
 
+// waitWords(seconds): "30 seconds", "5 minutes", "24 hours" (rounded up).
+export function waitWords(secs) {
+	if (secs < 120) return `${secs} seconds`;
+	if (secs < 7200) return `${Math.ceil(secs / 60)} minutes`;
+	return `${Math.ceil(secs / 3600)} hours`;
+}
+
 // humanError(err): one or two sentences for any error a call can throw.
 export function humanError(err) {
 	if (!(err instanceof ApiError)) return sentence(err && err.message ? err.message : 'Something went wrong.');
 	if (err.code === 'rate_limited') {
 		const wait = err.retryAfter;
-		return wait ? `Too many attempts. Try again in ${wait < 120 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`}.`
+		return wait ? `Too many attempts. Try again in ${waitWords(wait)}.`
 			: 'Too many attempts. Wait a little and try again.';
 	}
 	if (COPY[err.code]) return COPY[err.code];

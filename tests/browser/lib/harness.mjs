@@ -31,7 +31,7 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const ERROR_CODES = ['invalid_json', 'validation_failed', 'unauthenticated', 'invalid_credentials',
 	'plan_required', 'csrf_failed', 'email_mismatch', 'not_found', 'method_not_allowed', 'last_admin',
 	'already_member', 'invitation_pending', 'email_taken', 'not_pending', 'in_use', 'payload_too_large',
-	'rate_limited', 'unsupported_media_type', 'two_factor_required', 'email_unverified', 'review_incomplete'];
+	'rate_limited', 'unsupported_media_type', 'two_factor_required', 'email_unverified', 'already_verified', 'review_incomplete'];
 
 // The checker that runs inside the page (an init script: every document,
 // before the dashboard's own scripts).  It records into window.__seen.
