@@ -36,7 +36,7 @@
 --   3d65cdd57aa7f8931861225348046ed0fa2907cdf0c60a63ca2200bae4eaf64c  0016_audit_capture_objects.sql
 --   935ea863410329aa9a1bddca2a42d577174a1323b48c8daaa6f89c62c367a748  0017_email_rule.sql
 --   e6e544931d399d63c627a105080744bb890429abe2b2a97bb2966790cb401766  0018_email_verification.sql
---   f24fec2cd5bbcbbed824d3f8c11a26fe2f9c9a4967d2f621424ecc6fa26cc3db  0019_invitation_times.sql
+--   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
 
 --
 -- PostgreSQL database dump

@@ -1,4 +1,4 @@
--- 0019_invitation_times: invitations show when they were accepted or
+-- 0021_invitation_times: invitations show when they were accepted or
 -- canceled (API v1.1: "Invitations gain accepted_at and canceled_at").
 --
 -- The table has kept both times since 0004; the view the API reads them
