@@ -26,10 +26,10 @@
 #include "db.h"
 #include "handlers/handlers.h"
 #include "http.h"
+#include "privsep/privsep.h"
 #include "router.h"
 #include "util/arena.h"
 #include "util/log.h"
-#include "util/password.h"
 
 #define ARENA_FIRST_BLOCK (128 * 1024)
 #define ARENA_LIMIT (4 * 1024 * 1024)
@@ -238,7 +238,7 @@ dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
 }
 
 int
-worker_run(const struct config *cfg, int listen_fd)
+worker_run(const struct config *cfg, int listen_fd, int auth_queue_fd)
 {
 	struct sigaction sa;
 	FCGX_Request fcgx;
@@ -276,7 +276,7 @@ worker_run(const struct config *cfg, int listen_fd)
 	db_init(&db, cfg->database, "finicomd");
 	db.prepare = cfg->database_prepared;
 	db_connection(&db); /* connect now if we can; requests retry otherwise */
-	password_warm();    /* so the first unknown-email login costs what later ones do */
+	privsep_worker_init(auth_queue_fd, cfg->auth_timeout);
 	log_msg(LOG_INFO, "worker ready");
 
 	while (!stopping) {
