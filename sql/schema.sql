@@ -34,7 +34,9 @@
 --   173879995bd84e8a75339963a1f9a2f028711cccdb1ac965ef3cd30dc0bbb84d  0014_secret_names.sql
 --   a940a8090d4dfa9191f176a626843f439903df015b033d8960b8a268f4516651  0015_login_throttle.sql
 --   3d65cdd57aa7f8931861225348046ed0fa2907cdf0c60a63ca2200bae4eaf64c  0016_audit_capture_objects.sql
---   4012cb4661e8edd2ba231af89c1b4f82fbcaa130cbd1b1de3d7a7842d08da253  0019_auth_role.sql
+--   935ea863410329aa9a1bddca2a42d577174a1323b48c8daaa6f89c62c367a748  0017_email_rule.sql
+--   e6e544931d399d63c627a105080744bb890429abe2b2a97bb2966790cb401766  0018_email_verification.sql
+--   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 
 --
 -- PostgreSQL database dump
@@ -737,7 +739,7 @@ CREATE FUNCTION finicom.auth_login_begin(p_email text) RETURNS TABLE(user_id uui
     SET search_path TO ''
     AS $$
     DECLARE
-        v_key text := pg_catalog.lower(p_email);
+        v_key text := finicom.ascii_lower(p_email);
         v_row finicom.login_failures%ROWTYPE;
         v_now timestamptz := pg_catalog.now();
         v_lock integer;
@@ -765,7 +767,7 @@ CREATE FUNCTION finicom.auth_login_begin(p_email text) RETURNS TABLE(user_id uui
                                 THEN pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => v_lock) END
         WHERE f.email = v_key;
         RETURN QUERY SELECT u.id, u.password_hash FROM finicom.users u
-                     WHERE pg_catalog.lower(u.email) = v_key;
+                     WHERE finicom.ascii_lower(u.email) = v_key;
     END
     $$;
 
@@ -787,7 +789,7 @@ CREATE FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, 
             DELETE FROM finicom.sessions s WHERE s.token_hash = p_old_token_hash;
         END IF;
         DELETE FROM finicom.login_failures f
-        WHERE f.email = (SELECT pg_catalog.lower(u.email) FROM finicom.users u WHERE u.id = p_user_id);
+        WHERE f.email = (SELECT finicom.ascii_lower(u.email) FROM finicom.users u WHERE u.id = p_user_id);
         PERFORM audit.auth_event('login.succeeded', p_user_id,
             (SELECT u.email FROM finicom.users u WHERE u.id = p_user_id), p_ip, p_request_id);
         RETURN QUERY SELECT * FROM finicom.session_create(p_user_id, p_token_hash, p_max_age_seconds);
@@ -805,7 +807,7 @@ CREATE FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id 
     SET search_path TO ''
     AS $$
         SELECT audit.auth_event('login.failed',
-            (SELECT u.id FROM finicom.users u WHERE lower(u.email) = lower(p_email)),
+            (SELECT u.id FROM finicom.users u WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email)),
             p_email, p_ip, p_request_id)
     $$;
 
@@ -856,6 +858,27 @@ CREATE FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash t
     $$;
 
 ALTER FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_signup_verify(text, text, text, bytea, integer, text, text, bytea, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_id uuid;
+    BEGIN
+        SELECT s.id INTO v_id
+        FROM finicom.auth_signup(p_email, p_name, p_password_hash, p_session_hash, p_max_age_seconds,
+                                 p_ip, p_request_id) s;
+        PERFORM finicom.email_verification_issue(v_id, p_session_hash, p_verify_hash, p_verify_link);
+        RETURN finicom.session_user_json(p_session_hash);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) OWNER TO finicom_owner;
 
 --
 -- Name: begin_request(text, bytea, uuid, integer, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1153,7 +1176,7 @@ CREATE TABLE finicom.orgs (
     trial_ends_at timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
     billing_email text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT orgs_billing_email_check CHECK (((octet_length(billing_email) >= 3) AND (octet_length(billing_email) <= 254))),
+    CONSTRAINT orgs_billing_email_check CHECK ((((octet_length(billing_email) >= 3) AND (octet_length(billing_email) <= 254)) AND (billing_email !~ '[^!-~]'::text))),
     CONSTRAINT orgs_invite_ttl_hours_check CHECK (((invite_ttl_hours >= 1) AND (invite_ttl_hours <= 720))),
     CONSTRAINT orgs_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)))
 );
@@ -1174,6 +1197,156 @@ CREATE FUNCTION finicom.effective_plan(o finicom.orgs) RETURNS finicom.plan
     $$;
 
 ALTER FUNCTION finicom.effective_plan(o finicom.orgs) OWNER TO finicom_owner;
+
+--
+-- Name: email_verification_issue(uuid, bytea, bytea, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.email_verification_issue(p_user uuid, p_session_hash bytea, p_token_hash bytea, p_link text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user finicom.users%ROWTYPE;
+        v_mail uuid;
+    BEGIN
+        SELECT u.* INTO v_user FROM finicom.sessions s JOIN finicom.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_session_hash AND s.user_id = p_user AND s.expires_at > pg_catalog.now()
+        FOR UPDATE OF u;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0404', MESSAGE = 'not_found', DETAIL = 'no such account';
+        END IF;
+        IF v_user.email_verified_at IS NOT NULL THEN
+            RETURN;
+        END IF;
+        UPDATE finicom.mail_outbox m
+        SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link replaced)'), link = NULL
+        FROM finicom.email_verifications v
+        WHERE v.user_id = p_user AND v.used_at IS NULL AND v.replaced_at IS NULL
+          AND m.id = v.mail_id AND m.status = 'queued';
+        UPDATE finicom.email_verifications v SET replaced_at = pg_catalog.now()
+        WHERE v.user_id = p_user AND v.used_at IS NULL AND v.replaced_at IS NULL;
+        INSERT INTO finicom.mail_outbox (recipient, subject, body, link, message_id)
+        VALUES (v_user.email, 'Verify your email address for Finicom',
+            pg_catalog.format(E'Hello %s,\n\nPlease confirm that this is your email address by opening this link:\n\n%s\n\nThe link works once and expires at %s (UTC).\nUntil then your account cannot create API keys or send invitations.\nIf you did not create a Finicom account, you can ignore this email:\nwhoever receives an invitation for this address can still take the account.\n',
+                v_user.name, p_link,
+                pg_catalog.to_char((pg_catalog.now() + interval '24 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
+            p_link, '<' || gen_random_uuid() || '@finicom.invalid>')
+        RETURNING id INTO v_mail;
+        INSERT INTO finicom.email_verifications (user_id, email, token_hash, mail_id, expires_at)
+        VALUES (p_user, v_user.email, p_token_hash, v_mail, pg_catalog.now() + interval '24 hours');
+        PERFORM pg_catalog.pg_notify('finicom_mail', '');
+    END
+    $$;
+
+ALTER FUNCTION finicom.email_verification_issue(p_user uuid, p_session_hash bytea, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
+
+--
+-- Name: email_verification_resend(bytea, bytea, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.email_verification_resend(p_session_hash bytea, p_token_hash bytea, p_link text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.request_user_id();
+        v_count bigint;
+        v_oldest timestamptz;
+    BEGIN
+        IF v_user IS NULL OR NOT EXISTS (SELECT 1 FROM finicom.sessions s
+                                         WHERE s.token_hash = p_session_hash AND s.user_id = v_user) THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden', DETAIL = 'sign in first';
+        END IF;
+        PERFORM 1 FROM finicom.users u WHERE u.id = v_user FOR UPDATE;
+        IF EXISTS (SELECT 1 FROM finicom.users u WHERE u.id = v_user AND u.email_verified_at IS NOT NULL) THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'already_verified',
+                DETAIL = 'your email address is already verified';
+        END IF;
+        SELECT pg_catalog.count(*), pg_catalog.min(v.created_at) INTO v_count, v_oldest
+        FROM finicom.email_verifications v
+        WHERE v.user_id = v_user AND v.created_at > pg_catalog.now() - interval '1 day'
+          AND v.created_at > (SELECT pg_catalog.min(f.created_at) FROM finicom.email_verifications f
+                              WHERE f.user_id = v_user);
+        IF v_count >= 5 THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                DETAIL = '5 verification emails were sent in the last day; try again later',
+                HINT = finicom.retry_seconds(v_oldest + interval '1 day');
+        END IF;
+        PERFORM finicom.email_verification_issue(v_user, p_session_hash, p_token_hash, p_link);
+    END
+    $$;
+
+ALTER FUNCTION finicom.email_verification_resend(p_session_hash bytea, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
+
+--
+-- Name: email_verified_mark(uuid, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.email_verified_mark(p_user uuid, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_email text;
+    BEGIN
+        UPDATE finicom.users u SET email_verified_at = pg_catalog.now()
+        WHERE u.id = p_user AND u.email_verified_at IS NULL
+        RETURNING u.email INTO v_email;
+        IF v_email IS NULL THEN
+            RETURN;
+        END IF;
+        UPDATE finicom.mail_outbox m
+        SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link removed)'), link = NULL
+        WHERE m.id IN (SELECT x.id FROM finicom.mail_outbox x JOIN finicom.email_verifications v ON v.mail_id = x.id
+                       WHERE v.user_id = p_user AND v.used_at IS NULL AND v.replaced_at IS NULL
+                         AND x.status = 'queued' FOR UPDATE OF x SKIP LOCKED);
+        UPDATE finicom.email_verifications v SET used_at = pg_catalog.now()
+        WHERE v.user_id = p_user AND v.used_at IS NULL AND v.replaced_at IS NULL;
+        PERFORM audit.auth_event('email.verified', p_user, v_email, p_ip, p_request_id);
+    END
+    $$;
+
+ALTER FUNCTION finicom.email_verified_mark(p_user uuid, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: email_verify(bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.email_verify(p_token_hash bytea, p_ip text, p_request_id text) RETURNS TABLE(outcome text, status text, user_json json)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v finicom.email_verifications%ROWTYPE;
+        v_user finicom.users%ROWTYPE;
+    BEGIN
+        SELECT * INTO v FROM finicom.email_verifications x WHERE x.token_hash = p_token_hash FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'not_found', NULL::text, NULL::json;
+            RETURN;
+        END IF;
+        IF v.used_at IS NOT NULL OR v.replaced_at IS NOT NULL OR v.expires_at <= pg_catalog.now() THEN
+            RETURN QUERY SELECT 'gone', CASE WHEN v.used_at IS NOT NULL THEN 'used'
+                                            WHEN v.replaced_at IS NOT NULL THEN 'replaced'
+                                            ELSE 'expired' END, NULL::json;
+            RETURN;
+        END IF;
+        SELECT * INTO v_user FROM finicom.users u WHERE u.id = v.user_id FOR UPDATE;
+        -- The token verifies the address it was mailed to, nothing else.
+        IF finicom.ascii_lower(v_user.email) IS DISTINCT FROM finicom.ascii_lower(v.email) THEN
+            RETURN QUERY SELECT 'gone', 'replaced', NULL::json;
+            RETURN;
+        END IF;
+        PERFORM finicom.email_verified_mark(v.user_id, p_ip, p_request_id);
+        -- Spent even when the address was verified some other way meanwhile.
+        UPDATE finicom.email_verifications x SET used_at = pg_catalog.now()
+        WHERE x.id = v.id AND x.used_at IS NULL;
+        RETURN QUERY SELECT 'ok', 'verified', finicom.user_json(u) FROM finicom.users u WHERE u.id = v.user_id;
+    END
+    $$;
+
+ALTER FUNCTION finicom.email_verify(p_token_hash bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
 
 --
 -- Name: expire_invitations(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1220,6 +1393,7 @@ CREATE FUNCTION finicom.invitation_accept_new_user(p_token_hash bytea, p_name te
     AS $$
     DECLARE
         v_inv finicom.invitations%ROWTYPE;
+        v_existing finicom.users%ROWTYPE;
         v_user uuid;
     BEGIN
         SELECT * INTO v_inv FROM finicom.invitations i WHERE i.token_hash = p_token_hash FOR UPDATE;
@@ -1233,11 +1407,27 @@ CREATE FUNCTION finicom.invitation_accept_new_user(p_token_hash bytea, p_name te
                                 NULL::uuid, NULL::text, NULL::text, NULL::text;
             RETURN;
         END IF;
-        IF EXISTS (SELECT 1 FROM finicom.users u WHERE pg_catalog.lower(u.email) = pg_catalog.lower(v_inv.email)) THEN
+        SELECT * INTO v_existing FROM finicom.users u
+        WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(v_inv.email) FOR UPDATE;
+        IF FOUND AND v_existing.email_verified_at IS NOT NULL THEN
             RETURN QUERY SELECT 'email_taken'::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
             RETURN;
+        ELSIF FOUND THEN
+            IF EXISTS (SELECT 1 FROM finicom.memberships m
+                       WHERE m.org_id = v_inv.org_id AND m.user_id = v_existing.id) THEN
+                RETURN QUERY SELECT 'already_member'::text, NULL::text, NULL::uuid, NULL::text, NULL::text,
+                                    NULL::text;
+                RETURN;
+            END IF;
+            -- The owner of the address takes the unverified account over.
+            v_user := v_existing.id;
+            UPDATE finicom.users u SET password_hash = p_password_hash, name = p_name WHERE u.id = v_user;
+            DELETE FROM finicom.sessions s WHERE s.user_id = v_user;
+            DELETE FROM finicom.login_failures f WHERE f.email = finicom.ascii_lower(v_existing.email);
+            PERFORM audit.auth_event('account.taken_over', v_user, v_existing.email, p_ip, p_request_id);
+        ELSE
+            SELECT c.id INTO v_user FROM finicom.user_create(v_inv.email, p_name, p_password_hash) c;
         END IF;
-        SELECT c.id INTO v_user FROM finicom.user_create(v_inv.email, p_name, p_password_hash) c;
         PERFORM finicom.session_create(v_user, p_session_hash, p_max_age_seconds);
         RETURN QUERY SELECT * FROM finicom.invitation_admit(v_inv, v_user, p_request_id, p_ip);
     END
@@ -1263,7 +1453,7 @@ CREATE TABLE finicom.invitations (
     accepted_by uuid,
     canceled_at timestamp with time zone,
     canceled_by uuid,
-    CONSTRAINT invitations_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
+    CONSTRAINT invitations_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
     CONSTRAINT invitations_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
 
@@ -1280,6 +1470,7 @@ CREATE FUNCTION finicom.invitation_admit(p_inv finicom.invitations, p_user uuid,
     SET search_path TO ''
     AS $$
     BEGIN
+        PERFORM finicom.email_verified_mark(p_user, p_client_ip, p_request_id);
         PERFORM finicom.context_seal('user', p_user, p_inv.org_id, p_inv.role, p_request_id, p_client_ip);
         INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (p_inv.org_id, p_user, p_inv.role);
         UPDATE finicom.invitations i
@@ -1288,8 +1479,7 @@ CREATE FUNCTION finicom.invitation_admit(p_inv finicom.invitations, p_user uuid,
         RETURN QUERY
             SELECT 'ok'::text, 'accepted'::text, p_inv.org_id,
                    (SELECT o.name FROM finicom.orgs o WHERE o.id = p_inv.org_id), p_inv.role::text,
-                   pg_catalog.json_build_object('id', u.id, 'email', u.email, 'name', u.name,
-                       'created_at', finicom.ts(u.created_at))::text
+                   finicom.user_json(u)::text
             FROM finicom.users u WHERE u.id = p_user;
     END
     $$;
@@ -1349,13 +1539,13 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
                 DETAIL = 'only admins can invite';
         END IF;
         IF EXISTS (SELECT 1 FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
-                   WHERE m.org_id = p_org AND lower(u.email) = lower(p_email)) THEN
+                   WHERE m.org_id = p_org AND finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email)) THEN
             RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'already_member',
                 DETAIL = 'this person is already a member of the organization';
         END IF;
         -- A pending invitation past its expiry no longer counts as pending.
         UPDATE finicom.invitations i SET status = 'expired'
-        WHERE i.org_id = p_org AND lower(i.email) = lower(p_email)
+        WHERE i.org_id = p_org AND finicom.ascii_lower(i.email) = finicom.ascii_lower(p_email)
           AND i.status = 'pending' AND i.expires_at <= pg_catalog.now();
         BEGIN
             INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at)
@@ -1434,8 +1624,8 @@ CREATE FUNCTION finicom.invitation_join(p_token_hash bytea) RETURNS TABLE(outcom
                                 NULL::uuid, NULL::text, NULL::text, NULL::text;
             RETURN;
         END IF;
-        IF (SELECT pg_catalog.lower(u.email) FROM finicom.users u WHERE u.id = v_user)
-           IS DISTINCT FROM pg_catalog.lower(v_inv.email) THEN
+        IF (SELECT finicom.ascii_lower(u.email) FROM finicom.users u WHERE u.id = v_user)
+           IS DISTINCT FROM finicom.ascii_lower(v_inv.email) THEN
             RETURN QUERY SELECT 'email_mismatch'::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
             RETURN;
         END IF;
@@ -1898,6 +2088,26 @@ CREATE FUNCTION finicom.request_user_id() RETURNS uuid
 ALTER FUNCTION finicom.request_user_id() OWNER TO finicom_owner;
 
 --
+-- Name: require_email_verified(boolean); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.require_email_verified(p_required boolean) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF p_required AND finicom.request_actor_type() = 'user' AND NOT EXISTS (
+            SELECT 1 FROM finicom.users u
+            WHERE u.id = finicom.request_user_id() AND u.email_verified_at IS NOT NULL) THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'email_unverified',
+                DETAIL = 'verify your email address first: open the link in the mail we sent you';
+        END IF;
+    END
+    $$;
+
+ALTER FUNCTION finicom.require_email_verified(p_required boolean) OWNER TO finicom_owner;
+
+--
 -- Name: retry_seconds(timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1940,6 +2150,21 @@ CREATE FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max
     $$;
 
 ALTER FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) OWNER TO finicom_owner;
+
+--
+-- Name: session_user_json(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.session_user_json(p_session_hash bytea) RETURNS json
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT finicom.user_json(u)
+        FROM finicom.sessions s JOIN finicom.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_session_hash AND s.expires_at > pg_catalog.now()
+    $$;
+
+ALTER FUNCTION finicom.session_user_json(p_session_hash bytea) OWNER TO finicom_owner;
 
 --
 -- Name: sync_request(uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2046,6 +2271,54 @@ CREATE FUNCTION finicom.user_create(p_email text, p_name text, p_password_hash t
 ALTER FUNCTION finicom.user_create(p_email text, p_name text, p_password_hash text) OWNER TO finicom_owner;
 
 --
+-- Name: user_create_verified(text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.user_create_verified(p_email text, p_name text, p_password_hash text) RETURNS TABLE(id uuid, email text, name text, created_at timestamp with time zone)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        INSERT INTO finicom.users (email, name, password_hash, email_verified_at)
+        VALUES (p_email, p_name, p_password_hash, pg_catalog.now())
+        RETURNING id, email, name, created_at
+    $$;
+
+ALTER FUNCTION finicom.user_create_verified(p_email text, p_name text, p_password_hash text) OWNER TO finicom_owner;
+
+--
+-- Name: users; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    name text NOT NULL,
+    password_hash text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    email_verified_at timestamp with time zone,
+    CONSTRAINT users_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
+    CONSTRAINT users_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text))
+);
+
+ALTER TABLE ONLY finicom.users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.users OWNER TO finicom_owner;
+
+--
+-- Name: user_json(finicom.users); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.user_json(u finicom.users) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object('id', u.id, 'email', u.email, 'name', u.name,
+            'created_at', finicom.ts(u.created_at), 'email_verified', u.email_verified_at IS NOT NULL)
+    $$;
+
+ALTER FUNCTION finicom.user_json(u finicom.users) OWNER TO finicom_owner;
+
+--
 -- Name: member_activity; Type: TABLE; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2058,25 +2331,6 @@ CREATE TABLE finicom.member_activity (
 ALTER TABLE ONLY finicom.member_activity FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE finicom.member_activity OWNER TO finicom_owner;
-
---
--- Name: users; Type: TABLE; Schema: finicom; Owner: finicom_owner
---
-
-CREATE TABLE finicom.users (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    email text NOT NULL,
-    name text NOT NULL,
-    password_hash text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT users_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
-    CONSTRAINT users_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text))
-);
-
-ALTER TABLE ONLY finicom.users FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE finicom.users OWNER TO finicom_owner;
 
 --
 -- Name: access_review; Type: VIEW; Schema: audit; Owner: finicom_owner
@@ -2114,7 +2368,7 @@ CREATE TABLE audit.auth_events (
     email text,
     ip text,
     request_id text,
-    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text])))
+    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text])))
 );
 
 ALTER TABLE ONLY audit.auth_events FORCE ROW LEVEL SECURITY;
@@ -2214,6 +2468,29 @@ CREATE TABLE finicom.destinations (
 ALTER TABLE ONLY finicom.destinations FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE finicom.destinations OWNER TO finicom_owner;
+
+--
+-- Name: email_verifications; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.email_verifications (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    email text NOT NULL,
+    token_hash bytea NOT NULL,
+    mail_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    replaced_at timestamp with time zone,
+    CONSTRAINT email_verifications_check CHECK ((expires_at > created_at)),
+    CONSTRAINT email_verifications_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
+    CONSTRAINT email_verifications_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.email_verifications FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.email_verifications OWNER TO finicom_owner;
 
 --
 -- Name: integrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
@@ -2465,6 +2742,20 @@ ALTER TABLE ONLY finicom.destinations
     ADD CONSTRAINT destinations_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: email_verifications email_verifications_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.email_verifications
+    ADD CONSTRAINT email_verifications_pkey PRIMARY KEY (id);
+
+--
+-- Name: email_verifications email_verifications_token_hash_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.email_verifications
+    ADD CONSTRAINT email_verifications_token_hash_key UNIQUE (token_hash);
+
+--
 -- Name: integrations integrations_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2676,6 +2967,18 @@ CREATE INDEX connections_org_source_idx ON finicom.connections USING btree (org_
 CREATE INDEX destinations_org_created_idx ON finicom.destinations USING btree (org_id, created_at, id);
 
 --
+-- Name: email_verifications_live_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE UNIQUE INDEX email_verifications_live_key ON finicom.email_verifications USING btree (user_id) WHERE ((used_at IS NULL) AND (replaced_at IS NULL));
+
+--
+-- Name: email_verifications_user_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX email_verifications_user_idx ON finicom.email_verifications USING btree (user_id, created_at);
+
+--
 -- Name: integrations_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2691,7 +2994,7 @@ CREATE INDEX invitations_expiry_idx ON finicom.invitations USING btree (expires_
 -- Name: invitations_one_pending_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE UNIQUE INDEX invitations_one_pending_key ON finicom.invitations USING btree (org_id, lower(email)) WHERE (status = 'pending'::finicom.invitation_status);
+CREATE UNIQUE INDEX invitations_one_pending_key ON finicom.invitations USING btree (org_id, finicom.ascii_lower(email)) WHERE (status = 'pending'::finicom.invitation_status);
 
 --
 -- Name: invitations_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
@@ -2772,10 +3075,10 @@ CREATE INDEX sources_org_created_idx ON finicom.sources USING btree (org_id, cre
 CREATE INDEX sync_runs_org_connection_idx ON finicom.sync_runs USING btree (org_id, connection_id, requested_at, id);
 
 --
--- Name: users_email_lower_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
+-- Name: users_email_ascii_lower_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE UNIQUE INDEX users_email_lower_key ON finicom.users USING btree (lower(email));
+CREATE UNIQUE INDEX users_email_ascii_lower_key ON finicom.users USING btree (finicom.ascii_lower(email));
 
 --
 -- Name: auth_events auth_events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner
@@ -2965,6 +3268,20 @@ ALTER TABLE ONLY finicom.connections
 
 ALTER TABLE ONLY finicom.destinations
     ADD CONSTRAINT destinations_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: email_verifications email_verifications_mail_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.email_verifications
+    ADD CONSTRAINT email_verifications_mail_id_fkey FOREIGN KEY (mail_id) REFERENCES finicom.mail_outbox(id) ON DELETE SET NULL;
+
+--
+-- Name: email_verifications email_verifications_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.email_verifications
+    ADD CONSTRAINT email_verifications_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
 
 --
 -- Name: integrations integrations_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -3260,6 +3577,18 @@ CREATE POLICY destinations_select ON finicom.destinations FOR SELECT TO finicom_
 --
 
 CREATE POLICY destinations_update ON finicom.destinations FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
+
+--
+-- Name: email_verifications; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.email_verifications ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: email_verifications email_verifications_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY email_verifications_owner ON finicom.email_verifications TO finicom_owner USING (true) WITH CHECK (true);
 
 --
 -- Name: integrations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
@@ -3805,7 +4134,13 @@ GRANT ALL ON FUNCTION finicom.auth_logout(p_token_hash bytea) TO finicom_app;
 --
 
 REVOKE ALL ON FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) TO finicom_auth;
 
 --
 -- Name: FUNCTION begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -3930,6 +4265,32 @@ GRANT UPDATE(billing_email) ON TABLE finicom.orgs TO finicom_app;
 
 REVOKE ALL ON FUNCTION finicom.effective_plan(o finicom.orgs) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.effective_plan(o finicom.orgs) TO finicom_app;
+
+--
+-- Name: FUNCTION email_verification_issue(p_user uuid, p_session_hash bytea, p_token_hash bytea, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.email_verification_issue(p_user uuid, p_session_hash bytea, p_token_hash bytea, p_link text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION email_verification_resend(p_session_hash bytea, p_token_hash bytea, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.email_verification_resend(p_session_hash bytea, p_token_hash bytea, p_link text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.email_verification_resend(p_session_hash bytea, p_token_hash bytea, p_link text) TO finicom_app;
+
+--
+-- Name: FUNCTION email_verified_mark(p_user uuid, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.email_verified_mark(p_user uuid, p_ip text, p_request_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION email_verify(p_token_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.email_verify(p_token_hash bytea, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.email_verify(p_token_hash bytea, p_ip text, p_request_id text) TO finicom_app;
 
 --
 -- Name: FUNCTION expire_invitations(); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4195,6 +4556,13 @@ GRANT ALL ON FUNCTION finicom.request_user_id() TO finicom_mailer;
 GRANT ALL ON FUNCTION finicom.request_user_id() TO finicom_auditor;
 
 --
+-- Name: FUNCTION require_email_verified(p_required boolean); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.require_email_verified(p_required boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.require_email_verified(p_required boolean) TO finicom_app;
+
+--
 -- Name: FUNCTION retry_seconds(p timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4212,6 +4580,14 @@ GRANT ALL ON FUNCTION finicom.schedule_ok(p_schedule text) TO finicom_app;
 --
 
 REVOKE ALL ON FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION session_user_json(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) TO finicom_auth;
 
 --
 -- Name: FUNCTION sync_request(p_org uuid, p_connection uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4274,10 +4650,10 @@ GRANT ALL ON FUNCTION finicom.ts(t timestamp with time zone) TO finicom_auth;
 REVOKE ALL ON FUNCTION finicom.user_create(p_email text, p_name text, p_password_hash text) FROM PUBLIC;
 
 --
--- Name: TABLE member_activity; Type: ACL; Schema: finicom; Owner: finicom_owner
+-- Name: FUNCTION user_create_verified(p_email text, p_name text, p_password_hash text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
-GRANT SELECT ON TABLE finicom.member_activity TO finicom_app;
+REVOKE ALL ON FUNCTION finicom.user_create_verified(p_email text, p_name text, p_password_hash text) FROM PUBLIC;
 
 --
 -- Name: COLUMN users.id; Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4302,6 +4678,24 @@ GRANT SELECT(name) ON TABLE finicom.users TO finicom_app;
 --
 
 GRANT SELECT(created_at) ON TABLE finicom.users TO finicom_app;
+
+--
+-- Name: COLUMN users.email_verified_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(email_verified_at) ON TABLE finicom.users TO finicom_app;
+
+--
+-- Name: FUNCTION user_json(u finicom.users); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.user_json(u finicom.users) FROM PUBLIC;
+
+--
+-- Name: TABLE member_activity; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.member_activity TO finicom_app;
 
 --
 -- Name: TABLE access_review; Type: ACL; Schema: audit; Owner: finicom_owner

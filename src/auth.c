@@ -32,13 +32,13 @@ copy(struct request_ctx *ctx, const PGresult *r, int col)
 	return PQgetisnull(r, 0, col) ? NULL : arena_strdup(ctx->arena, PQgetvalue(r, 0, col));
 }
 
-/* The {org} parameter of the route, if the pattern has one (always the first). */
+/* The {org} parameter of the route, if the pattern has one. */
 static const char *
 path_org(struct request_ctx *ctx)
 {
-	if (strncmp(ctx->route->pattern, "/api/v1/orgs/{org}", 18) != 0 || ctx->req->nparams < 1)
-		return NULL;
-	return ctx->req->params[0];
+	int i = router_param_index(ctx->route, "org");
+
+	return i >= 0 && i < ctx->req->nparams ? ctx->req->params[i] : NULL;
 }
 
 int

@@ -68,6 +68,8 @@ struct request_ctx {
 	 * NULL: none named.
 	 */
 	const char *db_field;
+	/* The route's body fields (route->body), checked, in its table's order; NULL: absent. */
+	json_object *fields[FIELDS_MAX];
 };
 
 /*

@@ -14,6 +14,7 @@
 
 #include "authz.h"
 #include "http.h"
+#include "validate.h"
 
 struct request_ctx;
 typedef void (*route_handler)(struct request_ctx *ctx);
@@ -30,12 +31,24 @@ enum route_flags {
 	                                 log has each one); every other status is logged */
 };
 
+/*
+ * A route: method, pattern, handler, the permission it needs, flags, and
+ * the body's fields (NULL: the handler reads no body fields, or checks
+ * them itself).  A pattern's segment "{name}" captures any non-empty
+ * segment; "{name:uuid}" only a UUID in canonical text form: a segment that
+ * is not one is a 404 naming what the path's resource is ("no such
+ * member"), answered by dispatch after the caller is identified and
+ * authorized, before the handler runs (router_bad_param).  The body's
+ * fields are checked by validate_fields() at the same point; the handler
+ * finds their values in ctx->fields, in the order of the field table.
+ */
 struct route {
 	enum http_method method;
 	const char *pattern;
 	route_handler handler;
 	enum permission permission;
 	unsigned flags;
+	const struct fieldset *body;
 };
 
 /* The application's route table and its length. */
@@ -52,5 +65,24 @@ extern const size_t router_nroutes;
 const struct route *router_match(const struct route *table, size_t n, enum http_method method,
     const char *path, struct arena *a, const char **params, int *nparams, char *allow,
     size_t allowlen);
+
+/*
+ * The first typed parameter of route r whose captured value (params, in
+ * pattern order) is not of its type, skipping the one named skip (NULL:
+ * none): returns its index and writes "no such <noun>" into message, the
+ * noun being that of the literal segment before it (members → member,
+ * api-keys → API key); -1 when every typed parameter is well formed.
+ */
+int router_bad_param(const struct route *r, const char *const *params, int nparams, const char *skip,
+    char *message, size_t cap);
+
+/* The index of the parameter called name in r's pattern, or -1. */
+int router_param_index(const struct route *r, const char *name);
+
+/*
+ * pattern without its parameter types ("{id:uuid}" → "{id}"), as the
+ * OpenAPI document and the log name the route; into out (cap bytes).
+ */
+const char *router_plain_pattern(const char *pattern, char *out, size_t cap);
 
 #endif

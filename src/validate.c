@@ -4,10 +4,15 @@
 #include "validate.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "authz.h"
+#include "util/common_passwords.h"
+#include "util/email.h"
+#include "util/jsoncheck.h"
 #include "util/password.h"
 
 /* Count UTF-8 code points; the body already passed a strict UTF-8 check. */
@@ -31,34 +36,13 @@ has_control(const char *s, size_t len)
 	return false;
 }
 
+/* The email rule is util/email.c's; here only its yes or no. */
 bool
 email_ok(const char *s, const char **why)
 {
-	size_t len = strlen(s);
-	const char *at = strchr(s, '@'), *domain, *dot;
+	char canonical[EMAIL_MAX + 1];
 
-	if (len == 0 || len > EMAIL_MAX_BYTES) {
-		*why = "must be an email address of at most 254 bytes";
-		return false;
-	}
-	if (at == NULL || at == s || strchr(at + 1, '@') != NULL) {
-		*why = "must be an email address with one @";
-		return false;
-	}
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' ||
-		    *p == ';' || *p == '"' || *p == '\\' || *p == '(' || *p == ')') {
-			*why = "must be an email address without spaces or special characters";
-			return false;
-		}
-	domain = at + 1;
-	dot = strchr(domain, '.');
-	if (dot == NULL || domain[0] == '.' || domain[strlen(domain) - 1] == '.' ||
-	    strstr(domain, "..") != NULL) {
-		*why = "must be an email address with a dotted domain";
-		return false;
-	}
-	return true;
+	return email_normalize(s, strlen(s), canonical, why) == 0;
 }
 
 bool
@@ -122,6 +106,16 @@ password_personal_ok(const char *password, const char *email, const char *name, 
 	return true;
 }
 
+bool
+password_new_ok(const char *password, const char *email, const char *name, const char **why)
+{
+	if (password_is_common(password)) {
+		*why = "must not be one of the 10,000 most common passwords";
+		return false;
+	}
+	return password_personal_ok(password, email, name, why);
+}
+
 static bool
 want_string(json_object *v, const char **why)
 {
@@ -132,19 +126,25 @@ want_string(json_object *v, const char **why)
 	return true;
 }
 
+/*
+ * The value is replaced by its canonical form (util/email.h), so the
+ * handler stores, looks up and mails what the mailer will send to.
+ */
 bool
 valid_email(json_object *v, const char **why)
 {
-	const char *s;
+	char canonical[EMAIL_MAX + 1];
 
 	if (!want_string(v, why))
 		return false;
-	s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v)) {
-		*why = "must not contain NUL characters";
+	if (email_normalize(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+	    canonical, why) < 0)
+		return false;
+	if (json_object_set_string(v, canonical) != 1) {
+		*why = "could not be stored";
 		return false;
 	}
-	return email_ok(s, why);
+	return true;
 }
 
 bool
@@ -250,6 +250,157 @@ uuid_ok(const char *s)
 	return true;
 }
 
+/* Data objects (src/handlers/objects.c). */
+
+bool
+valid_type(json_object *v, const char **why)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	size_t n = s ? strlen(s) : 0;
+
+	*why = "must be a lowercase word: a letter, then letters, digits or _ (at most 40)";
+	if (s == NULL || n < 1 || n > TYPE_MAX_CHARS ||
+	    (size_t)json_object_get_string_len(v) != n || !(s[0] >= 'a' && s[0] <= 'z'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * The config's JSON text as it goes to the database: json-c's compact
+ * form, where every number is written as the client sent it (the body
+ * parser gave each its original text: util/jsoncheck.h), every string
+ * holds what the client's escapes said, and every key is unique.
+ */
+const char *
+config_json_text(json_object *v, struct json_size *size)
+{
+	const char *text = json_object_to_json_string_ext(v, (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	if (text == NULL || json_measure(text, strlen(text), size) < 0)
+		return NULL;
+	return text;
+}
+
+bool
+valid_config(json_object *v, const char **why)
+{
+	struct json_size size;
+
+	if (!json_object_is_type(v, json_type_object)) {
+		*why = "must be a JSON object";
+		return false;
+	}
+	if (config_json_text(v, &size) == NULL || size.full > CONFIG_MAX_BYTES) {
+		*why = "must be at most 16 KiB (numbers count with every digit they are stored with)";
+		return false;
+	}
+	return true;
+}
+
+bool
+valid_uuid(json_object *v, const char **why)
+{
+	if (!json_object_is_type(v, json_type_string) || !uuid_ok(json_object_get_string(v))) {
+		*why = "must be an id (a UUID)";
+		return false;
+	}
+	return true;
+}
+
+bool
+valid_uuid_list(json_object *v, const char **why)
+{
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_array)) {
+		*why = "must be an array of ids";
+		return false;
+	}
+	n = json_object_array_length(v);
+	if (n > INTEGRATIONS_MAX) {
+		*why = "must name at most 100 ids";
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		if (!valid_uuid(e, why)) {
+			*why = "must be an array of ids (UUIDs)";
+			return false;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcasecmp(json_object_get_string(e),
+			        json_object_get_string(json_object_array_get_idx(v, j)))) {
+				*why = "must not name the same id twice";
+				return false;
+			}
+	}
+	return true;
+}
+
+/* "manual" or "every N minutes", N from 5 to 1440 without leading zeros. */
+bool
+valid_schedule(json_object *v, const char **why)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	int n = 0, digits = 0;
+
+	*why = "must be \"manual\" or \"every N minutes\" with N from 5 to 1440";
+	if (!strcmp(s, "manual"))
+		return true;
+	if (strncmp(s, "every ", 6) != 0)
+		return false;
+	for (s += 6; *s >= '0' && *s <= '9' && digits < 5; s++, digits++) {
+		if (digits == 0 && *s == '0')
+			return false;
+		n = n * 10 + (*s - '0');
+	}
+	return digits > 0 && !strcmp(s, " minutes") && n >= 5 && n <= 1440;
+}
+
+bool
+valid_bool(json_object *v, const char **why)
+{
+	if (!json_object_is_type(v, json_type_boolean)) {
+		*why = "must be true or false";
+		return false;
+	}
+	return true;
+}
+
+/* Orgs (src/handlers/orgs.c). */
+
+bool
+valid_ttl(json_object *v, const char **why)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int)) {
+		*why = "must be a whole number of hours";
+		return false;
+	}
+	n = json_object_get_int64(v);
+	if (n < 1 || n > 720) {
+		*why = "must be from 1 to 720 hours";
+		return false;
+	}
+	return true;
+}
+
+bool
+valid_plan(json_object *v, const char **why)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+
+	if (strcmp(s, "trial") && strcmp(s, "free") && strcmp(s, "pro")) {
+		*why = "must be trial, free or pro";
+		return false;
+	}
+	return true;
+}
+
 int
 validate_body(json_object *body, const struct field *fields, size_t n, json_object **out,
     struct http_response *res)
@@ -295,4 +446,23 @@ validate_body(json_object *body, const struct field *fields, size_t n, json_obje
 		}
 	}
 	return 0;
+}
+
+int
+validate_fields(json_object *body, const struct fieldset *fs, json_object **out,
+    struct http_response *res)
+{
+	struct field optional[FIELDS_MAX];
+
+	if (fs->n > FIELDS_MAX) {
+		http_error(res, 500, "internal", "internal error", NULL);
+		return -1;
+	}
+	if (!fs->patch)
+		return validate_body(body, fs->fields, fs->n, out, res);
+	for (size_t i = 0; i < fs->n; i++) {
+		optional[i] = fs->fields[i];
+		optional[i].required = false;
+	}
+	return validate_body(body, optional, fs->n, out, res);
 }

@@ -16,7 +16,6 @@
 #include "http.h"
 
 #define NAME_MAX_CHARS 200
-#define EMAIL_MAX_BYTES 254
 
 /* A validator: true when v is acceptable; otherwise *why says what is wrong. */
 typedef bool (*field_validator)(json_object *v, const char **why);
@@ -27,6 +26,22 @@ struct field {
 	bool required;
 };
 
+/* The most fields a body has. */
+#define FIELDS_MAX 8
+
+/*
+ * The fields of a route's body (src/routes.c): a field table, its length,
+ * and whether every field is optional whatever the table says (a PATCH
+ * sends only what changes).
+ */
+struct fieldset {
+	const struct field *fields;
+	size_t n;
+	bool patch;
+};
+#define FIELDSET(table) {(table), sizeof(table) / sizeof((table)[0]), false}
+#define FIELDSET_PATCH(table) {(table), sizeof(table) / sizeof((table)[0]), true}
+
 /*
  * Check body (may be NULL: no body) against fields[0..n).  On success
  * returns 0 with out[i] set; on failure writes the 400 into res, returns -1.
@@ -34,6 +49,15 @@ struct field {
 int validate_body(json_object *body, const struct field *fields, size_t n, json_object **out,
     struct http_response *res);
 
+/* validate_body() for a route's fieldset (fs->n ≤ FIELDS_MAX). */
+int validate_fields(json_object *body, const struct fieldset *fs, json_object **out,
+    struct http_response *res);
+
+/*
+ * An email address by the rule of util/email.h; on success the string is
+ * replaced by its canonical form (IDN domain as A-labels, domain
+ * lowercased), which the handler then reads.
+ */
 bool valid_email(json_object *v, const char **why);
 bool valid_password(json_object *v, const char **why);
 bool valid_name(json_object *v, const char **why);
@@ -46,7 +70,36 @@ bool valid_role(json_object *v, const char **why);
  */
 bool valid_time(json_object *v, const char **why);
 
-/* The same checks on plain strings (for the CLI). */
+/* Orgs: invite_ttl_hours (1 to 720 hours), plan (trial, free or pro). */
+bool valid_ttl(json_object *v, const char **why);
+bool valid_plan(json_object *v, const char **why);
+
+/*
+ * Data objects: type (a lowercase word of at most TYPE_MAX_CHARS), config
+ * (a JSON object of at most CONFIG_MAX_BYTES as config_json_text measures
+ * it), an id, a list of at most INTEGRATIONS_MAX distinct ids, a schedule
+ * ("manual" or "every N minutes", N from 5 to 1440), a boolean.
+ */
+#define CONFIG_MAX_BYTES (16 * 1024)
+#define TYPE_MAX_CHARS 40
+#define INTEGRATIONS_MAX 100
+bool valid_type(json_object *v, const char **why);
+bool valid_config(json_object *v, const char **why);
+bool valid_uuid(json_object *v, const char **why);
+bool valid_uuid_list(json_object *v, const char **why);
+bool valid_schedule(json_object *v, const char **why);
+bool valid_bool(json_object *v, const char **why);
+
+struct json_size;
+/*
+ * The config's JSON text as it goes to the database (json-c's compact form,
+ * numbers as the client wrote them) and its measure; NULL when it cannot
+ * be printed.
+ */
+const char *config_json_text(json_object *v, struct json_size *size);
+
+/* The same checks on plain strings (for the CLI; email_ok only says yes or no:
+ * email_normalize gives the canonical form). */
 bool email_ok(const char *s, const char **why);
 bool name_ok(const char *s, size_t len, const char **why);
 bool password_ok(const char *s, size_t len, const char **why);
@@ -56,6 +109,14 @@ bool password_ok(const char *s, size_t len, const char **why);
  * is set.
  */
 bool password_personal_ok(const char *password, const char *email, const char *name,
+    const char **why);
+/*
+ * The rule for every password being set (signup, accepting an invitation,
+ * finicomctl create-user): not on the 10,000 most common passwords
+ * (util/common_passwords.h: ASCII case ignored), and password_personal_ok.
+ * Not for logins: a password set before the rule still signs in.
+ */
+bool password_new_ok(const char *password, const char *email, const char *name,
     const char **why);
 
 /*

@@ -3,7 +3,8 @@
  *
  * Dispatch order, which decides which error a bad request gets:
  *   parse (400/413/414) → route (404/405) → body (415/400) →
- *   begin + identify (401) → authorize (403/404) → handler → end (src/tx.c).
+ *   begin + identify (401) → authorize (403/404) → typed path parameters
+ *   (404) and body fields (400) → handler → end (src/tx.c).
  * Every response, error or not, carries X-Request-Id and gets one log line
  * (but a success of a ROUTE_QUIET_OK route: /healthz).
  */
@@ -30,6 +31,7 @@
 #include "router.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/common_passwords.h"
 
 #define ARENA_FIRST_BLOCK (128 * 1024)
 #define ARENA_LIMIT (4 * 1024 * 1024)
@@ -137,20 +139,22 @@ loggable_path(struct arena *a, const char *path)
 static void
 log_request(struct request_ctx *ctx, double started)
 {
-	char line[1024];
+	char line[1024], pattern[160] = "-";
 	size_t len = 0;
 	struct http_request *req = ctx->req;
 
 	if (ctx->route != NULL && (ctx->route->flags & ROUTE_QUIET_OK) && ctx->res->status >= 200 &&
 	    ctx->res->status < 300)
 		return;
+	if (ctx->route != NULL)
+		router_plain_pattern(ctx->route->pattern, pattern, sizeof(pattern));
 	log_kv(line, sizeof(line), &len, "request_id", req->request_id);
 	log_kv(line, sizeof(line), &len, "method", req->method_name);
 	/* A route whose path carries a token logs its pattern; others their path. */
 	log_kv(line, sizeof(line), &len, "path",
-	    ctx->route != NULL && (ctx->route->flags & ROUTE_SECRET_PATH) ? ctx->route->pattern
+	    ctx->route != NULL && (ctx->route->flags & ROUTE_SECRET_PATH) ? pattern
 	                                                                  : loggable_path(ctx->arena, req->path));
-	log_kv(line, sizeof(line), &len, "route", ctx->route ? ctx->route->pattern : "-");
+	log_kv(line, sizeof(line), &len, "route", pattern);
 	log_kv_int(line, sizeof(line), &len, "status", ctx->res->status);
 	log_kv_ms(line, sizeof(line), &len, "duration_ms", db_now() - started);
 	log_kv(line, sizeof(line), &len, "actor", ctx->actor_label);
@@ -166,6 +170,27 @@ identify_and_authorize(struct request_ctx *ctx, PGresult *r)
 	if (auth_identified(ctx, r) < 0)
 		return -1;
 	return auth_authorize(ctx);
+}
+
+/*
+ * The route's typed path parameters and body fields, checked after the
+ * caller is identified and authorized (so a refused caller learns nothing
+ * from them), before the handler: a malformed id is 404 "no such member",
+ * a bad field 400 naming it.  {org} was checked when the caller was
+ * identified (src/auth.c).  False after writing the error.
+ */
+static bool
+inputs_ok(struct request_ctx *ctx)
+{
+	char message[64];
+
+	if (router_bad_param(ctx->route, ctx->req->params, ctx->req->nparams, "org", message,
+	        sizeof(message)) >= 0) {
+		http_error(ctx->res, 404, "not_found", message, NULL);
+		return false;
+	}
+	return ctx->route->body == NULL ||
+	    validate_fields(ctx->req->json, ctx->route->body, ctx->fields, ctx->res) == 0;
 }
 
 /* Route, check and run one request; fills ctx->res. */
@@ -222,7 +247,8 @@ dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
 			return;
 		}
 	}
-	route->handler(ctx);
+	if (inputs_ok(ctx))
+		route->handler(ctx);
 	if (ctx->begin.deferred) {
 		/* The handler answered without the database: the caller is checked now, first. */
 		ctx->begin.deferred = false;
@@ -277,6 +303,7 @@ worker_run(const struct config *cfg, int listen_fd, int auth_queue_fd)
 	db.prepare = cfg->database_prepared;
 	db_connection(&db); /* connect now if we can; requests retry otherwise */
 	privsep_worker_init(auth_queue_fd, cfg->auth_timeout);
+	common_passwords_warm(); /* the new-password rule of signup and accept (validate.h) */
 	log_msg(LOG_INFO, "worker ready");
 
 	while (!stopping) {

@@ -11,6 +11,8 @@ int ctl_create_user(int argc, char **argv);
 int ctl_create_org(int argc, char **argv);
 int ctl_set_plan(int argc, char **argv);
 int ctl_verify_audit(int argc, char **argv);
+int ctl_audit_anchor(int argc, char **argv);
 int ctl_gen_key(int argc, char **argv);
+int ctl_normalize_emails(int argc, char **argv);
 
 #endif

@@ -22,8 +22,10 @@ static const struct {
 	{"create-org", ctl_create_org,
 	    "create-org --name NAME --admin EMAIL [--member EMAIL=ROLE]... [--database CONNINFO]"},
 	{"set-plan", ctl_set_plan, "set-plan --org ID --plan free|trial|pro [--database CONNINFO]"},
-	{"verify-audit", ctl_verify_audit, "verify-audit [--org ID] [--database CONNINFO]"},
+	{"verify-audit", ctl_verify_audit, "verify-audit [--org ID] [--anchors FILE] [--database CONNINFO]"},
+	{"audit-anchor", ctl_audit_anchor, "audit-anchor --file PATH [--database CONNINFO]"},
 	{"gen-key", ctl_gen_key, "gen-key FILE"},
+	{"normalize-emails", ctl_normalize_emails, "normalize-emails [--dry-run] [--database CONNINFO]"},
 };
 
 static int

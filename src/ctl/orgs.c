@@ -17,6 +17,7 @@
 
 #include "authz.h"
 #include "ctl/ctl.h"
+#include "util/email.h"
 #include "validate.h"
 
 #define MAX_MEMBERS 64
@@ -31,14 +32,19 @@ exec_ok(PGconn *conn, PGresult *r)
 	return ok;
 }
 
-/* Add the user with email to org as role; false (after a message) if no such user. */
+/*
+ * Add the user with email (canonical, util/email.h; compared with ASCII
+ * letters lowercased, as the API compares) to org as role; false (after a
+ * message) if no such user.
+ */
 static bool
 add_member(PGconn *conn, const char *org, const char *email, const char *role)
 {
 	const char *params[3] = {org, email, role};
 	PGresult *r = PQexecParams(conn,
 	    "INSERT INTO finicom.memberships (org_id, user_id, role)"
-	    " SELECT $1, u.id, $3::finicom.role FROM finicom.users u WHERE lower(u.email) = lower($2)",
+	    " SELECT $1, u.id, $3::finicom.role FROM finicom.users u"
+	    " WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower($2)",
 	    3, NULL, params, NULL, NULL, 0);
 	bool ok = exec_ok(conn, r);
 
@@ -62,6 +68,7 @@ ctl_create_org(int argc, char **argv)
 	};
 	const char *name = NULL, *admin = NULL, *conninfo = "", *why = NULL;
 	char *members[MAX_MEMBERS];
+	char admin_email[EMAIL_MAX + 1], member_emails[MAX_MEMBERS][EMAIL_MAX + 1];
 	int nmembers = 0, opt, rc = 1;
 	char org[64];
 	const char *params[1];
@@ -91,11 +98,19 @@ ctl_create_org(int argc, char **argv)
 		fprintf(stderr, "finicomctl: name %s\n", why);
 		return 2;
 	}
+	if (email_normalize(admin, strlen(admin), admin_email, &why) < 0) {
+		fprintf(stderr, "finicomctl: --admin email %s\n", why);
+		return 2;
+	}
 	for (int i = 0; i < nmembers; i++) {
-		char *eq = strchr(members[i], '=');
+		char *eq = strrchr(members[i], '=');
 		if (eq == NULL || role_from_name(eq + 1) == ROLE_NONE) {
 			fprintf(stderr, "finicomctl: --member wants EMAIL=admin|write|read, not \"%s\"\n",
 			    members[i]);
+			return 2;
+		}
+		if (email_normalize(members[i], (size_t)(eq - members[i]), member_emails[i], &why) < 0) {
+			fprintf(stderr, "finicomctl: --member email %s\n", why);
 			return 2;
 		}
 	}
@@ -113,13 +128,9 @@ ctl_create_org(int argc, char **argv)
 	if (ok)
 		snprintf(org, sizeof(org), "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	ok = ok && add_member(conn, org, admin, role_name(ROLE_ADMIN));
-	for (int i = 0; ok && i < nmembers; i++) {
-		char *eq = strchr(members[i], '=');
-		*eq = '\0';
-		ok = add_member(conn, org, members[i], eq + 1);
-		*eq = '=';
-	}
+	ok = ok && add_member(conn, org, admin_email, role_name(ROLE_ADMIN));
+	for (int i = 0; ok && i < nmembers; i++)
+		ok = add_member(conn, org, member_emails[i], strrchr(members[i], '=') + 1);
 	r = PQexec(conn, ok ? "COMMIT" : "ROLLBACK");
 	if (ok && exec_ok(conn, r)) {
 		printf("created org %s id %s\n", name, org);

@@ -3,8 +3,9 @@
  *
  * The password is read from the first line of standard input when that is
  * not a terminal; when it is a terminal, or the line is empty, a password is
- * generated and printed once.  The connection needs the right to call
- * finicom.user_create() (a superuser, or finicom_owner's member).
+ * generated and printed once.  The account's address counts as verified
+ * (the operator made it).  The connection needs the right to call
+ * finicom.user_create_verified() (a superuser, or finicom_owner's member).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "ctl/ctl.h"
 #include "util/crypto.h"
+#include "util/email.h"
 #include "util/password.h"
 #include "validate.h"
 
@@ -29,7 +31,7 @@ ctl_create_user(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *email = NULL, *name = NULL, *conninfo = "", *why = NULL;
-	char password[PASSWORD_MAX_BYTES + 2] = "", hash[PASSWORD_HASH_MAX];
+	char password[PASSWORD_MAX_BYTES + 2] = "", hash[PASSWORD_HASH_MAX], canonical[EMAIL_MAX + 1];
 	bool generated = false;
 	const char *params[3];
 	PGconn *conn;
@@ -50,10 +52,12 @@ ctl_create_user(int argc, char **argv)
 		    "[--database CONNINFO] [< password]\n");
 		return 2;
 	}
-	if (!email_ok(email, &why)) {
+	/* The email rule of the API (util/email.h); the account gets the canonical form. */
+	if (email_normalize(email, strlen(email), canonical, &why) < 0) {
 		fprintf(stderr, "finicomctl: email %s\n", why);
 		return 2;
 	}
+	email = canonical;
 	if (!name_ok(name, strlen(name), &why)) {
 		fprintf(stderr, "finicomctl: name %s\n", why);
 		return 2;
@@ -67,7 +71,7 @@ ctl_create_user(int argc, char **argv)
 		generated = true;
 	}
 	if (!password_ok(password, strlen(password), &why) ||
-	    !password_personal_ok(password, email, name, &why)) {
+	    !password_new_ok(password, email, name, &why)) {
 		fprintf(stderr, "finicomctl: password %s\n", why);
 		return 2;
 	}
@@ -83,7 +87,7 @@ ctl_create_user(int argc, char **argv)
 	params[0] = email;
 	params[1] = name;
 	params[2] = hash;
-	r = PQexecParams(conn, "SELECT id FROM finicom.user_create($1, $2, $3)", 3, NULL, params, NULL,
+	r = PQexecParams(conn, "SELECT id FROM finicom.user_create_verified($1, $2, $3)", 3, NULL, params, NULL,
 	    NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);

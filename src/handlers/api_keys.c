@@ -19,22 +19,23 @@ static const struct field key_fields[] = {
 	{"role", valid_role, true},         /* KEY_ROLE */
 	{"expires_at", valid_time, false},  /* KEY_EXPIRES */
 };
+const struct fieldset api_key_body = FIELDSET(key_fields);
 
 /*
  * POST /api/v1/orgs/{org}/api-keys {name, role, expires_at?} (admin)
  * 201 {id, name, role, prefix, created_at, expires_at, last_used_at,
- * created_by, token}; 400 validation_failed (also for a past expires_at).
+ * created_by, token}; 400 validation_failed (also for a past expires_at);
+ * 403 email_unverified while the caller's address is unverified (not with
+ * signup = invite_only).
  */
 void
 api_key_create(struct request_ctx *ctx)
 {
-	json_object *f[3], *body;
+	json_object **f = ctx->fields, *body; /* api_key_body */
 	char token[4 + TOKEN_CHARS + 1], hash[2 + 64 + 1], prefix[4 + 6 + 1];
-	const char *params[6];
+	const char *params[7];
 	PGresult *r;
 
-	if (validate_body(ctx->req->json, key_fields, 3, f, ctx->res) < 0)
-		return;
 	memcpy(token, "fcm_", 4);
 	if (token_generate(token + 4) < 0) {
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
@@ -48,7 +49,11 @@ api_key_create(struct request_ctx *ctx)
 	params[3] = prefix;
 	params[4] = hash;
 	params[5] = f[2] ? json_object_get_string(f[2]) : NULL;
-	r = tx_exec(ctx, "SELECT finicom.api_key_create($1, $2, $3, $4, $5, $6)", 6, params, true);
+	params[6] = email_verified_required(ctx);
+	/* The function in FROM runs first: an unverified caller gets its 403, no key. */
+	r = tx_exec(ctx,
+	    "SELECT finicom.api_key_create($1, $2, $3, $4, $5, $6) FROM finicom.require_email_verified($7)",
+	    7, params, true);
 	if (r != NULL) {
 		body = json_from_text(PQgetvalue(r, 0, 0));
 		PQclear(r);
@@ -86,13 +91,9 @@ api_keys_list(struct request_ctx *ctx)
 void
 api_key_revoke(struct request_ctx *ctx)
 {
-	const char *params[2] = {ctx->org_id, ctx->req->params[1]};
+	const char *params[2] = {ctx->org_id, ctx->req->params[1]}; /* {id:uuid} */
 	PGresult *r;
 
-	if (!uuid_ok(params[1])) {
-		http_error(ctx->res, 404, "not_found", "no such API key", NULL);
-		return;
-	}
 	r = tx_exec(ctx,
 	    "UPDATE finicom.api_keys SET revoked_at = now()"
 	    " WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL",

@@ -1,11 +1,18 @@
 /*
- * auth handlers: signup, login, logout, me.
+ * auth handlers: signup, login, logout, me, and email verification.
  *
  * Passwords are hashed and verified by the auth processes
  * (src/privsep/privsep.h), outside any transaction of the worker's: only
  * their database role, finicom_auth, reads or stores hashes and creates
  * sessions (sql/0019_auth_role.sql).  Here the fields are checked and the
  * reply is built.
+ *
+ * Signup also mails a verification link {public_url}/verify/{token}; the
+ * token is made here, exists in clear only in the mail (the outbox row,
+ * until the mailer sends it) and is stored as its SHA-256
+ * (sql/0018_email_verification.sql).  The auth process writes the mail
+ * with the account, in the signup's own transaction; it gets the token's
+ * hash and the link, and logs neither.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +50,8 @@ enum { SIGNUP_EMAIL, SIGNUP_PASSWORD, SIGNUP_NAME, SIGNUP_NFIELDS };
 /*
  * POST /api/v1/auth/signup {email, password, name}
  * 201 {user, csrf_token} and the session cookie; 400 validation_failed
- * (also for a password equal to the email or the name);
+ * (also for a password on the 10,000 most common ones, or equal to the
+ * email or the name);
  * 403 forbidden when signup = invite_only; 409 email_taken.
  */
 void
@@ -51,7 +59,9 @@ auth_signup(struct request_ctx *ctx)
 {
 	json_object *f[SIGNUP_NFIELDS];
 	struct privsep_session session;
-	const char *why;
+	char verify[TOKEN_CHARS + 1], verify_hash[2 + 64 + 1];
+	const char *link, *why;
+	int rc;
 
 	if (ctx->cfg->signup == SIGNUP_INVITE_ONLY) {
 		http_error(ctx->res, 403, "forbidden",
@@ -60,17 +70,35 @@ auth_signup(struct request_ctx *ctx)
 	}
 	if (validate_body(ctx->req->json, signup_fields, SIGNUP_NFIELDS, f, ctx->res) < 0)
 		return;
-	if (!password_personal_ok(json_object_get_string(f[SIGNUP_PASSWORD]),
+	if (!password_new_ok(json_object_get_string(f[SIGNUP_PASSWORD]),
 	    json_object_get_string(f[SIGNUP_EMAIL]), json_object_get_string(f[SIGNUP_NAME]), &why)) {
 		char message[80];
 		snprintf(message, sizeof(message), "password %s", why);
 		http_error(ctx->res, 400, "validation_failed", message, "password");
 		return;
 	}
-	/* The auth process hashes the password and creates the account and its session. */
-	if (privsep_signup(ctx, json_object_get_string(f[SIGNUP_EMAIL]),
+	if (token_generate(verify) < 0) {
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+		return;
+	}
+	sha256_bytea(verify, verify_hash);
+	link = arena_printf(ctx->arena, "%s/verify/%s", ctx->cfg->public_url, verify);
+	OPENSSL_cleanse(verify, sizeof(verify));
+	if (link == NULL) {
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+		return;
+	}
+	/*
+	 * The auth process hashes the password, then the account, its session
+	 * and its verification mail are made in one transaction
+	 * (finicom.auth_signup_verify).
+	 */
+	rc = privsep_signup(ctx, json_object_get_string(f[SIGNUP_EMAIL]),
 	    json_object_get_string(f[SIGNUP_NAME]), json_object_get_string(f[SIGNUP_PASSWORD]),
-	    &session) < 0) {
+	    verify_hash, link, &session);
+	/* The link is in the outbox now (or nowhere): no copy of it stays here. */
+	OPENSSL_cleanse((char *)link, strlen(link));
+	if (rc < 0) {
 		if (ctx->res->status == 409)
 			http_error(ctx->res, 409, "email_taken",
 			    "an account with this email already exists; sign in instead", NULL);
@@ -148,7 +176,8 @@ auth_logout(struct request_ctx *ctx)
 
 /*
  * GET /api/v1/me
- * 200 {user, csrf_token, memberships: [{org: {id, name}, role, joined_at}]} for a session;
+ * 200 {user, csrf_token, memberships: [{org: {id, name}, role, joined_at}]} for a session
+ * (user with email_verified);
  * 200 {api_key: {id, name, role, org_id}} for an API key; 401 otherwise.
  */
 void
@@ -173,7 +202,8 @@ auth_me(struct request_ctx *ctx)
 	r = tx_exec(ctx,
 	    "SELECT coalesce(json_agg(json_build_object("
 	    " 'org', json_build_object('id', o.id, 'name', o.name),"
-	    " 'role', m.role, 'joined_at', finicom.ts(m.joined_at)) ORDER BY m.joined_at, o.id), '[]')::text"
+	    " 'role', m.role, 'joined_at', finicom.ts(m.joined_at)) ORDER BY m.joined_at, o.id), '[]')::text,"
+	    " (SELECT u.email_verified_at IS NOT NULL FROM finicom.users u WHERE u.id = $1)"
 	    " FROM finicom.memberships m JOIN finicom.orgs o ON o.id = m.org_id WHERE m.user_id = $1",
 	    1, params, true);
 	if (r == NULL)
@@ -184,10 +214,94 @@ auth_me(struct request_ctx *ctx)
 	json_object_object_add(user, "email", json_object_new_string(ctx->actor.email));
 	json_object_object_add(user, "name", json_object_new_string(ctx->actor.name));
 	json_object_object_add(user, "created_at", json_object_new_string(ctx->actor.created_at));
+	json_object_object_add(user, "email_verified",
+	    json_object_new_boolean(!strcmp(PQgetvalue(r, 0, 1), "t")));
 	json_object_object_add(body, "user", user);
 	csrf_token_for(ctx->session_token, csrf);
 	json_object_object_add(body, "csrf_token", json_object_new_string(csrf));
 	json_object_object_add(body, "memberships", json_from_text(PQgetvalue(r, 0, 0)));
 	PQclear(r);
 	http_respond(ctx->res, 200, body);
+}
+
+/*
+ * POST /api/v1/auth/verify/{token} (no authentication; the token is the proof)
+ * 200 {user}: the address of the account the link was mailed for is
+ * verified, and the token spent.  404 not_found for a token that was never
+ * issued (or is malformed); 410 gone with "status": "used", "replaced" (a
+ * newer link was sent) or "expired" (24 hours after it was mailed).  403
+ * for API keys (route flag).  No session is made or needed.
+ */
+void
+auth_verify(struct request_ctx *ctx)
+{
+	char hash[2 + 64 + 1];
+	const char *params[3] = {hash, ctx->req->remote_addr, ctx->req->request_id};
+	const char *outcome;
+	json_object *body;
+	PGresult *r;
+
+	if (!token_well_formed(ctx->req->params[0])) {
+		http_error(ctx->res, 404, "not_found", "no such verification link", NULL);
+		return;
+	}
+	sha256_bytea(ctx->req->params[0], hash);
+	r = db_exec_once(ctx, "SELECT outcome, status, user_json::text FROM finicom.email_verify($1, $2, $3)",
+	    3, params);
+	if (r == NULL)
+		return;
+	outcome = PQgetvalue(r, 0, 0);
+	if (!strcmp(outcome, "ok")) {
+		body = json_object_new_object();
+		json_object_object_add(body, "user", json_from_text(PQgetvalue(r, 0, 2)));
+		http_respond(ctx->res, 200, body);
+	} else if (!strcmp(outcome, "gone")) {
+		json_object *err = json_object_new_object();
+		const char *status = PQgetvalue(r, 0, 1);
+		body = json_object_new_object();
+		json_object_object_add(err, "code", json_object_new_string("gone"));
+		json_object_object_add(err, "message", json_object_new_string(!strcmp(status, "used")
+		    ? "this verification link was already used"
+		    : !strcmp(status, "replaced") ? "a newer verification link was sent; use that one"
+		                                  : "this verification link has expired"));
+		json_object_object_add(body, "error", err);
+		json_object_object_add(body, "status", json_object_new_string(status));
+		http_respond(ctx->res, 410, body);
+	} else {
+		http_error(ctx->res, 404, "not_found", "no such verification link", NULL);
+	}
+	PQclear(r);
+}
+
+/*
+ * POST /api/v1/auth/verify (session, CSRF): mail a new verification link
+ * to the signed-in user's address; the older link stops working (410
+ * replaced).  202 {}; 409 already_verified; 429 rate_limited with
+ * Retry-After after 5 resends in a day (the signup mail does not count);
+ * 403 for API keys.
+ */
+void
+auth_verify_resend(struct request_ctx *ctx)
+{
+	char token[TOKEN_CHARS + 1], hash[2 + 64 + 1], session_hash[2 + 64 + 1];
+	const char *params[3] = {session_hash, hash, NULL};
+	PGresult *r;
+
+	if (token_generate(token) < 0) {
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+		return;
+	}
+	sha256_bytea(token, hash);
+	sha256_bytea(ctx->session_token, session_hash);
+	params[2] = arena_printf(ctx->arena, "%s/verify/%s", ctx->cfg->public_url, token);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (params[2] == NULL) {
+		http_error(ctx->res, 500, "internal", "internal error", NULL);
+		return;
+	}
+	r = tx_exec(ctx, "SELECT finicom.email_verification_resend($1, $2, $3)", 3, params, true);
+	if (r == NULL)
+		return;
+	PQclear(r);
+	http_respond(ctx->res, 202, json_object_new_object());
 }

@@ -16,6 +16,8 @@ void auth_signup(struct request_ctx *ctx);
 void auth_login(struct request_ctx *ctx);
 void auth_logout(struct request_ctx *ctx);
 void auth_me(struct request_ctx *ctx);
+void auth_verify(struct request_ctx *ctx);
+void auth_verify_resend(struct request_ctx *ctx);
 
 /* orgs.c */
 void org_create(struct request_ctx *ctx);
@@ -24,12 +26,14 @@ void org_patch(struct request_ctx *ctx);
 void org_delete(struct request_ctx *ctx);
 void billing_get(struct request_ctx *ctx);
 void billing_patch(struct request_ctx *ctx);
+extern const struct fieldset org_create_body, org_patch_body, billing_body;
 
 /* members.c */
 void members_list(struct request_ctx *ctx);
 void member_get(struct request_ctx *ctx);
 void member_patch(struct request_ctx *ctx);
 void member_delete(struct request_ctx *ctx);
+extern const struct fieldset member_patch_body;
 
 /* invitations.c */
 void invitation_create(struct request_ctx *ctx);
@@ -43,6 +47,7 @@ void invitation_accept(struct request_ctx *ctx);
 void api_key_create(struct request_ctx *ctx);
 void api_keys_list(struct request_ctx *ctx);
 void api_key_revoke(struct request_ctx *ctx);
+extern const struct fieldset api_key_body;
 
 /* audit.c */
 void audit_events_list(struct request_ctx *ctx);
@@ -55,6 +60,19 @@ void object_patch(struct request_ctx *ctx);
 void object_delete(struct request_ctx *ctx);
 void connection_sync(struct request_ctx *ctx);
 void connection_runs_list(struct request_ctx *ctx);
+extern const struct fieldset resource_body, resource_patch_body, connection_body, connection_patch_body;
+
+/*
+ * The parameter of finicom.require_email_verified() for this server: "true"
+ * (creating API keys and sending invitations need a verified address)
+ * unless signup = invite_only, where every account came from an invitation
+ * or the operator.
+ */
+static inline const char *
+email_verified_required(const struct request_ctx *ctx)
+{
+	return ctx->cfg->signup == SIGNUP_INVITE_ONLY ? "false" : "true";
+}
 
 /* The embedded OpenAPI document (src/openapi.json) and its length. */
 const char *openapi_document(size_t *len);

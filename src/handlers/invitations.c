@@ -38,15 +38,17 @@ static const struct field invite_fields[] = {
 
 /*
  * POST /api/v1/orgs/{org}/invitations {email, role} (admin)
- * 201 invitation; 400 validation_failed; 409 already_member or
- * invitation_pending.  The mail is queued in the same transaction.
+ * 201 invitation; 400 validation_failed; 403 email_unverified while the
+ * caller's address is unverified (not with signup = invite_only); 409
+ * already_member or invitation_pending; 429 rate_limited.  The mail is
+ * queued in the same transaction.
  */
 void
 invitation_create(struct request_ctx *ctx)
 {
 	json_object *f[2];
 	char token[TOKEN_CHARS + 1], hash[2 + 64 + 1];
-	const char *params[5];
+	const char *params[6];
 	PGresult *r;
 
 	if (validate_body(ctx->req->json, invite_fields, 2, f, ctx->res) < 0 ||
@@ -56,7 +58,10 @@ invitation_create(struct request_ctx *ctx)
 	params[1] = json_object_get_string(f[0]);
 	params[2] = json_object_get_string(f[1]);
 	params[3] = hash;
-	r = tx_exec(ctx, "SELECT finicom.invitation_create($1, $2, $3, $4, $5)", 5, params, true);
+	params[5] = email_verified_required(ctx);
+	r = tx_exec(ctx,
+	    "SELECT finicom.invitation_create($1, $2, $3, $4, $5) FROM finicom.require_email_verified($6)",
+	    6, params, true);
 	OPENSSL_cleanse(token, sizeof(token));
 	if (r == NULL)
 		return;
@@ -101,14 +106,10 @@ invitations_list(struct request_ctx *ctx)
 	    5, params);
 }
 
-/* The {id} of .../invitations/{id}, or NULL after a 404. */
+/* The {id:uuid} of .../invitations/{id} (a UUID: the router checked it). */
 static const char *
 path_invitation(struct request_ctx *ctx)
 {
-	if (!uuid_ok(ctx->req->params[1])) {
-		http_error(ctx->res, 404, "not_found", "no such invitation", NULL);
-		return NULL;
-	}
 	return ctx->req->params[1];
 }
 
@@ -119,8 +120,6 @@ invitation_cancel(struct request_ctx *ctx)
 	const char *params[2] = {ctx->org_id, path_invitation(ctx)};
 	PGresult *r;
 
-	if (params[1] == NULL)
-		return;
 	r = tx_exec(ctx, "SELECT finicom.invitation_cancel($1, $2)", 2, params, true);
 	if (r == NULL)
 		return;
@@ -131,18 +130,21 @@ invitation_cancel(struct request_ctx *ctx)
 /*
  * POST /api/v1/orgs/{org}/invitations/{id}/resend (admin)
  * 200 invitation with a new expiry; the old link stops working and a new
- * mail is queued; 404; 409 not_pending.
+ * mail is queued; 403 email_unverified (as for create); 404; 409
+ * not_pending; 429 rate_limited.
  */
 void
 invitation_resend(struct request_ctx *ctx)
 {
 	char token[TOKEN_CHARS + 1], hash[2 + 64 + 1];
-	const char *params[4] = {ctx->org_id, path_invitation(ctx), hash, NULL};
+	const char *params[5] = {ctx->org_id, path_invitation(ctx), hash, NULL, email_verified_required(ctx)};
 	PGresult *r;
 
-	if (params[1] == NULL || new_invitation_token(ctx, token, hash, &params[3]) < 0)
+	if (new_invitation_token(ctx, token, hash, &params[3]) < 0)
 		return;
-	r = tx_exec(ctx, "SELECT finicom.invitation_resend($1, $2, $3, $4)", 4, params, true);
+	r = tx_exec(ctx,
+	    "SELECT finicom.invitation_resend($1, $2, $3, $4) FROM finicom.require_email_verified($5)",
+	    5, params, true);
 	OPENSSL_cleanse(token, sizeof(token));
 	if (r == NULL)
 		return;
@@ -202,6 +204,40 @@ invitation_preview(struct request_ctx *ctx)
 	PQclear(r);
 }
 
+/*
+ * The password rule for the account an anonymous accept makes or takes
+ * over (password_new_ok): not a common password, not the name given, not
+ * the invitation's email (looked up by the token's hash; an unknown token
+ * is left to the accept itself).  0, or -1 with the 400 (or a database
+ * error) set.
+ */
+static int
+accept_password_ok(struct request_ctx *ctx, const char *token_hash, const char *password,
+    const char *name)
+{
+	const char *params[1] = {token_hash}, *why, *email = NULL;
+	char message[96];
+	PGresult *r = NULL;
+	bool good = password_new_ok(password, NULL, name, &why);
+
+	if (good) {
+		static const char sql[] = "SELECT body::json->>'email' FROM finicom.invitation_preview($1)";
+		r = ctx->in_tx ? tx_exec(ctx, sql, 1, params, false) : db_exec_once(ctx, sql, 1, params);
+		if (r == NULL)
+			return -1;
+		if (PQntuples(r) == 1)
+			email = PQgetvalue(r, 0, 0);
+		good = password_personal_ok(password, email, NULL, &why);
+	}
+	if (r != NULL)
+		PQclear(r);
+	if (good)
+		return 0;
+	snprintf(message, sizeof(message), "password %s", why);
+	http_error(ctx->res, 400, "validation_failed", message, "password");
+	return -1;
+}
+
 static const struct field accept_fields[] = {
 	{"name", valid_name, true},         /* ACCEPT_NAME */
 	{"password", valid_password, true}, /* ACCEPT_PASSWORD */
@@ -216,7 +252,12 @@ enum { ACC_OUTCOME, ACC_STATUS, ACC_ORG_ID, ACC_ORG_NAME, ACC_ROLE, ACC_USER };
  * the invitation is for another email; 409 already_member.
  * Not signed in, body {name, password}: creates the account with the
  * invited email and signs it in: 201 {org, role, user, csrf_token} and the
- * cookie; 400 validation_failed; 409 email_taken (sign in first).
+ * cookie; 400 validation_failed (also for a common password, or one equal
+ * to the name or the invited email); 409 email_taken when a verified
+ * account has that email (sign in first).  An unverified account with that
+ * email is taken over: the name and password given replace its own, and
+ * every session of it ends (sql/0018_email_verification.sql).
+ * Either way the address counts as verified from then on.
  * Either way: 404 unknown token; 410 gone once expires_at has passed (even
  * before the expiry job ran), or when canceled or already accepted; 403 for
  * API keys.  The signed-in user joins in the request's transaction
@@ -252,7 +293,9 @@ invitation_accept(struct request_ctx *ctx)
 		acc.role = PQgetvalue(r, 0, ACC_ROLE);
 		acc.user_json = NULL;
 	} else {
-		if (validate_body(ctx->req->json, accept_fields, 2, f, ctx->res) < 0)
+		if (validate_body(ctx->req->json, accept_fields, 2, f, ctx->res) < 0 ||
+		    accept_password_ok(ctx, hash, json_object_get_string(f[1]),
+		    json_object_get_string(f[0])) < 0)
 			return;
 		if (privsep_accept(ctx, hash, json_object_get_string(f[0]), json_object_get_string(f[1]),
 		    &acc) < 0)

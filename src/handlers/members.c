@@ -9,17 +9,11 @@
 #include "handlers/handlers.h"
 #include "validate.h"
 
-/* The {user_id} of the path, or NULL after a 404 when it is not a UUID. */
+/* The {user_id:uuid} of the path (a UUID: the router checked it). */
 static const char *
 path_user(struct request_ctx *ctx)
 {
-	const char *id = ctx->req->params[1];
-
-	if (!uuid_ok(id)) {
-		http_error(ctx->res, 404, "not_found", "no such member", NULL);
-		return NULL;
-	}
-	return id;
+	return ctx->req->params[1];
 }
 
 static void
@@ -80,8 +74,6 @@ member_get(struct request_ctx *ctx)
 	const char *params[2] = {ctx->org_id, path_user(ctx)};
 	PGresult *r;
 
-	if (params[1] == NULL)
-		return;
 	r = tx_exec(ctx, MEMBER_SELECT, 2, params, true);
 	if (r != NULL)
 		respond_member(ctx, r);
@@ -90,6 +82,7 @@ member_get(struct request_ctx *ctx)
 static const struct field member_patch_fields[] = {
 	{"role", valid_role, true}, /* MEMBER_ROLE */
 };
+const struct fieldset member_patch_body = FIELDSET(member_patch_fields);
 
 /*
  * PATCH /api/v1/orgs/{org}/members/{user_id} {role} (admin)
@@ -98,12 +91,10 @@ static const struct field member_patch_fields[] = {
 void
 member_patch(struct request_ctx *ctx)
 {
-	json_object *f[1];
+	json_object **f = ctx->fields; /* member_patch_body */
 	const char *params[3] = {ctx->org_id, path_user(ctx), NULL};
 	PGresult *r;
 
-	if (params[1] == NULL || validate_body(ctx->req->json, member_patch_fields, 1, f, ctx->res) < 0)
-		return;
 	params[2] = json_object_get_string(f[0]);
 	r = tx_exec(ctx,
 	    "WITH changed AS ("
@@ -127,8 +118,6 @@ member_delete(struct request_ctx *ctx)
 	const char *params[2] = {ctx->org_id, path_user(ctx)};
 	PGresult *r;
 
-	if (params[1] == NULL)
-		return;
 	if ((ctx->actor.id == NULL || strcmp(params[1], ctx->actor.id) != 0) &&
 	    !authz_allows(ctx->org_role, PERM_MEMBERS_MANAGE)) {
 		http_error(ctx->res, 403, "forbidden", "your role does not allow removing others", NULL);

@@ -34,7 +34,7 @@
 #include "validate.h"
 
 /*
- * A config's limits.  CONFIG_MAX_BYTES is the API's: the config as the
+ * A config's limits.  CONFIG_MAX_BYTES (validate.h) is the API's: the config as the
  * client wrote it, without whitespace and with every number written out in
  * full as it is stored and read back (jsonb keeps numbers exactly, and
  * prints 1e3 as 1000: so "1e20000" counts 20001 bytes).  CONFIG_STORED_MAX
@@ -43,12 +43,7 @@
  * with the same measure so that an accepted config always fits, and a
  * config that would not is a 400 naming it, never a failed INSERT.
  */
-#define CONFIG_MAX_BYTES (16 * 1024)
-#define CONFIG_STORED_MAX (32 * 1024)
-#define TYPE_MAX_CHARS 40
-#define INTEGRATIONS_MAX 100
-#define FIELDS_MAX 8
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define CONFIG_STORED_MAX (32 * 1024) /* CONFIG_MAX_BYTES: validate.h */
 
 /* How a validated field becomes a text parameter. */
 enum value_type {
@@ -72,127 +67,6 @@ struct kind {
 };
 
 /* ------------------------------------------------------------------ */
-/* Validators */
-
-static bool
-valid_type(json_object *v, const char **why)
-{
-	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-	size_t n = s ? strlen(s) : 0;
-
-	*why = "must be a lowercase word: a letter, then letters, digits or _ (at most 40)";
-	if (s == NULL || n < 1 || n > TYPE_MAX_CHARS ||
-	    (size_t)json_object_get_string_len(v) != n || !(s[0] >= 'a' && s[0] <= 'z'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
-}
-
-/*
- * The config's JSON text as it goes to the database: json-c's compact
- * form, where every number is written as the client sent it (the body
- * parser gave each its original text: util/jsoncheck.h), every string
- * holds what the client's escapes said, and every key is unique.
- */
-static const char *
-config_text(json_object *v, struct json_size *size)
-{
-	const char *text = json_object_to_json_string_ext(v, JSON_FLAGS);
-
-	if (text == NULL || json_measure(text, strlen(text), size) < 0)
-		return NULL;
-	return text;
-}
-
-static bool
-valid_config(json_object *v, const char **why)
-{
-	struct json_size size;
-
-	if (!json_object_is_type(v, json_type_object)) {
-		*why = "must be a JSON object";
-		return false;
-	}
-	if (config_text(v, &size) == NULL || size.full > CONFIG_MAX_BYTES) {
-		*why = "must be at most 16 KiB (numbers count with every digit they are stored with)";
-		return false;
-	}
-	return true;
-}
-
-static bool
-valid_uuid(json_object *v, const char **why)
-{
-	if (!json_object_is_type(v, json_type_string) || !uuid_ok(json_object_get_string(v))) {
-		*why = "must be an id (a UUID)";
-		return false;
-	}
-	return true;
-}
-
-static bool
-valid_uuid_list(json_object *v, const char **why)
-{
-	size_t n;
-
-	if (!json_object_is_type(v, json_type_array)) {
-		*why = "must be an array of ids";
-		return false;
-	}
-	n = json_object_array_length(v);
-	if (n > INTEGRATIONS_MAX) {
-		*why = "must name at most 100 ids";
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(v, i);
-		if (!valid_uuid(e, why)) {
-			*why = "must be an array of ids (UUIDs)";
-			return false;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (!strcasecmp(json_object_get_string(e),
-			        json_object_get_string(json_object_array_get_idx(v, j)))) {
-				*why = "must not name the same id twice";
-				return false;
-			}
-	}
-	return true;
-}
-
-/* "manual" or "every N minutes", N from 5 to 1440 without leading zeros. */
-static bool
-valid_schedule(json_object *v, const char **why)
-{
-	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-	int n = 0, digits = 0;
-
-	*why = "must be \"manual\" or \"every N minutes\" with N from 5 to 1440";
-	if (!strcmp(s, "manual"))
-		return true;
-	if (strncmp(s, "every ", 6) != 0)
-		return false;
-	for (s += 6; *s >= '0' && *s <= '9' && digits < 5; s++, digits++) {
-		if (digits == 0 && *s == '0')
-			return false;
-		n = n * 10 + (*s - '0');
-	}
-	return digits > 0 && !strcmp(s, " minutes") && n >= 5 && n <= 1440;
-}
-
-static bool
-valid_bool(json_object *v, const char **why)
-{
-	if (!json_object_is_type(v, json_type_boolean)) {
-		*why = "must be true or false";
-		return false;
-	}
-	return true;
-}
-
-/* ------------------------------------------------------------------ */
 /* The kinds */
 
 /* Sources, integrations and destinations: {name, type, config}. */
@@ -201,6 +75,8 @@ static const struct field resource_fields[] = {
 	{"type", valid_type, true},      /* RESOURCE_TYPE   $4 */
 	{"config", valid_config, false}, /* RESOURCE_CONFIG $5 */
 };
+const struct fieldset resource_body = FIELDSET(resource_fields);
+const struct fieldset resource_patch_body = FIELDSET_PATCH(resource_fields);
 static const enum value_type resource_types[] = {VALUE_TEXT, VALUE_TEXT, VALUE_CONFIG};
 
 #define RESOURCE_JSON \
@@ -226,6 +102,8 @@ static const struct field connection_fields[] = {
 	{"schedule", valid_schedule, false},        /* CONNECTION_SCHEDULE     $7 */
 	{"enabled", valid_bool, false},             /* CONNECTION_ENABLED      $8 */
 };
+const struct fieldset connection_body = FIELDSET(connection_fields);
+const struct fieldset connection_patch_body = FIELDSET_PATCH(connection_fields);
 static const enum value_type connection_types[] = {
 	VALUE_TEXT, VALUE_TEXT, VALUE_TEXT, VALUE_UUID_LIST, VALUE_TEXT, VALUE_BOOL,
 };
@@ -327,19 +205,11 @@ path_kind(struct request_ctx *ctx)
 	return NULL;
 }
 
-/* The {id} of the path (its last parameter), or NULL after a 404 when it is not a UUID. */
+/* The {id:uuid} of the path, its last parameter (a UUID: the router checked it). */
 static const char *
-path_id(struct request_ctx *ctx, const struct kind *kind)
+path_id(struct request_ctx *ctx)
 {
-	const char *id = ctx->req->nparams > 0 ? ctx->req->params[ctx->req->nparams - 1] : NULL;
-	char message[64];
-
-	if (!uuid_ok(id)) {
-		snprintf(message, sizeof(message), "no such %s", kind->singular);
-		http_error(ctx->res, 404, "not_found", message, NULL);
-		return NULL;
-	}
-	return id;
+	return ctx->req->params[ctx->req->nparams - 1];
 }
 
 static char *
@@ -444,7 +314,7 @@ bind_fields(struct request_ctx *ctx, const struct kind *kind, json_object **f, c
 				goto fault;
 			}
 			struct json_size size;
-			*p = config_text(f[i], &size);
+			*p = config_json_text(f[i], &size);
 			if (*p == NULL) {
 				log_msg(LOG_ERROR, "a sealed config is not valid JSON");
 				goto fault;
@@ -494,9 +364,10 @@ object_get(struct request_ctx *ctx)
 	const struct kind *kind = path_kind(ctx);
 	const char *params[2];
 
-	if (kind == NULL || (params[1] = path_id(ctx, kind)) == NULL)
+	if (kind == NULL)
 		return;
 	params[0] = ctx->org_id;
+	params[1] = path_id(ctx);
 	respond_object(ctx, kind, params, 200);
 }
 
@@ -509,13 +380,12 @@ void
 object_create(struct request_ctx *ctx)
 {
 	const struct kind *kind = path_kind(ctx);
-	json_object *f[FIELDS_MAX];
+	json_object **f = ctx->fields; /* resource_body or connection_body */
 	const char *params[2 + FIELDS_MAX];
 	char id[37];
 	PGresult *r;
 
-	if (kind == NULL ||
-	    validate_body(ctx->req->json, kind->fields, kind->nfields, f, ctx->res) < 0)
+	if (kind == NULL)
 		return;
 	if (new_uuid(id) < 0) {
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
@@ -542,22 +412,16 @@ void
 object_patch(struct request_ctx *ctx)
 {
 	const struct kind *kind = path_kind(ctx);
-	struct field optional[FIELDS_MAX];
-	json_object *f[FIELDS_MAX], *stored = NULL;
+	json_object **f = ctx->fields, *stored = NULL; /* resource_patch_body or connection_patch_body */
 	const char *params[2 + FIELDS_MAX];
 	char message[64];
 	PGresult *r;
 	int rc;
 
-	if (kind == NULL || (params[1] = path_id(ctx, kind)) == NULL)
-		return;
-	for (size_t i = 0; i < kind->nfields; i++) {
-		optional[i] = kind->fields[i];
-		optional[i].required = false;
-	}
-	if (validate_body(ctx->req->json, optional, kind->nfields, f, ctx->res) < 0)
+	if (kind == NULL)
 		return;
 	params[0] = ctx->org_id;
+	params[1] = path_id(ctx);
 	r = tx_exec(ctx, kind->lock_sql, 2, params, false);
 	if (r == NULL)
 		return;
@@ -594,9 +458,10 @@ object_delete(struct request_ctx *ctx)
 	char message[64];
 	PGresult *r;
 
-	if (kind == NULL || (params[1] = path_id(ctx, kind)) == NULL)
+	if (kind == NULL)
 		return;
 	params[0] = ctx->org_id;
+	params[1] = path_id(ctx);
 	params[2] = kind->singular;
 	r = tx_exec(ctx, "SELECT finicom.object_delete($3, $1, $2)", 3, params, true);
 	if (r == NULL)
@@ -619,11 +484,9 @@ object_delete(struct request_ctx *ctx)
 void
 connection_sync(struct request_ctx *ctx)
 {
-	const char *params[2] = {ctx->org_id, path_id(ctx, CONNECTIONS)};
+	const char *params[2] = {ctx->org_id, path_id(ctx)};
 	PGresult *r;
 
-	if (params[1] == NULL)
-		return;
 	r = tx_exec(ctx, "SELECT finicom.sync_request($1, $2)", 2, params, true);
 	if (r == NULL)
 		return;
@@ -641,8 +504,9 @@ connection_runs_list(struct request_ctx *ctx)
 	const char *params[5];
 	PGresult *r;
 
-	if (page_params(ctx, params) < 0 || (params[4] = path_id(ctx, CONNECTIONS)) == NULL)
+	if (page_params(ctx, params) < 0)
 		return;
+	params[4] = path_id(ctx);
 	params[3] = ctx->org_id;
 	r = tx_exec(ctx, "SELECT 1 FROM finicom.connections c WHERE c.org_id = $1 AND c.id = $2", 2,
 	    &params[3], false);

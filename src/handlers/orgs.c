@@ -11,35 +11,6 @@
 #include "handlers/handlers.h"
 #include "validate.h"
 
-static bool
-valid_ttl(json_object *v, const char **why)
-{
-	int64_t n;
-
-	if (!json_object_is_type(v, json_type_int)) {
-		*why = "must be a whole number of hours";
-		return false;
-	}
-	n = json_object_get_int64(v);
-	if (n < 1 || n > 720) {
-		*why = "must be from 1 to 720 hours";
-		return false;
-	}
-	return true;
-}
-
-static bool
-valid_plan(json_object *v, const char **why)
-{
-	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-
-	if (strcmp(s, "trial") && strcmp(s, "free") && strcmp(s, "pro")) {
-		*why = "must be trial, free or pro";
-		return false;
-	}
-	return true;
-}
-
 /* Reply with the org of the path as the caller sees it. */
 #define ORG_SELECT "SELECT finicom.org_json(o, $2) FROM finicom.orgs o WHERE o.id = $1"
 
@@ -56,6 +27,7 @@ respond_org(struct request_ctx *ctx, PGresult *r, int status)
 static const struct field org_create_fields[] = {
 	{"name", valid_name, true}, /* ORG_NAME */
 };
+const struct fieldset org_create_body = FIELDSET(org_create_fields);
 
 /*
  * POST /api/v1/orgs {name} (a signed-in user)
@@ -64,12 +36,10 @@ static const struct field org_create_fields[] = {
 void
 org_create(struct request_ctx *ctx)
 {
-	json_object *f[1];
+	json_object **f = ctx->fields; /* org_create_body */
 	const char *params[1];
 	PGresult *r;
 
-	if (validate_body(ctx->req->json, org_create_fields, 1, f, ctx->res) < 0)
-		return;
 	params[0] = json_object_get_string(f[0]);
 	r = tx_exec(ctx, "SELECT finicom.org_json(o, 'admin') FROM finicom.org_create($1) o", 1, params,
 	    true);
@@ -92,6 +62,7 @@ static const struct field org_patch_fields[] = {
 	{"name", valid_name, false},             /* PATCH_NAME */
 	{"invite_ttl_hours", valid_ttl, false},  /* PATCH_TTL */
 };
+const struct fieldset org_patch_body = FIELDSET(org_patch_fields);
 
 /*
  * PATCH /api/v1/orgs/{org} {name?, invite_ttl_hours?} (admin)
@@ -100,13 +71,11 @@ static const struct field org_patch_fields[] = {
 void
 org_patch(struct request_ctx *ctx)
 {
-	json_object *f[2];
+	json_object **f = ctx->fields; /* org_patch_body */
 	const char *params[4];
 	char ttl[16];
 	PGresult *r;
 
-	if (validate_body(ctx->req->json, org_patch_fields, 2, f, ctx->res) < 0)
-		return;
 	params[0] = ctx->org_id;
 	params[1] = role_name(ctx->org_role);
 	params[2] = f[0] ? json_object_get_string(f[0]) : NULL;
@@ -161,6 +130,7 @@ static const struct field billing_fields[] = {
 	{"plan", valid_plan, false},                   /* BILLING_PLAN */
 	{"billing_email", valid_email, false},        /* BILLING_EMAIL */
 };
+const struct fieldset billing_body = FIELDSET(billing_fields);
 
 /*
  * PATCH /api/v1/orgs/{org}/billing {plan?, billing_email?} (admin)
@@ -175,13 +145,11 @@ static const struct field billing_fields[] = {
 void
 billing_patch(struct request_ctx *ctx)
 {
-	json_object *f[2];
+	json_object **f = ctx->fields; /* billing_body */
 	bool email_present;
 	const char *params[5];
 	PGresult *r;
 
-	if (validate_body(ctx->req->json, billing_fields, 2, f, ctx->res) < 0)
-		return;
 	/* json-c keeps a JSON null as a NULL value: ask whether the key is there. */
 	email_present = json_object_object_get_ex(ctx->req->json, "billing_email", NULL);
 	params[0] = ctx->org_id;

@@ -52,6 +52,7 @@
 #include "db.h"
 #include "mailer/smtp.h"
 #include "util/config.h"
+#include "util/email.h"
 #include "util/log.h"
 
 #define MAILER_USER "finicom_mailer"
@@ -334,8 +335,8 @@ deliver_next(double *next_due)
 		"FROM finicom.mail_outbox m WHERE m.id = c.id) FROM finicom.mail_claim() c", 0, NULL},
 	};
 	PGresult *res[2], *done[2];
-	const char *id, *recipient, *message_id;
-	char error[600], wait[16], max[16], date[64];
+	const char *id, *recipient, *message_id, *why;
+	char error[600], wait[16], max[16], date[64], rcpt[EMAIL_MAX + 1];
 	struct mail_message msg;
 	char *text;
 	int attempts, sent = 0, delay = 0, retry;
@@ -360,22 +361,32 @@ deliver_next(double *next_due)
 	message_id = PQgetvalue(res[1], 0, 4);
 	attempts = atoi(PQgetvalue(res[1], 0, 5));
 	age = PQgetisnull(res[1], 0, 6) ? 0 : strtod(PQgetvalue(res[1], 0, 6), NULL);
+	/*
+	 * The API stores only addresses that pass the email rule; a row that
+	 * does not (written before the rule, or behind the API's back) could
+	 * never be sent, so it fails now with the reason instead of retrying
+	 * for days.  An older row with a Unicode domain goes to its A-label.
+	 */
+	if (email_normalize(recipient, strlen(recipient), rcpt, &why) < 0)
+		snprintf(error, sizeof(error), "cannot send to this address: the recipient %s", why);
 	msg = (struct mail_message){
 	    .from = cfg.mail_from,
-	    .to = recipient,
+	    .to = rcpt,
 	    .subject = PQgetvalue(res[1], 0, 2),
 	    .body = PQgetvalue(res[1], 0, 3),
 	    .message_id = message_id,
 	    .date = time(NULL),
 	};
-	if (mail_format_date(msg.date, date, sizeof(date)) < 0) {
+	if (rcpt[0] == '\0') {
+		verdict = MAIL_PERMANENT;
+	} else if (mail_format_date(msg.date, date, sizeof(date)) < 0) {
 		/* The clock's fault, not the row's: retried with the usual backoff. */
 		snprintf(error, sizeof(error), "cannot format the Date header: the clock reads %lld",
 		    (long long)msg.date);
 	} else if ((text = mail_build_message(&msg, error, sizeof(error))) == NULL) {
 		verdict = MAIL_PERMANENT; /* the same row will never build: fail it now */
 	} else {
-		verdict = mail_sender_send(sender, recipient, text, error, sizeof(error));
+		verdict = mail_sender_send(sender, rcpt, text, error, sizeof(error));
 		sent = verdict == MAIL_SENT;
 		free(text);
 	}

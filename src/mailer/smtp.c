@@ -37,6 +37,8 @@
 #include <auth-client.h>
 #include <libesmtp.h>
 
+#include "util/email.h"
+
 /* Raw bytes of UTF-8 text per encoded word: 52 base64 characters, so
  * "Subject: =?UTF-8?B?...?=" stays within 78 columns. */
 #define ENCODED_WORD_BYTES 39
@@ -306,8 +308,8 @@ char *
 mail_build_message(const struct mail_message *msg, char *err, size_t errlen)
 {
 	struct strbuf sb = {0};
-	const char *id = msg->message_id;
-	char date[64];
+	const char *id = msg->message_id, *why = NULL;
+	char date[64], canonical[EMAIL_MAX + 1];
 	size_t idlen;
 	int bracketed;
 
@@ -316,8 +318,12 @@ mail_build_message(const struct mail_message *msg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot send a header value that holds a line break or control character");
 		return NULL;
 	}
-	if (!mail_address_ok(msg->to)) {
-		snprintf(err, errlen, "cannot send to an address that is not a plain ASCII address");
+	/* The recipient goes into RCPT TO and the To header: only the email
+	 * rule's canonical form (util/email.h), which is plain ASCII. */
+	if (email_normalize(msg->to, strlen(msg->to), canonical, &why) < 0 ||
+	    strcmp(canonical, msg->to) != 0) {
+		snprintf(err, errlen, "cannot send to this address: the recipient %s",
+		    canonical[0] == '\0' ? why : "must be in its canonical form (ASCII, domain as A-labels)");
 		return NULL;
 	}
 	idlen = strlen(id);

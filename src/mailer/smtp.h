@@ -35,8 +35,8 @@ struct mail_message {
  * text/plain; charset=utf-8 and Content-Transfer-Encoding 8bit, a blank line
  * and the body, every line ending with CRLF.  Header values holding CR, LF
  * or another control character are refused (header injection), as is a
- * recipient that is not a plain address, and a date mail_format_date
- * cannot write.
+ * recipient that is not an address in the canonical form of the email rule
+ * (util/email.h), and a date mail_format_date cannot write.
  *
  * Returns the text, which the caller frees with free(), or NULL with the
  * reason in err.
@@ -56,7 +56,8 @@ int mail_format_date(time_t t, char *buf, size_t len);
  */
 int mail_envelope_address(const char *from, char *buf, size_t len);
 
-/* True when addr is a plain address fit for RCPT TO and the To header. */
+/* True when addr is a plain ASCII address fit for MAIL FROM (mail_from is the
+ * operator's: "no-reply@localhost" passes; recipients follow util/email.h). */
 int mail_address_ok(const char *addr);
 
 /* True when every byte of s is 7-bit. */

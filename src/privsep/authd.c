@@ -8,8 +8,9 @@
  * reply socket.  Several auth processes share the queue; each is as
  * simple as one worker.
  *
- * Secrets: the password, the password hash, the new session token and its
- * reply are wiped from this process's buffers once sent; none is logged.
+ * Secrets: the password, the password hash, the verification link, the new
+ * session token and its reply are wiped from this process's buffers once
+ * sent; none is logged.
  * The process is not dumpable (no ptrace or /proc/<pid>/mem for the
  * workers, which run as the same user).
  */
@@ -33,10 +34,12 @@
 #include "util/log.h"
 #include "util/password.h"
 
-/* The user object of the API (src/openapi.json), built by the database. */
-#define USER_JSON \
-	"json_build_object('id', u.id, 'email', u.email, 'name', u.name, " \
-	"'created_at', finicom.ts(u.created_at))::text"
+/*
+ * The user object of the API (src/openapi.json, with email_verified), built
+ * by the database (finicom.user_json) for the account of the session whose
+ * token hash is the parameter named.
+ */
+#define SESSION_USER_JSON(param) "finicom.session_user_json(" param ")::text"
 
 static volatile sig_atomic_t stopping;
 static int queue = -1;
@@ -232,7 +235,7 @@ handle_login(const struct config *cfg, struct db *db, const struct authp_msg *m,
 	params[5] = m->field[AUTHP_LOGIN_IP];
 	params[6] = m->field[AUTHP_LOGIN_REQUEST_ID];
 	r = auth_exec(db, rep,
-	    "SELECT " USER_JSON " FROM finicom.auth_login_complete($1, $2, $3, $4, $5, $6, $7) u", 7,
+	    "SELECT " SESSION_USER_JSON("$2") " FROM finicom.auth_login_complete($1, $2, $3, $4, $5, $6, $7) u", 7,
 	    params);
 	OPENSSL_cleanse(new_hash, sizeof(new_hash));
 	if (r != NULL) {
@@ -242,14 +245,45 @@ handle_login(const struct config *cfg, struct db *db, const struct authp_msg *m,
 	OPENSSL_cleanse(token, sizeof(token));
 }
 
-/* SIGNUP: hash the password, create the account and its first session (auth_signup). */
+/*
+ * True when link ends in "/verify/" and a token whose SHA-256 is hash (the
+ * mail's link opens the token stored).  Only the token part is checked: the
+ * worker built the link from public_url, which a reload may be changing.
+ */
+static bool
+verify_link_ok(const char *link, const char *hash)
+{
+	const char *at = NULL, *p;
+	char mine[2 + 64 + 1];
+	bool same;
+
+	for (p = strstr(link, "/verify/"); p != NULL; p = strstr(p + 1, "/verify/"))
+		at = p;
+	if (at == NULL || at == link || !token_well_formed(at + 8) || !authp_hash_ok(hash))
+		return false;
+	sha256_bytea(at + 8, mine);
+	same = CRYPTO_memcmp(mine, hash, sizeof(mine)) == 0;
+	OPENSSL_cleanse(mine, sizeof(mine));
+	return same;
+}
+
+/*
+ * SIGNUP: hash the password, then the account, its first session and its
+ * verification mail (the token's hash and the link the worker made) in one
+ * transaction (auth_signup_verify, sql/0018).
+ */
 static void
 handle_signup(const struct config *cfg, struct db *db, const struct authp_msg *m, struct reply *rep)
 {
 	char hash[PASSWORD_HASH_MAX], token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], max_age[16];
-	const char *params[7];
+	const char *params[9];
 	PGresult *r;
 
+	if (!verify_link_ok(m->field[AUTHP_SIGNUP_VERIFY_LINK], m->field[AUTHP_SIGNUP_VERIFY_HASH])) {
+		log_msg(LOG_WARN, "refused a signup request: the verification link does not match its hash");
+		reply_start(rep, AUTHP_R_FAILED);
+		return;
+	}
 	if (password_hash(m->field[AUTHP_SIGNUP_PASSWORD], hash) < 0 || token_generate(token) < 0) {
 		reply_start(rep, AUTHP_R_FAILED);
 		return;
@@ -263,13 +297,18 @@ handle_signup(const struct config *cfg, struct db *db, const struct authp_msg *m
 	params[4] = max_age;
 	params[5] = m->field[AUTHP_SIGNUP_IP];
 	params[6] = m->field[AUTHP_SIGNUP_REQUEST_ID];
-	r = auth_exec(db, rep, "SELECT " USER_JSON " FROM finicom.auth_signup($1, $2, $3, $4, $5, $6, $7) u", 7,
-	    params);
+	params[7] = m->field[AUTHP_SIGNUP_VERIFY_HASH];
+	params[8] = m->field[AUTHP_SIGNUP_VERIFY_LINK];
+	r = auth_exec(db, rep,
+	    "SELECT finicom.auth_signup_verify($1, $2, $3, $4, $5, $6, $7, $8, $9)::text", 9, params);
 	OPENSSL_cleanse(hash, sizeof(hash));
-	if (r != NULL) {
+	if (r != NULL && (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))) {
+		log_msg(LOG_ERROR, "auth_signup_verify returned no user");
+		reply_start(rep, AUTHP_R_FAILED);
+	} else if (r != NULL) {
 		reply_session(rep, token, PQgetvalue(r, 0, 0));
-		PQclear(r);
 	}
+	PQclear(r);
 	OPENSSL_cleanse(token, sizeof(token));
 }
 
@@ -278,8 +317,10 @@ enum { ACC_OUTCOME, ACC_STATUS, ACC_ORG_ID, ACC_ORG_NAME, ACC_ROLE, ACC_USER };
 
 /*
  * ACCEPT: hash the password, then in one statement the account with the
- * invited email, its session and the membership
- * (invitation_accept_new_user); the outcome comes back as the row says.
+ * invited email (or the takeover of an unverified account with that
+ * email: its name and password replaced, its sessions ended), its session,
+ * its verified address and the membership (invitation_accept_new_user,
+ * sql/0019); the outcome comes back as the row says.
  */
 static void
 handle_accept(const struct config *cfg, struct db *db, const struct authp_msg *m, struct reply *rep)

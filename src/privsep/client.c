@@ -3,8 +3,9 @@
  *
  * One call is one request record on the queue with a fresh reply socket
  * attached, and one reply record back on it, within auth_timeout.  The
- * request buffer (it holds the password) and the reply (it holds the new
- * session token) are wiped before return.  What the reply says becomes the
+ * request buffer (it holds the password, and for a signup the verification
+ * link) and the reply (it holds the new session token) are wiped before
+ * return.  What the reply says becomes the
  * response here only where it is the auth process's own (503 when it does
  * not answer, 500 when it says it failed, a forwarded database error as
  * respond_db_failure answers it); the handlers build the rest.
@@ -240,7 +241,7 @@ privsep_login(struct request_ctx *ctx, const char *email, const char *password,
 
 int
 privsep_signup(struct request_ctx *ctx, const char *email, const char *name, const char *password,
-    struct privsep_session *out)
+    const char *verify_hash, const char *verify_link, struct privsep_session *out)
 {
 	struct authp_msg req, rep;
 	char text[AUTHP_MSG_MAX];
@@ -252,6 +253,8 @@ privsep_signup(struct request_ctx *ctx, const char *email, const char *name, con
 	req.field[AUTHP_SIGNUP_PASSWORD] = password;
 	req.field[AUTHP_SIGNUP_IP] = ctx->req->remote_addr;
 	req.field[AUTHP_SIGNUP_REQUEST_ID] = ctx->req->request_id;
+	req.field[AUTHP_SIGNUP_VERIFY_HASH] = verify_hash;
+	req.field[AUTHP_SIGNUP_VERIFY_LINK] = verify_link;
 	rc = call(ctx, &req, &rep, text, sizeof(text));
 	scrub(ctx, password);
 	if (rc == 0)

@@ -7,7 +7,9 @@
  * password hashes, create sessions and store new hashes
  * (sql/0019_auth_role.sql); it verifies and hashes passwords (Argon2id).
  * The workers (finicom_app) hand it the credential steps of login, signup
- * and invitation acceptance and never see a hash.
+ * (with its verification mail) and invitation acceptance without a
+ * session (with the takeover of an unverified account) and never see a
+ * hash.
  *
  * The channel: the master makes one SOCK_SEQPACKET socketpair, the queue,
  * before forking anything.  Workers inherit only its worker end, auth
@@ -60,11 +62,15 @@ enum { PRIVSEP_OK = 0, PRIVSEP_INVALID = 1 };
  * taken email, 503 when the database is unavailable), 503 unavailable when
  * no auth process answers within auth_timeout, 500 otherwise.
  * old_session_hash is the bytea text of the cookie's token hash, or NULL.
+ * privsep_signup also has the new account's verification mail written in
+ * the signup's transaction (sql/0018): verify_hash is the bytea text of
+ * the verification token's SHA-256, verify_link the mail's link
+ * {public_url}/verify/{token}, which the auth process checks against it.
  */
 int privsep_login(struct request_ctx *ctx, const char *email, const char *password,
     const char *old_session_hash, struct privsep_session *out);
 int privsep_signup(struct request_ctx *ctx, const char *email, const char *name,
-    const char *password, struct privsep_session *out);
+    const char *password, const char *verify_hash, const char *verify_link, struct privsep_session *out);
 int privsep_accept(struct request_ctx *ctx, const char *invitation_hash, const char *name,
     const char *password, struct privsep_accepted *out);
 

@@ -6,7 +6,9 @@
 
 #include <string.h>
 
+#include "util/config.h"
 #include "util/crypto.h"
+#include "util/email.h"
 #include "util/password.h"
 #include "validate.h"
 
@@ -14,6 +16,8 @@
 #define HASH_TEXT 66
 /* 200 characters of UTF-8 (validate.c's names). */
 #define NAME_BYTES (4 * NAME_MAX_CHARS)
+/* A verification link: public_url, "/verify/" and a token. */
+#define LINK_BYTES (sizeof(((struct config *)0)->public_url) - 1 + sizeof("/verify/") - 1 + TOKEN_CHARS)
 /* A user's JSON as the database prints it: email and name, escaped, and a few keys. */
 #define USER_JSON_BYTES 4096
 
@@ -30,18 +34,20 @@ struct type_spec {
 
 static const struct type_spec types[] = {
 	{AUTHP_LOGIN, 5, {
-		{EMAIL_MAX_BYTES, false},    /* AUTHP_LOGIN_EMAIL */
+		{EMAIL_MAX, false},         /* AUTHP_LOGIN_EMAIL */
 		{PASSWORD_MAX_BYTES, false}, /* AUTHP_LOGIN_PASSWORD */
 		{HASH_TEXT, true},           /* AUTHP_LOGIN_OLD_SESSION */
 		{255, true},                 /* AUTHP_LOGIN_IP */
 		{64, false},                 /* AUTHP_LOGIN_REQUEST_ID */
 	}},
-	{AUTHP_SIGNUP, 5, {
-		{EMAIL_MAX_BYTES, false},    /* AUTHP_SIGNUP_EMAIL */
+	{AUTHP_SIGNUP, 7, {
+		{EMAIL_MAX, false},         /* AUTHP_SIGNUP_EMAIL */
 		{NAME_BYTES, false},         /* AUTHP_SIGNUP_NAME */
 		{PASSWORD_MAX_BYTES, false}, /* AUTHP_SIGNUP_PASSWORD */
 		{255, true},                 /* AUTHP_SIGNUP_IP */
 		{64, false},                 /* AUTHP_SIGNUP_REQUEST_ID */
+		{HASH_TEXT, false},          /* AUTHP_SIGNUP_VERIFY_HASH */
+		{LINK_BYTES, false},         /* AUTHP_SIGNUP_VERIFY_LINK */
 	}},
 	{AUTHP_ACCEPT, 5, {
 		{HASH_TEXT, false},          /* AUTHP_ACCEPT_INVITATION */

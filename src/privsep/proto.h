@@ -25,13 +25,17 @@
  * (an internal error: 500):
  *   LOGIN   email, password, old session's hash (or absent), client
  *           address, request id           → R_SESSION or R_INVALID
- *   SIGNUP  email, name, password, client address, request id
- *                                         → R_SESSION
+ *   SIGNUP  email, name, password, client address, request id, the
+ *           verification token's hash, the verification link (the mail's
+ *           {public_url}/verify/{token}: the token's only copy besides
+ *           the mail)                     → R_SESSION
  *   ACCEPT  invitation token's hash, name, password, client address,
  *           request id                    → R_ACCEPTED
  * Hashes travel as bytea text ("\x" and 64 hex digits).  The password
  * travels because the auth process verifies or hashes it; nothing that
- * comes back holds a password hash.
+ * comes back holds a password hash.  The verification link travels because
+ * the auth process writes the mail in the signup's transaction; like the
+ * password it is wiped on both sides and never logged.
  */
 #ifndef FINICOM_PRIVSEP_PROTO_H
 #define FINICOM_PRIVSEP_PROTO_H
@@ -61,7 +65,7 @@ enum authp_type {
 enum { AUTHP_LOGIN_EMAIL, AUTHP_LOGIN_PASSWORD, AUTHP_LOGIN_OLD_SESSION, AUTHP_LOGIN_IP,
 	AUTHP_LOGIN_REQUEST_ID };
 enum { AUTHP_SIGNUP_EMAIL, AUTHP_SIGNUP_NAME, AUTHP_SIGNUP_PASSWORD, AUTHP_SIGNUP_IP,
-	AUTHP_SIGNUP_REQUEST_ID };
+	AUTHP_SIGNUP_REQUEST_ID, AUTHP_SIGNUP_VERIFY_HASH, AUTHP_SIGNUP_VERIFY_LINK };
 enum { AUTHP_ACCEPT_INVITATION, AUTHP_ACCEPT_NAME, AUTHP_ACCEPT_PASSWORD, AUTHP_ACCEPT_IP,
 	AUTHP_ACCEPT_REQUEST_ID };
 enum { AUTHP_SESSION_TOKEN, AUTHP_SESSION_USER };

@@ -16,7 +16,7 @@ static const char WHY_NUL[] = "\\u0000 is not allowed in JSON text";
 static const char WHY_SURROGATE[] = "a \\u escape is a lone surrogate, not a character";
 static const char WHY_NUMBER[] =
     "a number has too many digits to be stored exactly (at most 131072 before the decimal "
-    "point and 16383 after it, exponent applied)";
+    "point and 16383 after it, exponent applied; an exponent below 1073741823)";
 static const char WHY_DUPLICATE[] = "an object has the same key twice";
 const char json_why_nomem[] = "out of memory";
 
@@ -229,10 +229,19 @@ number(struct scan *s)
 		if (!digits(s))
 			return false;
 		for (; mark < s->p; mark++)
-			if (exp < 1000000000LL) /* saturates far beyond any limit below */
+			if (exp < JSON_NUMBER_MAX_EXPONENT) /* saturates at or beyond the limit */
 				exp = exp * 10 + (*mark - '0');
 		if (exp_neg)
 			exp = -exp;
+	}
+	/*
+	 * PostgreSQL's numeric input refuses an exponent of INT_MAX / 2 or more
+	 * either way before it looks at the digits: "0e1073741823" is zero, and
+	 * still "value overflows numeric format".
+	 */
+	if (exp >= JSON_NUMBER_MAX_EXPONENT || exp <= -JSON_NUMBER_MAX_EXPONENT) {
+		s->why = WHY_NUMBER;
+		return false;
 	}
 	point = (long long)int_digits + exp; /* digits before the point, leading zeros too */
 	int_len = !nonzero || point - (long long)lead <= 0 ? 1 : point - (long long)lead;
@@ -551,19 +560,85 @@ walk_value(struct walk *w, json_object *v)
 	}
 }
 
+/*
+ * json-c 0.16 (Debian 12) decodes an escaped surrogate pair to U+FFFD, in
+ * keys and values, when the character's low 16 bits fall in D800..DFFF
+ * (U+1D800..U+1DFFF, U+2D800..U+2DFFF, ...: one astral character in 32,
+ * SignWriting and CJK Extension F among them; measured over every high
+ * surrogate), as if the decoded character were a surrogate itself.  Raw
+ * UTF-8 it keeps as it is.  So json-c is given the text with every
+ * escaped pair written as its character's four UTF-8 bytes (the same JSON,
+ * 8 bytes shorter a pair).  text is checked: a high surrogate escape is
+ * followed by a low one, and backslashes are only in strings.
+ * Returns the new text (malloc'd, NUL-terminated; the caller frees it)
+ * with its length in *n; NULL with *n = 0 when text has no escaped pair
+ * (nothing to do), NULL with *n = 1 when out of memory.
+ */
+static char *
+unescape_pairs(const char *text, size_t len, size_t *n)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	char *out = NULL, *q = NULL;
+
+	*n = 0;
+	while (p < end) {
+		long hi = *p == '\\' && end - p >= 12 && p[1] == 'u' ? hex4_at(p + 2, end) : -1;
+		if (hi < 0xd800 || hi > 0xdbff) {
+			size_t step = *p == '\\' ? 2 : 1;
+			if (out != NULL) {
+				memcpy(q, p, step);
+				q += step;
+			}
+			p += step;
+			continue;
+		}
+		if (out == NULL) {
+			out = malloc(len + 1);
+			if (out == NULL) {
+				*n = 1;
+				return NULL;
+			}
+			memcpy(out, text, (size_t)(p - (const unsigned char *)text));
+			q = out + (p - (const unsigned char *)text);
+		}
+		put_utf8(&q, 0x10000 + (((unsigned long)hi - 0xd800) << 10) +
+		    ((unsigned long)hex4_at(p + 8, end) - 0xdc00));
+		p += 12;
+	}
+	if (out == NULL)
+		return NULL;
+	*q = '\0';
+	*n = (size_t)(q - out);
+	return out;
+}
+
 json_object *
 json_parse_exact(const char *text, size_t len, int max_depth, const char **why)
 {
 	json_tokener *tok;
 	json_object *obj;
-	struct walk w = {(const unsigned char *)text, (const unsigned char *)text + len, NULL, 0};
+	struct walk w;
+	char *plain;
+	size_t plain_len;
 	int rc;
 
 	if (!json_check_why(text, len, max_depth, why))
 		return NULL;
-	*why = WHY_SYNTAX;
-	if (len > (size_t)INT32_MAX || (tok = json_tokener_new_ex(max_depth + 1)) == NULL)
+	plain = unescape_pairs(text, len, &plain_len);
+	if (plain == NULL && plain_len != 0) {
+		*why = json_why_nomem;
 		return NULL;
+	}
+	if (plain != NULL) {
+		text = plain;
+		len = plain_len;
+	}
+	w = (struct walk){(const unsigned char *)text, (const unsigned char *)text + len, NULL, 0};
+	*why = WHY_SYNTAX;
+	if (len > (size_t)INT32_MAX || (tok = json_tokener_new_ex(max_depth + 1)) == NULL) {
+		free(plain);
+		return NULL;
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
@@ -571,10 +646,13 @@ json_parse_exact(const char *text, size_t len, int max_depth, const char **why)
 		obj = json_tokener_parse_ex(tok, "", 1);
 	}
 	json_tokener_free(tok);
-	if (obj == NULL)
+	if (obj == NULL) {
+		free(plain);
 		return NULL;
+	}
 	rc = walk_value(&w, obj);
 	free(w.buf);
+	free(plain);
 	if (rc != 0) {
 		json_object_put(obj);
 		*why = rc > 0 ? WHY_DUPLICATE : json_why_nomem;

@@ -13,13 +13,18 @@
  *     and PostgreSQL would each do something else with them);
  *   - numbers PostgreSQL's numeric cannot hold exactly: more than 131072
  *     digits before the decimal point or more than 16383 after it, once
- *     the exponent is applied (jsonb keeps every other number exactly).
+ *     the exponent is applied, or an exponent of 1073741823 or more either
+ *     way, which numeric's input refuses even for zero (jsonb keeps every
+ *     other number exactly).
  *
  * json_parse_exact() is what the service uses: the check, json-c's parse,
  * then a walk of the text beside json-c's tree that
  *   - refuses duplicate keys in an object (compared after unescaping, so
  *     "a" and "\u0061" are the same key): json-c would keep the last one
  *     silently;
+ *   - (before json-c parses) writes every escaped surrogate pair as the
+ *     character's UTF-8 bytes: json-c 0.16 decodes one astral character
+ *     in 32 to U+FFFD when it comes escaped;
  *   - gives every number its text as sent as its serializer, so that
  *     json_object_to_json_string() writes it back exactly (json-c clamps
  *     an integer beyond 64 bits to 18446744073709551615 and rounds
@@ -34,9 +39,13 @@
 
 #include <json-c/json.h>
 
-/* PostgreSQL numeric's limits (digits before and after the decimal point). */
+/*
+ * PostgreSQL numeric's limits: digits before and after the decimal point,
+ * and the exponent its input takes at all (INT_MAX / 2, excluded, even for 0).
+ */
 #define JSON_NUMBER_MAX_INT_DIGITS 131072
 #define JSON_NUMBER_MAX_SCALE 16383
+#define JSON_NUMBER_MAX_EXPONENT 1073741823LL
 
 /* The check alone; with why, *why says what is wrong (for the client). */
 bool json_check(const char *text, size_t len, int max_depth);

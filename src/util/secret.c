@@ -21,7 +21,6 @@
 
 #define NONCE_BYTES 12
 #define TAG_BYTES 16
-#define PATH_MAX_BYTES 4096
 #define PLAIN_MAX_BYTES (1024 * 1024)
 
 static struct {
@@ -355,29 +354,38 @@ config_mask(json_object *v)
 	}
 }
 
-/* What config_merge_for_patch carries down the walk. */
+/*
+ * What config_merge_for_patch carries down the walk.  The path grows as
+ * the walk needs: a config's keys are as long as its 16 KiB allow, at any
+ * depth (a fixed buffer here once refused a config whose keys made a path
+ * of 4 KiB, secrets or not).
+ */
 struct seal {
 	const char *aad_prefix;
-	char path[PATH_MAX_BYTES]; /* the JSON Pointer of the member being looked at */
-	size_t len;
+	char *path; /* the JSON Pointer of the member being looked at (malloc'd) */
+	size_t len, cap;
 	char *err;
 	size_t errlen;
 };
 
-/* Append "/" and the escaped token to the path; -1 when it gets too long. */
+/* Append "/" and the escaped token to the path; -1 when out of memory. */
 static int
 path_push(struct seal *s, const char *token)
 {
-	size_t len = s->len;
+	size_t len = s->len, need = len + 1 + 2 * strlen(token) + 1;
 
-	if (len + 1 >= sizeof(s->path))
-		return -1;
+	if (need > s->cap) {
+		size_t cap = need > 2 * s->cap ? need : 2 * s->cap;
+		char *bigger = realloc(s->path, cap);
+		if (bigger == NULL)
+			return -1;
+		s->path = bigger;
+		s->cap = cap;
+	}
 	s->path[len++] = '/';
 	for (const char *p = token; *p; p++) {
 		const char *put = *p == '~' ? "~0" : *p == '/' ? "~1" : NULL;
 		size_t n = put ? 2 : 1;
-		if (len + n >= sizeof(s->path))
-			return -1;
 		memcpy(s->path + len, put ? put : p, n);
 		len += n;
 	}
@@ -534,7 +542,7 @@ seal_walk(struct seal *s, json_object *v, json_object *stored)
 			char idx[24];
 			snprintf(idx, sizeof(idx), "%zu", i);
 			if (path_push(s, idx) < 0)
-				goto too_long;
+				goto nomem;
 			rc = seal_walk(s, json_object_array_get_idx(v, i),
 			    stored_member(stored, NULL, i));
 			s->len = saved;
@@ -546,7 +554,7 @@ seal_walk(struct seal *s, json_object *v, json_object *stored)
 		return 0;
 	json_object_object_foreach(v, key, val) {
 		if (path_push(s, key) < 0)
-			goto too_long;
+			goto nomem;
 		if (secret_name(key)) {
 			if (val != NULL && !json_object_is_type(val, json_type_null)) {
 				json_object *sealed =
@@ -564,10 +572,9 @@ seal_walk(struct seal *s, json_object *v, json_object *stored)
 			return rc;
 	}
 	return 0;
-too_long:
-	snprintf(s->err, s->errlen, "config has a member whose path is longer than %d bytes",
-	    PATH_MAX_BYTES - 1);
-	return -1;
+nomem:
+	snprintf(s->err, s->errlen, "out of memory");
+	return -2;
 }
 
 int
@@ -584,7 +591,11 @@ config_merge_for_patch(json_object *config, json_object *stored, const char *aad
 	s->aad_prefix = aad_prefix;
 	s->err = err;
 	s->errlen = errlen;
-	rc = seal_walk(s, config, stored);
+	s->path = calloc(1, 1); /* "": the config itself */
+	rc = s->path != NULL ? seal_walk(s, config, stored) : -2;
+	if (s->path == NULL)
+		snprintf(err, errlen, "out of memory");
+	free(s->path);
 	free(s);
 	return rc;
 }

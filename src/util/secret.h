@@ -121,7 +121,7 @@ void config_mask(json_object *config);
  * that ciphertext exactly as it is; every URL password is encrypted the
  * same way, and a URL sent back as read ("********" as its password) keeps
  * the stored one.  aad_prefix + the member's path is the AAD of each value.  Returns 0; -1 with a message for the client in err
- * ("********" where nothing is stored, a path too long); -2 with a message
+ * ("********" where nothing is stored); -2 with a message
  * for the log when it is the server's fault (no key loaded, OpenSSL).
  */
 int config_merge_for_patch(json_object *config, json_object *stored, const char *aad_prefix,

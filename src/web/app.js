@@ -1,7 +1,8 @@
 // app.js: the Finicom dashboard's entry point: the router and the shell.
 //
-// Routes are hashes (#/signin, #/signup, #/orgs, #/o/{org}/{page}); the one
-// path route is /invite/{token}, which nginx answers with this same page.
+// Routes are hashes (#/signin, #/signup, #/orgs, #/o/{org}/{page}); the
+// path routes are /invite/{token} and /verify/{token} (the links in mail),
+// which nginx answers with this same page.
 // The shell is the header (org switcher, user, sign out) and the org menu,
 // drawn from the caller's role; each page module renders into <main>.
 
@@ -12,6 +13,7 @@ import {membersPage, invitationsPage, reviewPage} from './js/members.js';
 import {objectsPage, connectionsPage} from './js/objects.js';
 import {apiKeysPage, settingsPage, auditPage} from './js/admin.js';
 import {invitePage} from './js/invite.js';
+import {verifyPage, verifyBanner} from './js/verify.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -45,6 +47,11 @@ async function route() {
 			drawShell(null);
 			const token = decodeURIComponent(path.slice('/invite/'.length).split('/')[0]);
 			return await page('Invitation', (m) => invitePage(m, token, reload));
+		}
+		if (path.startsWith('/verify/')) {
+			drawShell(null);
+			const token = decodeURIComponent(path.slice('/verify/'.length).split('/')[0]);
+			return await page('Verifying your email address', (m) => verifyPage(m, token, () => drawShell(null)));
 		}
 		if (path !== '/') {
 			history.replaceState(null, '', '/' + hash);
@@ -101,6 +108,10 @@ async function reload() {
 // drawShell(ctx): header and menu; ctx = {org, role, pageId} or null.
 function drawShell(ctx) {
 	const me = state.me;
+	const banner = verifyBanner();
+	const old = document.getElementById('verify-banner');
+	if (old) old.remove();
+	if (banner) nav.before(banner);
 	userbar.hidden = !me;
 	orgbar.hidden = !me;
 	nav.hidden = !ctx;
@@ -118,10 +129,11 @@ function drawShell(ctx) {
 		ctx ? null : h('option', {value: ''}, 'Choose an organization'),
 		mem.map((x) => h('option', {value: x.org.id, selected: ctx && ctx.org.id === x.org.id}, x.org.name)));
 	sel.addEventListener('change', () => sel.value && go(orgHash(sel.value, ctx ? samePage(ctx.pageId) : 'members')));
-	orgbar.replaceChildren(
+	// (replaceChildren would draw a null as the text "null")
+	orgbar.replaceChildren(...[
 		mem.length ? h('label', {for: 'org-switch', class: 'sr-only'}, 'Organization') : null,
 		mem.length ? sel : null,
-		h('a', {href: '/#/orgs', class: 'newlink'}, '+ New organization'));
+		h('a', {href: '/#/orgs', class: 'newlink'}, '+ New organization')].filter(Boolean));
 	if (!ctx) return;
 	const items = PAGES.filter((p) => !p.admin || isAdmin(ctx.role));
 	nav.replaceChildren(h('ul', {}, items.map((p) => h('li', {},

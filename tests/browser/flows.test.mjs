@@ -130,6 +130,36 @@ async function inviteLink(email, notBefore = 0) {
 	}
 }
 
+// verifyLinks(email, n): the links of the verification mails to email, oldest
+// first, polled until there are at least n (MAIL_WAIT ms at most); each on
+// the stack under test, whatever public_url says.
+async function verifyLinks(email, n = 1) {
+	const dir = join(MAILDIR, 'new');
+	const deadline = Date.now() + MAIL_WAIT;
+	const needle = email.toLowerCase();
+	for (;;) {
+		const found = [];
+		let names = [];
+		try {
+			names = readdirSync(dir);
+		} catch (err) {
+			if (err.code !== 'ENOENT') throw err;
+		}
+		for (const name of names) {
+			const f = join(dir, name);
+			const text = readFileSync(f, 'utf8');
+			if (!text.toLowerCase().includes(needle)) continue;
+			const m = /^\s*(\S*\/verify\/[A-Za-z0-9_-]+)\s*$/m.exec(text);
+			if (m) found.push({at: statSync(f).mtimeMs, link: BASE + m[1].slice(m[1].indexOf('/verify/'))});
+		}
+		if (found.length >= n) return found.sort((a, b) => a.at - b.at).map((x) => x.link);
+		if (Date.now() > deadline) throw new Error(`fewer than ${n} verification mails for ${email} in ${dir} after ${MAIL_WAIT / 1000} s`);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
+const banner = (page) => page.getByRole('region', {name: 'Email verification'});
+
 // apiFetch(page, method, path, body): a request from inside the page with
 // the session cookie and CSRF token, as a forged click would send it.
 const apiFetch = (page, method, path, body) => page.evaluate(async ([method, path, body]) => {
@@ -157,6 +187,18 @@ describe('team access flows', () => {
 		await shot(page, 'signup');
 		await page.getByRole('button', {name: 'Create account'}).click();
 		await heading(page, 'Organizations');
+		assert.doesNotMatch(await page.locator('#orgbar').innerText(), /null/, 'no stray "null" without orgs');
+		// Until the address is verified a banner says so; the mailed link verifies it.
+		assert.match(await banner(page).innerText(), new RegExp(`Please verify your email address[\\s\\S]*${S.admin.email}`));
+		await shot(page, 'organizations-unverified');
+		const [link] = await verifyLinks(S.admin.email);
+		await page.goto(link);
+		await heading(page, 'Your email address is verified');
+		assert.equal(await banner(page).count(), 0, 'no banner once verified');
+		await shot(page, 'verified');
+		await page.getByRole('link', {name: 'Open the dashboard'}).click();
+		await heading(page, 'Organizations');
+		assert.equal(await banner(page).count(), 0);
 		await shot(page, 'organizations');
 		await page.getByLabel('Organization name').fill(S.orgName);
 		await page.getByRole('button', {name: 'Create organization'}).click();
@@ -416,6 +458,44 @@ describe('team access flows', () => {
 		// Unknown token.
 		await page.goto(`${BASE}/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`);
 		await heading(page, 'This invitation link is not valid');
+		await close();
+	});
+
+	test('the verification page explains replaced, used and invalid links; the banner sends a new link', async () => {
+		const {page, close} = await open(360);
+		const who = {name: 'Vera Verify', email: `vera-${RUN}@example.test`};
+		await page.goto(`${BASE}/#/signup`);
+		await heading(page, 'Create your account');
+		await page.getByLabel('Your name').fill(who.name);
+		await page.getByLabel('Email').fill(who.email);
+		await page.getByLabel('Password').fill(PASSWORD);
+		await page.getByRole('button', {name: 'Create account'}).click();
+		await heading(page, 'Organizations');
+		const [first] = await verifyLinks(who.email);
+		await banner(page).getByRole('button', {name: 'Send a new link'}).click();
+		await banner(page).getByText(`A new link is on its way to ${who.email}`).waitFor();
+		await shot(page, 'verify-banner-resent');
+		const links = await verifyLinks(who.email, 2);
+		assert.equal(links[0], first);
+		await page.goto(first);
+		await heading(page, 'A newer link was sent');
+		assert.match(await banner(page).innerText(), /Please verify your email address/, 'still unverified');
+		await shot(page, 'verify-replaced');
+		await page.goto(links[1]);
+		await heading(page, 'Your email address is verified');
+		assert.match(await page.getByRole('status').first().innerText(), new RegExp(who.email));
+		assert.equal(await banner(page).count(), 0, 'the banner goes away at once');
+		await page.goto(links[1]);
+		await heading(page, 'This link was already used');
+		await page.goto(`${BASE}/verify/not-a-real-token`);
+		await heading(page, 'This verification link is not valid');
+		await shot(page, 'verify-invalid');
+		// Signed out, the page works the same (the token is the proof).
+		const other = await open();
+		await other.page.goto(links[1]);
+		await heading(other.page, 'This link was already used');
+		await other.page.getByRole('link', {name: 'Sign in'}).waitFor();
+		await other.close();
 		await close();
 	});
 

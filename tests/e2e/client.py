@@ -7,12 +7,21 @@ Configuration comes from the environment only (no dependency on conftest.py):
                                                (defaults /tmp/pgs, 25432, finicom, postgres)
   FINICOM_LOGDIR  directory with the stack's logs (default: <dir of FINICOM_CONF>/log
                   when FINICOM_CONF is set, as deploy/dev's dev.env does, else /tmp/ngx)
+  FINICOM_MAILDIR the SMTP sink's Maildir: signup() verifies the new account's
+                  address through the link of the verification mail found there
+
+Accounts made by signup() are verified by default, through the real mail
+(signup mails {public_url}/verify/{token}; the helper opens it), because an
+unverified account cannot create API keys or send invitations.  Pass
+verify=False for an account left unverified.
 
 Requests to /api/v1/auth/* are paced in-process (a token bucket well under
 nginx's 10 r/s, burst 20 per address) so that the suites never trip the rate
 limit by accident; the rate-limit test itself uses raw `requests` calls.
 """
 import datetime
+import email
+import email.policy
 import hashlib
 import os
 import re
@@ -237,8 +246,12 @@ def new_password():
     return "pw-" + uuid.uuid4().hex
 
 
-def signup(email=None, name=None, password=None, expect=201):
-    """Sign up a new user (unique email by default); returns a signed-in Client."""
+def signup(email=None, name=None, password=None, expect=201, verify=True):
+    """Sign up a new user (unique email by default); returns a signed-in Client.
+
+    With verify (the default) the account's address is then verified by
+    opening the link of its verification mail, as its owner would; c.user
+    is the reply of that (email_verified true)."""
     c = Client()
     c.email = email or unique_email()
     c.password = password or new_password()
@@ -249,7 +262,82 @@ def signup(email=None, name=None, password=None, expect=201):
     if expect == 201:
         c.user = r.json()["user"]
         assert c.token and c.csrf
+        assert c.user["email_verified"] is False, c.user
+        if verify:
+            verify_email(c)
     return c
+
+
+# --------------------------------------------------------------------------
+# mail in the SMTP sink's Maildir
+
+MAILDIR = os.environ.get("FINICOM_MAILDIR", "")
+MAIL_TIMEOUT = 30
+VERIFY_LINK_RE = re.compile(r"^\s*\S+/verify/([A-Za-z0-9_-]+)\s*$", re.M)
+_MAIL = {}  # file name -> (recipients lowercased, subject, text body, mtime)
+
+
+def _mail_index():
+    """Every message of the Maildir (new/ and cur/), each file parsed once."""
+    assert MAILDIR and os.path.isdir(os.path.join(MAILDIR, "new")), \
+        "FINICOM_MAILDIR=%r is not a Maildir" % MAILDIR
+    for sub in ("new", "cur"):
+        d = os.path.join(MAILDIR, sub)
+        try:
+            names = os.listdir(d)
+        except FileNotFoundError:
+            continue
+        for n in names:
+            key = n.split(":", 1)[0]
+            if key in _MAIL:
+                continue
+            path = os.path.join(d, n)
+            try:
+                with open(path, "rb") as f:
+                    raw = f.read()
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                continue
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            rcpt = " ".join(str(msg.get_all(h, [])) for h in ("To", "X-RcptTo")).lower()
+            body = msg.get_content() if not msg.is_multipart() else ""
+            _MAIL[key] = (rcpt, str(msg.get("Subject", "")), body.replace("\r\n", "\n"), mtime)
+    return list(_MAIL.values())
+
+
+def verification_mails(addr):
+    """The verification mails to addr in the Maildir, oldest first: [(subject, body)]."""
+    got = [m for m in _mail_index() if addr.lower() in m[0] and VERIFY_LINK_RE.search(m[2])]
+    return [(m[1], m[2]) for m in sorted(got, key=lambda m: m[3])]
+
+
+def wait_verification_token(addr, n=1, timeout=MAIL_TIMEOUT):
+    """The token of the n-th verification mail to addr (waiting for it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        mails = verification_mails(addr)
+        if len(mails) >= n:
+            links = VERIFY_LINK_RE.findall(mails[n - 1][1])
+            assert len(links) == 1, mails[n - 1][1]
+            register_secret(links[0])
+            return links[0]
+        if time.monotonic() > deadline:
+            raise AssertionError("no%s verification mail to %s in %s within %d s (outbox: %s)" % (
+                "" if n == 1 else " %d" % n, addr, MAILDIR, timeout,
+                psql("SELECT string_agg(status || '/' || attempts || '/' || coalesce(last_error, '-'), "
+                     "'; ' ORDER BY created_at) FROM finicom.mail_outbox WHERE lower(recipient) = lower($1)",
+                     addr)))
+        time.sleep(0.05)
+
+
+def verify_email(c, n=1):
+    """Open the link of c's n-th verification mail: POST /auth/verify/{token}."""
+    token = wait_verification_token(c.email, n)
+    r = Client().post("/api/v1/auth/verify/" + token)
+    assert r.status_code == 200, (r.status_code, r.text)
+    c.user = r.json()["user"]
+    assert c.user["email_verified"] is True, c.user
+    return token
 
 
 def create_org(client, name=None):

@@ -28,9 +28,12 @@ def signup_body(**over):
     return body
 
 
-def assert_user(user, email=None, name=None):
-    assert set(user) == {"id", "email", "name", "created_at"}, user
+def assert_user(user, email=None, name=None, verified=None):
+    assert set(user) == {"id", "email", "name", "created_at", "email_verified"}, user
     assert fc.UUID_RE.match(user["id"]), user
+    assert isinstance(user["email_verified"], bool), user
+    if verified is not None:
+        assert user["email_verified"] is verified, user
     fc.parse_ts(user["created_at"])
     if email is not None:
         assert user["email"] == email
@@ -53,7 +56,7 @@ def test_signup_201_body_and_cookie():
     assert r.headers.get("X-Request-Id")
     body = r.json()
     assert set(body) == {"user", "csrf_token"}, body
-    assert_user(body["user"], email=email, name="Ada Lovelace")
+    assert_user(body["user"], email=email, name="Ada Lovelace", verified=False)
     assert body["user"]["created_at"].endswith("Z")
     created = fc.parse_ts(body["user"]["created_at"])
     assert abs((created - before).total_seconds()) < 60
@@ -117,8 +120,13 @@ def test_signup_validation_400(body, field):
 def test_signup_boundaries_accepted():
     # email of exactly 254 bytes, password of 8 bytes made of 4 two-byte
     # characters (bytes, not characters, count), name of 200 characters
+    # (the domain in labels of at most 63 bytes, as the email rule wants)
     local = "b" + uuid.uuid4().hex
-    email = local + "@" + "d" * (254 - len(local) - 1 - len(".example")) + ".example"
+    rest, labels = 254 - len(local) - 1 - len("example"), []  # each label with its dot
+    while rest > 0:
+        labels.append("d" * min(63, rest - 1))
+        rest -= len(labels[-1]) + 1
+    email = local + "@" + ".".join(labels) + ".example"
     assert len(email.encode()) == 254
     c = signup(email=email, name="é" * 200, password="éééé")
     assert c.user["email"] == email and c.user["name"] == "é" * 200
@@ -215,7 +223,7 @@ def test_me_200_shape_and_same_csrf():
     body = r.json()
     assert set(body) == {"user", "csrf_token", "memberships"}, body
     assert body["user"] == c.user
-    assert_user(body["user"], email=c.email, name="Me Myself")
+    assert_user(body["user"], email=c.email, name="Me Myself", verified=True)
     assert body["csrf_token"] == signup_csrf
     assert body["memberships"] == []
 

@@ -348,3 +348,20 @@ def test_events_are_sealed_by_the_mailer_within_a_second():
     p = subprocess.run([ctl, "verify-audit", "--org", org["id"], "--database", conninfo()],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "ok, 7 events sealed" in p.stdout, (p.stdout, p.stderr)
+
+
+def test_verify_audit_cli_checks_an_org_whose_head_is_gone():
+    """A superuser deletes an org's chain head and leaves its events: plain
+    verify-audit (no --org) still finds the org, by its sealed events, and
+    names the chain broken.  It used to list only orgs with a head or with
+    pending events, and said nothing of this one."""
+    admin = signup(name="Headless")
+    org = create_org(admin)  # org.created, member.added
+    sealed(org["id"])
+    psql("DELETE FROM audit.chain_heads WHERE org_id = $1", org["id"])
+    ctl = os.path.join(os.environ["FINICOM_BUILD"], "src", "finicomctl")
+    p = subprocess.run([ctl, "verify-audit", "--database", conninfo()], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+    mine = [line for line in p.stdout.splitlines() if org["id"] in line]
+    assert mine == ["org %s: BROKEN at event 3 (id -): the chain head is missing; 2 events before it verify"
+                    % org["id"]], (mine, p.stdout)

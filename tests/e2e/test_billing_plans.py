@@ -58,7 +58,8 @@ def test_billing_email_stays_the_admins():
     org = create_org(admin)
     r = admin.patch(billing(org), {"billing_email": "Billing@Example.com"})
     assert r.status_code == 200, r.text
-    assert r.json()["billing_email"] == "Billing@Example.com" and r.json()["plan"] == "trial"
+    # The email rule's canonical form: the domain lowercased, the local part kept.
+    assert r.json()["billing_email"] == "Billing@example.com" and r.json()["plan"] == "trial"
     r = admin.patch(billing(org), {"billing_email": None})
     assert r.status_code == 200 and r.json()["billing_email"] is None, r.text
     # The plan the org already has is no change: a billing read sent back works.

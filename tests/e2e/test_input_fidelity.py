@@ -236,6 +236,80 @@ def test_a_surrogate_pair_is_a_character(team):
     assert r.json()["config"] == {"e": "\U0001F600"}
 
 
+# Astral characters whose low 16 bits fall in D800..DFFF, written as escaped
+# surrogate pairs (as Python's json.dumps writes every one of them): json-c
+# 0.16 alone decodes these to U+FFFD, in keys ("an object has the same key
+# twice") and in values (read back as U+FFFD).
+ASTRAL = ["\U0001D800", "\U0001DA8B", "\U0001DF00", "\U0002D200", "\U0002DFFF", "\U0003D7FF",
+          "\U0010DFFF", "\U0001F600"]
+
+
+@pytest.mark.parametrize("kind", RESOURCES)
+def test_escaped_astral_characters_read_back_exactly(team, kind):
+    admin, org = team
+    config = {c + "-key": [c, "x" + c + "y", {c: c * 2}] for c in ASTRAL}
+    body = json.dumps({"name": "astral", "type": "postgres", "config": config})  # ensure_ascii: all escaped
+    assert "\\ud836\\udc00" in body
+    r = post_raw(admin, org, kind, body)
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+    created = exact(r.content.decode("utf-8"))
+    assert created["config"] == config
+    one, listed = read_back(admin, org, kind, created["id"])
+    assert one["config"] == config and listed["config"] == config
+    # and the same key twice, once escaped and once raw, is still a duplicate
+    dup = '{"name":"n","type":"postgres","config":{"\\ud836\\udc00":1,"\U0001D800":2}}'
+    assert_error(post_raw(admin, org, kind, dup), 400, "invalid_json")
+
+
+def test_long_keys_make_paths_of_any_length(team):
+    """A config's keys may be as long as its 16 KiB allow, at any depth, with
+    secrets below them: the path of a secret (its AAD) was once limited to
+    4 KiB, and such configs were 400 whether they had secrets or not."""
+    admin, org = team
+    key = "a/b~c" + "k" * 4995
+    config = {key: {key: [{"token": "t-1", "url": "pg://u:pw@h/db", "plain": "p"}]}, "n": 1}
+    assert len(json.dumps(config, separators=(",", ":"))) < 16 * 1024
+    masked = {key: {key: [{"token": "********", "url": "pg://u:********@h/db", "plain": "p"}]}, "n": 1}
+    r = admin.post(path(org, "/sources"), {"name": "long keys", "type": "postgres", "config": config})
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+    obj = r.json()
+    assert obj["config"] == masked
+    stored = psql("SELECT md5(config::text) FROM finicom.sources WHERE id = $1", obj["id"])
+    assert psql("SELECT config::text LIKE '%t-1%' OR config::text LIKE '%:pw@%' FROM finicom.sources"
+                " WHERE id = $1", obj["id"]) == "f"
+    # sent back as read, every secret stays as stored
+    r = admin.patch(path(org, "/sources/" + obj["id"]), {"config": masked})
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    one, listed = read_back(admin, org, "sources", obj["id"])
+    assert one["config"] == listed["config"] == masked
+    assert psql("SELECT md5(config::text) FROM finicom.sources WHERE id = $1", obj["id"]) == stored
+    # a plain config with one key of 16 KB is fine too
+    r = admin.post(path(org, "/sources"), {"name": "one long key", "type": "postgres",
+                                           "config": {"k" * 16370: None}})
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+
+
+@pytest.mark.parametrize("number", ["0e1073741823", "-0.0E+1073741823", "0.000e99999999999999999999",
+                                    "0e-1073741823", "1e1073741823"])
+def test_an_exponent_numeric_cannot_take_is_invalid_json(team, number):
+    """PostgreSQL's numeric refuses an exponent of 1073741823 or more even
+    for zero: the check says so (it was a 400 from the database, after the
+    INSERT had been sent)."""
+    admin, org = team
+    before = rows(org)
+    r = post_raw(admin, org, "sources", '{"name":"n","type":"postgres","config":{"z":%s}}' % number)
+    assert_error(r, 400, "invalid_json")
+    assert rows(org) == before
+
+
+def test_zero_with_the_largest_exponent_is_zero(team):
+    admin, org = team
+    r = post_raw(admin, org, "sources", '{"name":"n","type":"postgres","config":{"z":[0e1073741822,-0.0E+01073741822]}}')
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+    one, listed = read_back(admin, org, "sources", r.json()["id"])
+    assert one["config"] == listed["config"] == {"z": [0, 0]}
+
+
 def test_a_refused_patch_changes_nothing(team):
     admin, org = team
     obj = admin.post(path(org, "/sources"), {"name": "keep", "type": "postgres", "config": {"a": 1}}).json()

@@ -113,7 +113,9 @@ def _recipients(msg):
 
 
 def mails_to(addr):
-    return [m for _k, m in _messages() if addr.lower() in _recipients(m)]
+    """The invitation mails to addr (not the verification mail of a signup)."""
+    return [m for _k, m in _messages()
+            if addr.lower() in _recipients(m) and "invited you to" in str(m.get("Subject", ""))]
 
 
 def wait_mails(addr, n=1, timeout=MAIL_TIMEOUT):
@@ -302,7 +304,8 @@ def test_accept_new_account_201_and_role(team):
     assert set(body) == {"org", "role", "user", "csrf_token"}, body
     assert body["org"] == {"id": org["id"], "name": org["name"]}, body
     assert body["role"] == "write"
-    assert set(body["user"]) == {"id", "email", "name", "created_at"}, body
+    assert set(body["user"]) == {"id", "email", "name", "created_at", "email_verified"}, body
+    assert body["user"]["email_verified"] is True, body
     assert body["user"]["email"].lower() == addr.lower() and body["user"]["name"] == "New Member"
     assert fc.TOKEN_RE.match(body["csrf_token"]), body
     sc = fc.session_set_cookie(r)

@@ -258,10 +258,11 @@ def test_billing_patch_by_admin():
     assert r.json()["seats_used"] == 1
     r = c.patch(p, {"billing_email": "Billing@Example.com"})
     assert r.status_code == 200, r.text
-    assert r.json()["billing_email"] == "Billing@Example.com" and r.json()["plan"] == "pro"
+    # Stored in the email rule's canonical form: the domain lowercased, the local part kept.
+    assert r.json()["billing_email"] == "Billing@example.com" and r.json()["plan"] == "pro"
     r = c.patch(p, {"plan": "free"})
     assert r.status_code == 200 and r.json()["plan"] == "free", r.text
-    assert r.json()["billing_email"] == "Billing@Example.com", "omitted field must not change"
+    assert r.json()["billing_email"] == "Billing@example.com", "omitted field must not change"
     for body, field in (({"billing_email": "not-an-email"}, "billing_email"),
                         ({"billing_email": "a@nodot"}, "billing_email"),
                         ({"billing_email": "a" * 250 + "@x.io"}, "billing_email"),
@@ -271,7 +272,7 @@ def test_billing_patch_by_admin():
                         ({"seats": 10}, "seats")):
         assert_error(c.patch(p, body), 400, "validation_failed", field=field)
     r = c.get(p)
-    assert r.json()["plan"] == "free" and r.json()["billing_email"] == "Billing@Example.com"
+    assert r.json()["plan"] == "free" and r.json()["billing_email"] == "Billing@example.com"
     r = c.patch(p, {"billing_email": None})
     assert r.status_code == 200, r.text
     assert r.json()["billing_email"] is None and r.json()["plan"] == "free"

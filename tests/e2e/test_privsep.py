@@ -120,8 +120,49 @@ def test_login_signup_and_accept_work_through_the_auth_processes():
     assert r.json()["user"]["id"] == c.id
     r, _ = _login(c, c.email, "wrong-" + c.password)
     assert r.status_code == 401 and error_code(r) == "invalid_credentials"
+    # signup() verified the address through the link of the mail the auth
+    # process wrote with the account, in the signup's transaction (now() is
+    # the transaction's start: the same instant for both rows).
     rows = fc.psql("SELECT event FROM audit.auth_events WHERE user_id = $1 ORDER BY at", c.id).split()
-    assert rows == ["signup", "login.succeeded", "login.failed"], rows
+    assert rows == ["signup", "email.verified", "login.succeeded", "login.failed"], rows
+    assert fc.psql("SELECT count(*) FROM finicom.email_verifications v JOIN finicom.users u ON u.id = v.user_id "
+                   "WHERE u.id = $1 AND v.created_at = u.created_at AND v.used_at IS NOT NULL", c.id) == "1"
+    r, _ = _login(c, c.email, c.password)
+    assert r.status_code == 200 and r.json()["user"]["email_verified"] is True, r.text
+
+
+def test_signup_mail_and_takeover_keep_the_request_id_and_address():
+    from test_invitations import accept, invite, wait_token
+    squatter = fc.Client()
+    email, password = fc.unique_email("squat"), fc.new_password()
+    fc.register_secret(password)
+    r = squatter.post("/api/v1/auth/signup", {"email": email, "password": password, "name": "Squatter"})
+    assert r.status_code == 201, r.text
+    uid = r.json()["user"]["id"]
+    assert r.json()["user"]["email_verified"] is False, r.text
+    # The account, its signup event (with the request's id) and its verification mail: one transaction.
+    assert fc.psql("SELECT count(*) FROM finicom.users u "
+                   "JOIN audit.auth_events e ON e.user_id = u.id AND e.event = 'signup' AND e.request_id = $2 "
+                   "JOIN finicom.email_verifications v ON v.user_id = u.id AND v.created_at = u.created_at "
+                   "JOIN finicom.mail_outbox m ON m.id = v.mail_id AND lower(m.recipient) = lower(u.email) "
+                   "WHERE u.id = $1", uid, r.headers["X-Request-Id"]) == "1"
+    # An invitation accepted without a session takes the unverified account over, in the auth process.
+    admin = fc.signup()
+    org = fc.create_org(admin)
+    invite(admin, org, email, role="read")
+    owner_password = fc.new_password()
+    fc.register_secret(owner_password)
+    r = accept(wait_token(email), fc.Client(), {"name": "Owner", "password": owner_password})
+    assert r.status_code == 201, r.text
+    assert r.json()["user"]["id"] == uid and r.json()["user"]["email_verified"] is True, r.text
+    rows = fc.psql("SELECT event || ' ' || coalesce(ip, '-') FROM audit.auth_events "
+                   "WHERE user_id = $1 AND request_id = $2 ORDER BY event", uid,
+                   r.headers["X-Request-Id"]).splitlines()
+    assert [x.split()[0] for x in rows] == ["account.taken_over", "email.verified"], rows
+    assert all(x.split()[1] != "-" for x in rows), rows
+    assert squatter.me().status_code == 401, "the squatter's session ended"
+    r, _ = _login(fc.Client(), email, owner_password)
+    assert r.status_code == 200, r.text
 
 
 def test_the_workers_role_cannot_read_a_hash_or_make_a_session():
@@ -131,6 +172,10 @@ def test_the_workers_role_cannot_read_a_hash_or_make_a_session():
                 "SELECT * FROM finicom.auth_login_complete('%s', sha256('x'::bytea), 60, NULL, NULL, NULL, NULL)"
                 % c.id,
                 "SELECT * FROM finicom.session_create('%s', sha256('x'::bytea), 60)" % c.id,
+                "SELECT finicom.auth_signup_verify('x-%s', 'X', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', "
+                "sha256('x'::bytea), 60, NULL, NULL, sha256('y'::bytea), 'http://x/verify/y')" % c.email,
+                "SELECT * FROM finicom.invitation_accept_new_user(sha256('x'::bytea), 'X', "
+                "'$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('x'::bytea), 60, NULL, NULL)",
                 "INSERT INTO finicom.sessions (token_hash, user_id, expires_at) "
                 "VALUES (sha256('x'::bytea), '%s', now() + interval '1 day')" % c.id]:
         p = fc.psql_run(sql, user="finicom_app")
@@ -181,8 +226,9 @@ def test_stuck_auth_processes_give_503_not_a_hang(env):
         rid = r.headers["X-Request-Id"]
         assert AUTH_TIMEOUT - 0.2 <= took < AUTH_TIMEOUT + 2.0, took
         fc.PACER.wait()
+        stuck_email = fc.unique_email()
         r = c.http.post(fc.BASE_URL + "/api/v1/auth/signup", timeout=15,
-                        json={"email": fc.unique_email(), "password": fc.new_password(), "name": "Stuck"})
+                        json={"email": stuck_email, "password": fc.new_password(), "name": "Stuck"})
         _assert_unavailable(r)
         # The workers are fine: a signed-in request needs no auth process.
         me = c.me()
@@ -195,8 +241,10 @@ def test_stuck_auth_processes_give_503_not_a_hang(env):
     r, took = _login(c, c.email, c.password)
     assert r.status_code == 200, r.text
     assert auth_pids(master) == stopped, "SIGSTOP/SIGCONT must not have cost a process"
-    # The login that was answered 503 never happened.
+    # The login that was answered 503 never happened, nor did the signup: no account, no verification mail.
     assert fc.psql("SELECT count(*) FROM audit.auth_events WHERE request_id = $1", rid) == "0"
+    assert fc.psql("SELECT (SELECT count(*) FROM finicom.users WHERE lower(email) = lower($1)) + "
+                   "(SELECT count(*) FROM finicom.mail_outbox WHERE lower(recipient) = lower($1))", stuck_email) == "0"
 
 
 def test_auth_process_killed_mid_login_is_503_at_once(env):

@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 
+import client as fc
 from conftest import master_pid, wait_until, worker_pids
 
 pytestmark = pytest.mark.destructive
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.destructive
 
 def signup(base_url, email):
     return requests.post(base_url + "/api/v1/auth/signup", timeout=10,
-                         json={"email": email, "password": "password123", "name": "Invitee"})
+                         json={"email": email, "password": "invite-only-9f2c", "name": "Invitee"})
 
 
 def reload_with(conf_path, text, base_url, env):
@@ -41,7 +42,7 @@ def test_signup_invite_only_is_403(env, base_url):
         assert r.json()["error"]["code"] == "forbidden"
         # Login still works for existing accounts: an unknown one is 401, not 403.
         r = requests.post(base_url + "/api/v1/auth/login", timeout=10,
-                          json={"email": "nobody@example.test", "password": "password123"})
+                          json={"email": "nobody@example.test", "password": "invite-only-9f2c"})
         assert r.status_code == 401, r.text
     finally:
         reload_with(conf_path, original, base_url, env)
@@ -50,12 +51,36 @@ def test_signup_invite_only_is_403(env, base_url):
     assert r.status_code == 201, r.text
 
 
+def test_invite_only_lets_unverified_accounts_make_keys_and_invite(env, base_url):
+    """With signup = invite_only every account came from an invitation or the
+    operator, so an unverified address (left from when signup was open) does
+    not stop API keys or invitations; with signup = open it does (403)."""
+    conf_path = os.environ["FINICOM_CONF"]
+    original = open(conf_path).read()
+    c = fc.signup(name="Left Unverified", verify=False)
+    org = fc.create_org(c)
+    keys, invs = "/api/v1/orgs/%s/api-keys" % org["id"], "/api/v1/orgs/%s/invitations" % org["id"]
+    assert c.post(keys, {"name": "open", "role": "read"}).json()["error"]["code"] == "email_unverified"
+    try:
+        reload_with(conf_path, original.replace("signup = open", "signup = invite_only"), base_url, env)
+        r = c.post(keys, {"name": "invite-only", "role": "read"})
+        assert r.status_code == 201, r.text
+        r = c.post(invs, {"email": fc.unique_email("io-inv"), "role": "read"})
+        assert r.status_code == 201, r.text
+        assert c.me().json()["user"]["email_verified"] is False
+    finally:
+        reload_with(conf_path, original, base_url, env)
+    time.sleep(0.2)
+    r = c.post(keys, {"name": "open again", "role": "read"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "email_unverified", r.text
+
+
 def test_short_idle_timeout_ends_an_idle_session(env, base_url):
     """session_idle_timeout from the configuration: a session used within the
     timeout stays alive, one left idle past it is 401."""
     conf_path = os.environ["FINICOM_CONF"]
     original = open(conf_path).read()
-    email, password = f"idle-{uuid.uuid4().hex[:10]}@example.test", "password123"
+    email, password = f"idle-{uuid.uuid4().hex[:10]}@example.test", "invite-only-9f2c"
     assert signup(base_url, email).status_code == 201
     try:
         reload_with(conf_path, original + "session_idle_timeout = 3s\n", base_url, env)

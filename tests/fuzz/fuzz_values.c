@@ -1,7 +1,8 @@
 /*
  * fuzz_values: the small validators and decoders that see client text:
- * email, name, password, uuid, times, percent-decoding, cookies, base64url
- * (cursors), secret decoding.
+ * email, name, password (and the common-password and email/name rules of
+ * a new one), uuid, times, percent-decoding, cookies, base64url (cursors),
+ * secret decoding.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)email_ok(s, &why);
 	(void)name_ok(s, strlen(s), &why);
 	(void)password_ok(s, strlen(s), &why);
+	(void)password_new_ok(s, "fuzz@example.test", "Fuzz Name", &why);
 	(void)uuid_ok(s);
 	(void)datetime_fields_ok(s);
 	(void)http_percent_decode(s, strlen(s), out, true);

@@ -211,10 +211,11 @@ SELECT throws_ok(
     'user_create with U''s email in another case raises unique_violation');
 SET LOCAL ROLE finicom_auth;
 SELECT throws_ok(
-    format($$SELECT * FROM finicom.auth_signup(%L, 'Dup', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256(%L::bytea), 3600, '127.0.0.1', 'req-dup')$$,
-           upper('Mixed.Case-' || :'u' || '@Example.test'), 'dup-' || :'u'),
+    format($$SELECT finicom.auth_signup_verify(%L, 'Dup', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256(%L::bytea), 3600, '127.0.0.1', 'req-dup',
+                                               sha256(%L::bytea), 'http://x/verify/dup')$$,
+           upper('Mixed.Case-' || :'u' || '@Example.test'), 'dup-' || :'u', 'dup-verify-' || :'u'),
     '23505', NULL,
-    'auth_signup (as finicom_auth) with U''s email in upper case raises unique_violation');
+    'signup (auth_signup_verify, as finicom_auth) with U''s email in upper case raises unique_violation');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -20,7 +20,8 @@
 --   fixtures   org O with admin U (a live session, token hash
 --              sha256('u-session')), a second member V, U's API key K
 --              (sha256('k-token')), a pending invitation I
---              (sha256('i-token')) with its mail, source S, destination D,
+--              (sha256('i-token')) with its mail, U's live email
+--              verification token (sha256('ev-token')), source S, destination D,
 --              integration G, connection C (S → D, with G) and a run of C;
 --              made as the superuser
 --   snapshot() every row of every table of finicom and audit, hashed per
@@ -33,7 +34,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
 BEGIN;
-SELECT plan(42);
+SELECT plan(45);
 
 SELECT gen_random_uuid() AS o, gen_random_uuid() AS u, gen_random_uuid() AS v, gen_random_uuid() AS k,
        gen_random_uuid() AS i, gen_random_uuid() AS s, gen_random_uuid() AS d, gen_random_uuid() AS g,
@@ -63,6 +64,8 @@ INSERT INTO finicom.connections (org_id, id, name, source_id, destination_id) VA
 INSERT INTO finicom.connection_integrations (org_id, connection_id, integration_id) VALUES (:'o', :'c', :'g');
 INSERT INTO finicom.sync_runs (org_id, id, connection_id) VALUES (:'o', :'run', :'c');
 INSERT INTO audit.auth_events (event, user_id, email) VALUES ('signup', :'u', 'u@no-context.test');
+INSERT INTO finicom.email_verifications (user_id, email, token_hash, expires_at)
+SELECT :'u', u.email, sha256('ev-token'::bytea), now() + interval '1 day' FROM finicom.users u WHERE u.id = :'u';
 
 CREATE FUNCTION pg_temp.snapshot() RETURNS text
     LANGUAGE plpgsql AS $$
@@ -153,7 +156,16 @@ INSERT INTO listed VALUES
     ('finicom.invitation_join(bytea)', 'definer', 'needs a signed-in user: F0403'),
     ('finicom.invitation_preview(bytea)', 'definer',
      'needs the SHA-256 of an invitation''s token (only its org''s admins can read it, in their context): '
-     'the preview anyone with the link sees; otherwise no row');
+     'the preview anyone with the link sees; otherwise no row'),
+    -- Email verification (sql/0018).
+    ('finicom.session_user_json(bytea)', 'definer',
+     'needs the SHA-256 of a live session''s token, which finicom_app cannot read: otherwise NULL'),
+    ('finicom.email_verify(bytea, text, text)', 'definer',
+     'needs the SHA-256 of a verification token, which only its mail holds (no privilege on the table): '
+     'otherwise not_found, nothing changed'),
+    ('finicom.email_verification_resend(bytea, bytea, text)', 'definer', 'needs a signed-in user: F0403'),
+    ('finicom.require_email_verified(boolean)', 'definer',
+     'checks the context''s user: without one, nothing to refuse, and it changes nothing');
 
 SELECT set_eq(
     $$SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -314,12 +326,15 @@ SELECT is(pg_temp.outcome('SELECT token_hash FROM finicom.invitations'), 'rows 0
 SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
             WHERE p.pronamespace = 'finicom'::regnamespace
               AND (p.proname IN ('auth_login_begin', 'auth_login_complete', 'auth_login_failed', 'auth_signup',
-                                 'invitation_accept_new_user', 'user_create', 'session_create',
-                                 'context_seal', 'context_enter', 'invitation_admit')
-                   OR has_function_privilege('finicom_auth', p.oid, 'EXECUTE') AND p.proname <> 'ts')
+                                 'auth_signup_verify', 'invitation_accept_new_user', 'user_create',
+                                 'user_create_verified', 'session_create', 'email_verification_issue',
+                                 'email_verified_mark', 'context_seal', 'context_enter', 'invitation_admit')
+                   -- finicom_auth's but ts and session_user_json (neither returns a hash nor makes anything)
+                   OR has_function_privilege('finicom_auth', p.oid, 'EXECUTE')
+                      AND p.proname NOT IN ('ts', 'session_user_json'))
               AND has_function_privilege('finicom_app', p.oid, 'EXECUTE')), NULL,
-          'finicom_app cannot execute a credential function (finicom_auth''s, user_create, session_create) '
-          'nor set a context');
+          'finicom_app cannot execute a credential function (finicom_auth''s, user_create, session_create, '
+          'signup, issuing or marking an email verification) nor set a context');
 SELECT ok((SELECT count(*) >= 5 FROM pg_proc p WHERE p.pronamespace = 'finicom'::regnamespace
             AND has_function_privilege('finicom_auth', p.oid, 'EXECUTE')),
           'control: finicom_auth has the credential functions');
@@ -328,10 +343,14 @@ SELECT is(ARRAY[
     pg_temp.outcome(format($$SELECT * FROM finicom.auth_login_complete(%L, sha256('mine'::bytea), 3600, NULL, NULL, NULL, NULL)$$, :'u')),
     pg_temp.outcome($$SELECT finicom.auth_login_failed('u@no-context.test', '192.0.2.9', 'forged')$$),
     pg_temp.outcome($$SELECT * FROM finicom.auth_signup('new@no-context.test', 'N', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('mine'::bytea), 3600, NULL, NULL)$$),
+    pg_temp.outcome($$SELECT finicom.auth_signup_verify('new@no-context.test', 'N', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('mine'::bytea), 3600, NULL, NULL, sha256('mine-v'::bytea), 'http://x/verify/mine')$$),
+    pg_temp.outcome(format($$SELECT finicom.email_verification_issue(%L, sha256('u-session'::bytea), sha256('mine-v'::bytea), 'http://x/verify/mine')$$, :'u')),
+    pg_temp.outcome(format($$SELECT finicom.email_verified_mark(%L, NULL, NULL)$$, :'u')),
     pg_temp.outcome($$SELECT * FROM finicom.invitation_accept_new_user(sha256('i-token'::bytea), 'N', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('mine'::bytea), 3600, NULL, NULL)$$),
     pg_temp.outcome(format($$SELECT * FROM finicom.session_create(%L, sha256('mine'::bytea), 3600)$$, :'u'))],
-    array_fill('SQLSTATE 42501'::text, ARRAY[6]),
-    'calling them is refused: no hash read, no session made, no account, no forged auth event');
+    array_fill('SQLSTATE 42501'::text, ARRAY[9]),
+    'calling them is refused: no hash read, no session made, no account, no forged auth event, '
+    'no verification issued or marked');
 SELECT is(pg_temp.outcome(format($$SELECT set_config('finicom.actor_id', %L, true)$$, :'u')), 'SQLSTATE 42501',
           'nor can it write the context itself (tests/sql/10-security-layer.sql tries every way)');
 
@@ -382,6 +401,25 @@ SELECT is(pg_temp.outcome($$SELECT * FROM finicom.invitation_preview(sha256('i-t
 SELECT is(pg_temp.outcome($$SELECT 1 FROM finicom.invitation_preview(sha256('i-token'::bytea)) p
                              WHERE p.body::jsonb ?| ARRAY['id', 'token', 'token_hash', 'org_id', 'invited_by_id']$$),
           'rows 0', 'and the preview names no id and no token');
+
+SELECT is(ARRAY[
+    pg_temp.outcome($$SELECT 1 WHERE finicom.session_user_json(sha256('guess'::bytea)) IS NULL$$),
+    pg_temp.outcome($$SELECT 1 WHERE finicom.session_user_json(sha256('k-token'::bytea)) IS NULL$$),
+    pg_temp.outcome($$SELECT 1 FROM finicom.email_verify(sha256('guess'::bytea), '192.0.2.1', 'rid')
+                      WHERE outcome = 'not_found'$$),
+    pg_temp.outcome($$SELECT 1 FROM finicom.email_verify(sha256('u-session'::bytea), '192.0.2.1', 'rid')
+                      WHERE outcome = 'not_found'$$),
+    pg_temp.outcome($$SELECT finicom.require_email_verified(true)$$)],
+    array_fill('rows 1'::text, ARRAY[5]),
+    'session_user_json of a guess or a key''s hash: NULL; email_verify of a guess or a session''s hash: '
+    'not_found; require_email_verified: nothing');
+SELECT is(pg_temp.outcome($$SELECT finicom.email_verification_resend(sha256('u-session'::bytea),
+                              sha256('mine-v'::bytea), 'http://x/verify/mine')$$),
+          'SQLSTATE F0403', 'email_verification_resend with U''s session hash: F0403 (mails nothing)');
+SELECT is((SELECT count(*)::int FROM finicom.email_verifications
+            WHERE user_id = :'u' AND used_at IS NULL AND replaced_at IS NULL
+              AND token_hash = sha256('ev-token'::bytea)), 1,
+          'and U''s verification token is still the live one, unused');
 
 -- ---------------------------------------------------------------------
 -- After all of it: nothing changed.

@@ -54,6 +54,7 @@ main(void)
 		{"Application/JSON; charset=UTF-8", S(" {\"a\":1} \n")},
 		{"application/json", S("{\"e\":\"\\u00e9\\n\\\"\",\"x\":-0.5e+10,\"y\":[],\"z\":{}}")},
 		{"application/json", S("{\"emoji\":\"\xf0\x9f\x98\x80\"}")},
+		{"application/json", S("{\"zero\":0e1073741822,\"z\":-0.0E+0001073741822}")},
 	};
 	static const struct {
 		const char *ctype;
@@ -105,6 +106,10 @@ main(void)
 		{"application/json", S("{\"a\":1e-16384}"), 400},
 		{"application/json", S("{\"a\":-1.5e99999999999999999999}"), 400},
 		{"application/json", S("{\"a\":1e1000000}"), 400},
+		/* an exponent numeric's input refuses even for zero (it was a 400 from the database) */
+		{"application/json", S("{\"a\":0e1073741823}"), 400},
+		{"application/json", S("{\"a\":-0.0E+10000000000}"), 400},
+		{"application/json", S("{\"a\":0e-1073741823}"), 400},
 	};
 	static const char *const exact[] = {
 		"{\"big\":12345678901234567890123456789012345678901}",
@@ -129,6 +134,7 @@ main(void)
 		{"[12345e-10]", 14, 14},      /* [0.0000012345] */
 		{"{\"a\":1e3,\"b\":[1,2]}", 20, 24}, /* {"a": 1000, "b": [1, 2]} */
 		{" { \"a\" : [ ] } ", 8, 9},    /* {"a": []} */
+		{"[0e1073741822]", 3, 3},     /* [0] */
 	};
 	char *ok32 = nested(32), *bad33 = nested(33), *bad40 = nested(40);
 
@@ -163,6 +169,27 @@ main(void)
 		ok(rc == 0 && size.full == sizes[i].full && size.pg == sizes[i].pg,
 		    "json_measure %s: full %zu (want %zu), pg %zu (want %zu)", sizes[i].text, size.full,
 		    sizes[i].full, size.pg, sizes[i].pg);
+	}
+	{
+		/*
+		 * Escaped surrogate pairs are characters, in keys and values, also
+		 * those json-c 0.16 alone decodes to U+FFFD (low 16 bits D800..DFFF:
+		 * U+1D800, U+2D200, U+10DFFF); an escaped backslash before "ud836"
+		 * is no escape.
+		 */
+		static const char text[] = "{\"\\ud836\\udc00\":[\"\\uD874\\uDE00\",\"a\\\\ud836b\","
+		    "\"\\ud83d\\ude00\\udbf7\\udfff\",\"\\u00e9\"],\"\\uD874\\uDE01\":1}";
+		static const char want[] = "{\"\xf0\x9d\xa0\x80\":[\"\xf0\xad\x88\x80\",\"a\\\\ud836b\","
+		    "\"\xf0\x9f\x98\x80\xf4\x8d\xbf\xbf\",\"\xc3\xa9\"],\"\xf0\xad\x88\x81\":1}";
+		const char *why = NULL;
+		json_object *o = json_parse_exact(text, sizeof(text) - 1, 32, &why);
+		is_str(o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE) : "(refused)", want,
+		    "escaped surrogate pairs decode to their characters");
+		json_object_put(o);
+		o = json_parse_exact(S("{\"\\ud836\\udc00\":1,\"\xf0\x9d\xa0\x80\":2}"), 32, &why);
+		ok(o == NULL && why != NULL && strstr(why, "same key") != NULL,
+		    "test-json-bad-duplicate: a key escaped as a pair and the same key raw: %s", why ? why : "(none)");
 	}
 	{
 		const char *why = NULL;

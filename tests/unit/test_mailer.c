@@ -190,6 +190,15 @@ test_mailer_bad_injection(void)
 	    {"to", "ada@example.org>\r\nRCPT TO:<victim@example.net"},
 	    {"to", "Ada <ada@example.org>"},
 	    {"to", "not-an-address"},
+	    /* Outside the email rule (util/email.h), though without a line break. */
+	    {"to", "jos\xc3\xa9@example.org"},
+	    {"to", "ad\xe2\x84\xaa" "min@example.org"},
+	    {"to", "a:b@example.org"},
+	    {"to", "a@[192.0.2.1]"},
+	    {"to", "\"a b\"@example.org"},
+	    /* Not the canonical form: the mailer normalizes before building. */
+	    {"to", "ada@B\xc3\xbc" "cher.example"},
+	    {"to", "ada@Example.org"},
 	    {"from", "Finicom <no-reply@example.com>\r\nBcc: victim@example.net"},
 	    {"message_id", "<x@y>\r\nBcc: victim@example.net"},
 	    {"message_id", "<x@y> <z@w>"},

@@ -50,7 +50,10 @@ test_privsep_round_trips(void)
 		{AUTHP_LOGIN, {"a@example.test", "pw-12345", "\\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		    "::1", "rid"}, "login with old session"},
 		{AUTHP_LOGIN, {"a@example.test", "", NULL, NULL, "r"}, "login with an empty password and no address"},
-		{AUTHP_SIGNUP, {"b@example.test", "Bé Ñame ☃", "pw-12345", "10.0.0.1", "rid"}, "signup with UTF-8 name"},
+		{AUTHP_SIGNUP, {"b@example.test", "Bé Ñame ☃", "pw-12345", "10.0.0.1", "rid",
+		    "\\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		    "http://127.0.0.1:8080/verify/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"},
+		    "signup with UTF-8 name and its verification mail"},
 		{AUTHP_ACCEPT, {"\\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "N", "pw-12345",
 		    "10.0.0.1", "rid"}, "accept"},
 		{AUTHP_R_SESSION, {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "{\"id\" : \"x\"}"}, "session reply"},
@@ -193,6 +196,29 @@ test_privsep_encoder_limits(void)
 	m.type = 0x7e;
 	n = authp_encode(&m, buf, sizeof(buf), &why);
 	ok(n < 0, "test-privsep-bad-encode-unknown-type (%s)", why);
+	/* A signup's verification mail: the hash and the link are required, the link as long as public_url allows. */
+	authp_init(&m, AUTHP_SIGNUP);
+	m.field[AUTHP_SIGNUP_EMAIL] = "b@example.test";
+	m.field[AUTHP_SIGNUP_NAME] = "B";
+	m.field[AUTHP_SIGNUP_PASSWORD] = "pw-12345";
+	m.field[AUTHP_SIGNUP_REQUEST_ID] = "rid";
+	m.field[AUTHP_SIGNUP_VERIFY_HASH] = "\\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	n = authp_encode(&m, buf, sizeof(buf), &why);
+	ok(n < 0, "test-privsep-bad-encode-signup-without-verification-link (%s)", why);
+	{
+		static char link[511 + 8 + 43 + 2];
+		memset(link, 'l', 511 + 8 + 43);
+		m.field[AUTHP_SIGNUP_VERIFY_LINK] = link;
+		ok(authp_encode(&m, buf, sizeof(buf), &why) > 0,
+		    "a verification link of a 511-byte public_url, /verify/ and a token encodes");
+		link[511 + 8 + 43] = 'l';
+		n = authp_encode(&m, buf, sizeof(buf), &why);
+		ok(n < 0, "test-privsep-bad-encode-verification-link-over-max (%s)", why);
+		m.field[AUTHP_SIGNUP_VERIFY_HASH] = NULL;
+		link[511 + 8 + 43] = '\0';
+		n = authp_encode(&m, buf, sizeof(buf), &why);
+		ok(n < 0, "test-privsep-bad-encode-signup-without-verification-hash (%s)", why);
+	}
 	is_int(authp_field_max(AUTHP_R_SESSION, AUTHP_SESSION_TOKEN), 43, "a session token is 43 characters");
 	is_int(authp_field_max(AUTHP_LOGIN, 7), 0, "a login has no eighth field");
 }

@@ -11,12 +11,12 @@
 static void h(struct request_ctx *ctx) { (void)ctx; }
 
 static const struct route table[] = {
-	{HTTP_GET, "/healthz", h, PERM_PUBLIC, 0},
-	{HTTP_GET, "/api/v1/orgs/{org}", h, PERM_ORG_VIEW, 0},
-	{HTTP_PATCH, "/api/v1/orgs/{org}", h, PERM_SETTINGS_MANAGE, ROUTE_BODY},
-	{HTTP_DELETE, "/api/v1/orgs/{org}", h, PERM_SETTINGS_MANAGE, 0},
-	{HTTP_GET, "/api/v1/orgs/{org}/members/{user_id}", h, PERM_ORG_VIEW, 0},
-	{HTTP_POST, "/api/v1/orgs/{org}/invitations/{id}/resend", h, PERM_INVITATIONS_MANAGE, 0},
+	{HTTP_GET, "/healthz", h, PERM_PUBLIC, 0, NULL},
+	{HTTP_GET, "/api/v1/orgs/{org}", h, PERM_ORG_VIEW, 0, NULL},
+	{HTTP_PATCH, "/api/v1/orgs/{org}", h, PERM_SETTINGS_MANAGE, ROUTE_BODY, NULL},
+	{HTTP_DELETE, "/api/v1/orgs/{org}", h, PERM_SETTINGS_MANAGE, 0, NULL},
+	{HTTP_GET, "/api/v1/orgs/{org}/members/{user_id}", h, PERM_ORG_VIEW, 0, NULL},
+	{HTTP_POST, "/api/v1/orgs/{org}/invitations/{id}/resend", h, PERM_INVITATIONS_MANAGE, 0, NULL},
 };
 #define N (sizeof(table) / sizeof(table[0]))
 
@@ -68,6 +68,67 @@ test_router_bad(struct arena *a)
 	    "test-router-bad-method PUT on org: Allow lists every method");
 }
 
+/*
+ * Typed parameters: "{name:uuid}" takes any segment when matching (so a
+ * malformed id is a 404 of its own, not a 405), and router_bad_param names
+ * the first one that is not a UUID, with the noun of its collection.
+ */
+static void
+test_router_typed(struct arena *a)
+{
+	static const struct route typed[] = {
+		{HTTP_GET, "/api/v1/orgs/{org:uuid}/members/{user_id:uuid}", h, PERM_ORG_VIEW, 0, NULL},
+		{HTTP_DELETE, "/api/v1/orgs/{org:uuid}/api-keys/{id:uuid}", h, PERM_API_KEYS_MANAGE, 0, NULL},
+		{HTTP_GET, "/api/v1/invitations/{token}", h, PERM_PUBLIC, 0, NULL},
+		{HTTP_GET, "/api/v1/orgs/{org:uuid}/sources/{id:uuid}", h, PERM_ORG_VIEW, 0, NULL},
+	};
+	static const char uuid[] = "8c5b6f0e-64d4-4e5c-9d67-0a1b2c3d4e5f";
+	const char *params[HTTP_MAX_PARAMS];
+	char allow[128], message[64], plain[160];
+	int np;
+	const struct route *r;
+	const size_t n = sizeof(typed) / sizeof(typed[0]);
+
+	r = router_match(typed, n, HTTP_GET, "/api/v1/orgs/x/members/y", a, params, &np, allow,
+	    sizeof(allow));
+	ok(r == &typed[0] && np == 2, "a typed parameter matches any segment");
+	ok(router_bad_param(r, params, np, NULL, message, sizeof(message)) == 0 &&
+	    !strcmp(message, "no such resource"), "the org is the first bad one: no such resource");
+	ok(router_bad_param(r, params, np, "org", message, sizeof(message)) == 1 &&
+	    !strcmp(message, "no such member"), "skipping org: the user_id, no such member");
+	params[1] = uuid;
+	ok(router_bad_param(r, params, np, "org", message, sizeof(message)) == -1,
+	    "a UUID user_id passes");
+	params[1] = "8C5B6F0E-64D4-4E5C-9D67-0A1B2C3D4E5F";
+	ok(router_bad_param(r, params, np, "org", message, sizeof(message)) == -1,
+	    "upper-case hex is a UUID too");
+	params[1] = "8c5b6f0e64d44e5c9d670a1b2c3d4e5f";
+	ok(router_bad_param(r, params, np, "org", message, sizeof(message)) == 1, "no dashes: not one");
+	r = router_match(typed, n, HTTP_DELETE, "/api/v1/orgs/o/api-keys/k", a, params, &np, allow,
+	    sizeof(allow));
+	ok(r == &typed[1] && router_bad_param(r, params, np, "org", message, sizeof(message)) == 1 &&
+	    !strcmp(message, "no such API key"), "api-keys: no such API key");
+	r = router_match(typed, n, HTTP_GET, "/api/v1/orgs/o/sources/s", a, params, &np, allow,
+	    sizeof(allow));
+	ok(r == &typed[3] && router_bad_param(r, params, np, "org", message, sizeof(message)) == 1 &&
+	    !strcmp(message, "no such source"), "sources: no such source");
+	r = router_match(typed, n, HTTP_GET, "/api/v1/invitations/anything", a, params, &np, allow,
+	    sizeof(allow));
+	ok(r == &typed[2] && router_bad_param(r, params, np, NULL, message, sizeof(message)) == -1,
+	    "an untyped parameter takes anything");
+	r = router_match(typed, n, HTTP_POST, "/api/v1/orgs/o/members/u", a, params, &np, allow,
+	    sizeof(allow));
+	is_str(r == NULL ? allow : "matched", "GET, HEAD", "a bad id under a wrong method is still a 405");
+	ok(router_param_index(&typed[0], "org") == 0 && router_param_index(&typed[0], "user_id") == 1 &&
+	    router_param_index(&typed[2], "org") == -1 && router_param_index(&typed[2], "token") == 0,
+	    "router_param_index finds parameters by name");
+	is_str(router_plain_pattern(typed[0].pattern, plain, sizeof(plain)),
+	    "/api/v1/orgs/{org}/members/{user_id}", "router_plain_pattern drops the types");
+	is_str(router_plain_pattern(typed[2].pattern, plain, sizeof(plain)), "/api/v1/invitations/{token}",
+	    "an untyped pattern is left as it is");
+	is_str(router_plain_pattern(typed[0].pattern, plain, 14), "/api/v1/orgs/", "cut to the buffer");
+}
+
 /* Every route the server has is described in the OpenAPI document. */
 static void
 test_routes_documented(void)
@@ -89,7 +150,10 @@ test_routes_documented(void)
 		for (k = 0; m[k] && k < sizeof(method) - 1; k++)
 			method[k] = (char)(m[k] - 'A' + 'a');
 		method[k] = '\0';
-		ok(paths && json_object_object_get_ex(paths, r->pattern, &item) &&
+		char plain[160];
+
+		router_plain_pattern(r->pattern, plain, sizeof(plain));
+		ok(paths && json_object_object_get_ex(paths, plain, &item) &&
 		    json_object_object_get_ex(item, method, NULL),
 		    "route %s %s is in openapi.json", m, r->pattern);
 	}
@@ -104,6 +168,7 @@ main(void)
 	arena_init(&a, 4096, 1 << 20);
 	test_router_match(&a);
 	test_router_bad(&a);
+	test_router_typed(&a);
 	test_routes_documented();
 	arena_free(&a);
 	return done_testing();

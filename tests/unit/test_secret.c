@@ -266,6 +266,35 @@ test_mask_and_merge(void)
 	    !strcmp(get_str(patch, "note", NULL), SECRET_MASK), "\"********\" in a plain member is a plain value");
 	json_object_put(patch);
 
+	/*
+	 * Keys as long as a config allows make paths of any length: a fixed
+	 * 4 KiB path once refused such a config (secrets or not) with a 400.
+	 */
+	{
+		size_t long_len = 6000;
+		char *long_key = malloc(long_len + 1), *text, *aad;
+		memset(long_key, 'k', long_len);
+		memcpy(long_key, "a/b~c", 5); /* escaped in the path as a~1b~0c */
+		long_key[long_len] = '\0';
+		text = malloc(2 * long_len + 200);
+		aad = malloc(2 * long_len + 200);
+		sprintf(text, "{\"%s\": {\"%s\": [{\"token\": \"t-1\", \"plain\": \"u\"}]}}", long_key, long_key);
+		patch = json_tokener_parse(text);
+		err[0] = '\0';
+		ok(config_merge_for_patch(patch, NULL, prefix, err, sizeof(err)) == 0,
+		    "a config whose path is 12 KB long seals: %s", err);
+		sprintf(aad, "org:source:obj:/a~1b~0c%s/a~1b~0c%s/0/token", long_key + 5, long_key + 5);
+		ct = json_object_get_string(json_object_object_get(json_object_array_get_idx(
+		    json_object_object_get(json_object_object_get(patch, long_key), long_key), 0), "token"));
+		plain = secret_decrypt(ct, aad, &n);
+		is_str(plain, "\"t-1\"", "its secret decrypts with the long path as AAD");
+		free(plain);
+		json_object_put(patch);
+		free(aad);
+		free(text);
+		free(long_key);
+	}
+
 	secret_forget_key();
 	patch = json_tokener_parse("{\"password\": \"x\"}");
 	ok(config_merge_for_patch(patch, NULL, prefix, err, sizeof(err)) == -2,
