@@ -37,6 +37,7 @@
 --   935ea863410329aa9a1bddca2a42d577174a1323b48c8daaa6f89c62c367a748  0017_email_rule.sql
 --   01bc12b5a1ff57483d87a796d7627f3a55f2937f938153c5319440917678b452  0018_email_verification.sql
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
+--   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 
 --
 -- PostgreSQL database dump
@@ -3940,6 +3941,7 @@ GRANT SELECT ON TABLE audit.events TO finicom_auditor;
 --
 
 REVOKE ALL ON FUNCTION audit.canonical(e audit.events) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.canonical(e audit.events) TO finicom_auditor;
 
 --
 -- Name: FUNCTION capture(); Type: ACL; Schema: audit; Owner: finicom_owner
