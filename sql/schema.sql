@@ -35,7 +35,9 @@
 --   a940a8090d4dfa9191f176a626843f439903df015b033d8960b8a268f4516651  0015_login_throttle.sql
 --   3d65cdd57aa7f8931861225348046ed0fa2907cdf0c60a63ca2200bae4eaf64c  0016_audit_capture_objects.sql
 --   935ea863410329aa9a1bddca2a42d577174a1323b48c8daaa6f89c62c367a748  0017_email_rule.sql
---   e6e544931d399d63c627a105080744bb890429abe2b2a97bb2966790cb401766  0018_email_verification.sql
+--   01bc12b5a1ff57483d87a796d7627f3a55f2937f938153c5319440917678b452  0018_email_verification.sql
+--   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
+--   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
 
 --
@@ -814,20 +816,6 @@ CREATE FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id 
 ALTER FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) OWNER TO finicom_owner;
 
 --
--- Name: auth_login_lookup(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
---
-
-CREATE FUNCTION finicom.auth_login_lookup(p_email text) RETURNS TABLE(user_id uuid, password_hash text)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-        SELECT u.id, u.password_hash FROM finicom.users u
-        WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email)
-    $$;
-
-ALTER FUNCTION finicom.auth_login_lookup(p_email text) OWNER TO finicom_owner;
-
---
 -- Name: auth_logout(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -838,7 +826,9 @@ CREATE FUNCTION finicom.auth_logout(p_token_hash bytea) RETURNS boolean
     DECLARE
         v_user uuid;
     BEGIN
-        DELETE FROM finicom.sessions s WHERE s.token_hash = p_token_hash RETURNING s.user_id INTO v_user;
+        DELETE FROM finicom.sessions s
+        WHERE s.token_hash = p_token_hash AND s.user_id = finicom.request_user_id()
+        RETURNING s.user_id INTO v_user;
         IF v_user IS NULL THEN
             RETURN false;
         END IF;
@@ -1396,80 +1386,107 @@ CREATE FUNCTION finicom.has_role(p_org uuid, p_min finicom.role) RETURNS boolean
 ALTER FUNCTION finicom.has_role(p_org uuid, p_min finicom.role) OWNER TO finicom_owner;
 
 --
--- Name: invitation_accept(bytea, uuid, text, text, bytea, integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+-- Name: invitation_accept_new_user(bytea, text, text, bytea, integer, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer) RETURNS TABLE(outcome text, status text, org_id uuid, org_name text, role text, user_json text)
+CREATE FUNCTION finicom.invitation_accept_new_user(p_token_hash bytea, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) RETURNS TABLE(outcome text, status text, org_id uuid, org_name text, role text, user_json text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
     DECLARE
         v_inv finicom.invitations%ROWTYPE;
-        v_user uuid := p_user;
-        v_email text;
         v_existing finicom.users%ROWTYPE;
-        v_org_name text;
-        v_ip text := nullif(pg_catalog.current_setting('finicom.client_ip', true), '');
-        v_rid text := nullif(pg_catalog.current_setting('finicom.request_id', true), '');
+        v_user uuid;
     BEGIN
         SELECT * INTO v_inv FROM finicom.invitations i WHERE i.token_hash = p_token_hash FOR UPDATE;
         IF NOT FOUND THEN
-            RETURN QUERY SELECT 'not_found', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+            RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
             RETURN;
         END IF;
         IF v_inv.status <> 'pending' OR v_inv.expires_at <= pg_catalog.now() THEN
-            RETURN QUERY SELECT 'gone', CASE WHEN v_inv.status = 'pending' THEN 'expired'
-                                            ELSE v_inv.status::text END,
+            RETURN QUERY SELECT 'gone'::text, CASE WHEN v_inv.status = 'pending' THEN 'expired'
+                                                  ELSE v_inv.status::text END,
                                 NULL::uuid, NULL::text, NULL::text, NULL::text;
             RETURN;
         END IF;
-        IF v_user IS NOT NULL THEN
-            SELECT u.email INTO v_email FROM finicom.users u WHERE u.id = v_user;
-            IF finicom.ascii_lower(v_email) IS DISTINCT FROM finicom.ascii_lower(v_inv.email) THEN
-                RETURN QUERY SELECT 'email_mismatch', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+        SELECT * INTO v_existing FROM finicom.users u
+        WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(v_inv.email) FOR UPDATE;
+        IF FOUND AND v_existing.email_verified_at IS NOT NULL THEN
+            RETURN QUERY SELECT 'email_taken'::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        ELSIF FOUND THEN
+            IF EXISTS (SELECT 1 FROM finicom.memberships m
+                       WHERE m.org_id = v_inv.org_id AND m.user_id = v_existing.id) THEN
+                RETURN QUERY SELECT 'already_member'::text, NULL::text, NULL::uuid, NULL::text, NULL::text,
+                                    NULL::text;
                 RETURN;
             END IF;
-            IF EXISTS (SELECT 1 FROM finicom.memberships m WHERE m.org_id = v_inv.org_id AND m.user_id = v_user) THEN
-                RETURN QUERY SELECT 'already_member', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
-                RETURN;
-            END IF;
+            -- The owner of the address takes the unverified account over.
+            v_user := v_existing.id;
+            UPDATE finicom.users u SET password_hash = p_password_hash, name = p_name WHERE u.id = v_user;
+            DELETE FROM finicom.sessions s WHERE s.user_id = v_user;
+            DELETE FROM finicom.login_failures f WHERE f.email = finicom.ascii_lower(v_existing.email);
+            PERFORM audit.auth_event('account.taken_over', v_user, v_existing.email, p_ip, p_request_id);
         ELSE
-            SELECT * INTO v_existing FROM finicom.users u WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(v_inv.email) FOR UPDATE;
-            IF FOUND AND v_existing.email_verified_at IS NOT NULL THEN
-                RETURN QUERY SELECT 'email_taken', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
-                RETURN;
-            ELSIF FOUND THEN
-                IF EXISTS (SELECT 1 FROM finicom.memberships m
-                           WHERE m.org_id = v_inv.org_id AND m.user_id = v_existing.id) THEN
-                    RETURN QUERY SELECT 'already_member', NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
-                    RETURN;
-                END IF;
-                -- The owner of the address takes the unverified account over.
-                v_user := v_existing.id;
-                UPDATE finicom.users u SET password_hash = p_password_hash, name = p_name WHERE u.id = v_user;
-                DELETE FROM finicom.sessions s WHERE s.user_id = v_user;
-                DELETE FROM finicom.login_failures f WHERE f.email = finicom.ascii_lower(v_existing.email);
-                PERFORM audit.auth_event('account.taken_over', v_user, v_existing.email, v_ip, v_rid);
-            ELSE
-                SELECT c.id INTO v_user FROM finicom.user_create(v_inv.email, p_name, p_password_hash) c;
-            END IF;
-            PERFORM finicom.session_create(v_user, p_session_hash, p_max_age_seconds);
+            SELECT c.id INTO v_user FROM finicom.user_create(v_inv.email, p_name, p_password_hash) c;
         END IF;
-        PERFORM finicom.email_verified_mark(v_user, v_ip, v_rid);
-        -- The context of the request that joins: the new member in this org.
-        PERFORM finicom.context_seal('user', v_user, v_inv.org_id, v_inv.role, v_rid, v_ip);
-        INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (v_inv.org_id, v_user, v_inv.role);
-        UPDATE finicom.invitations i
-        SET status = 'accepted', accepted_at = pg_catalog.now(), accepted_by = v_user
-        WHERE i.org_id = v_inv.org_id AND i.id = v_inv.id;
-        SELECT o.name INTO v_org_name FROM finicom.orgs o WHERE o.id = v_inv.org_id;
-        RETURN QUERY
-            SELECT 'ok', 'accepted', v_inv.org_id, v_org_name, v_inv.role::text, finicom.user_json(u)::text
-            FROM finicom.users u WHERE u.id = v_user;
+        PERFORM finicom.session_create(v_user, p_session_hash, p_max_age_seconds);
+        RETURN QUERY SELECT * FROM finicom.invitation_admit(v_inv, v_user, p_request_id, p_ip);
     END
     $$;
 
-ALTER FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer) OWNER TO finicom_owner;
+ALTER FUNCTION finicom.invitation_accept_new_user(p_token_hash bytea, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: invitations; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.invitations (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    role finicom.role NOT NULL,
+    token_hash bytea NOT NULL,
+    status finicom.invitation_status DEFAULT 'pending'::finicom.invitation_status NOT NULL,
+    invited_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    accepted_at timestamp with time zone,
+    accepted_by uuid,
+    canceled_at timestamp with time zone,
+    canceled_by uuid,
+    CONSTRAINT invitations_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
+    CONSTRAINT invitations_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.invitations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.invitations OWNER TO finicom_owner;
+
+--
+-- Name: invitation_admit(finicom.invitations, uuid, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_admit(p_inv finicom.invitations, p_user uuid, p_request_id text, p_client_ip text) RETURNS TABLE(outcome text, status text, org_id uuid, org_name text, role text, user_json text)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        PERFORM finicom.email_verified_mark(p_user, p_client_ip, p_request_id);
+        PERFORM finicom.context_seal('user', p_user, p_inv.org_id, p_inv.role, p_request_id, p_client_ip);
+        INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (p_inv.org_id, p_user, p_inv.role);
+        UPDATE finicom.invitations i
+        SET status = 'accepted', accepted_at = pg_catalog.now(), accepted_by = p_user
+        WHERE i.org_id = p_inv.org_id AND i.id = p_inv.id;
+        RETURN QUERY
+            SELECT 'ok'::text, 'accepted'::text, p_inv.org_id,
+                   (SELECT o.name FROM finicom.orgs o WHERE o.id = p_inv.org_id), p_inv.role::text,
+                   finicom.user_json(u)::text
+            FROM finicom.users u WHERE u.id = p_user;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_admit(p_inv finicom.invitations, p_user uuid, p_request_id text, p_client_ip text) OWNER TO finicom_owner;
 
 --
 -- Name: invitation_cancel(uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1550,32 +1567,6 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
 ALTER FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
 
 --
--- Name: invitations; Type: TABLE; Schema: finicom; Owner: finicom_owner
---
-
-CREATE TABLE finicom.invitations (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    email text NOT NULL,
-    role finicom.role NOT NULL,
-    token_hash bytea NOT NULL,
-    status finicom.invitation_status DEFAULT 'pending'::finicom.invitation_status NOT NULL,
-    invited_by uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    accepted_at timestamp with time zone,
-    accepted_by uuid,
-    canceled_at timestamp with time zone,
-    canceled_by uuid,
-    CONSTRAINT invitations_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
-    CONSTRAINT invitations_token_hash_check CHECK ((octet_length(token_hash) = 32))
-);
-
-ALTER TABLE ONLY finicom.invitations FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE finicom.invitations OWNER TO finicom_owner;
-
---
 -- Name: invitation_enqueue_mail(finicom.invitations, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1607,6 +1598,50 @@ CREATE FUNCTION finicom.invitation_enqueue_mail(i finicom.invitations, p_link te
     $$;
 
 ALTER FUNCTION finicom.invitation_enqueue_mail(i finicom.invitations, p_link text) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_join(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_join(p_token_hash bytea) RETURNS TABLE(outcome text, status text, org_id uuid, org_name text, role text, user_json text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.request_user_id();
+        v_inv finicom.invitations%ROWTYPE;
+    BEGIN
+        IF v_user IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
+                DETAIL = 'only a signed-in user can join with an invitation';
+        END IF;
+        SELECT * INTO v_inv FROM finicom.invitations i WHERE i.token_hash = p_token_hash FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+        IF v_inv.status <> 'pending' OR v_inv.expires_at <= pg_catalog.now() THEN
+            RETURN QUERY SELECT 'gone'::text, CASE WHEN v_inv.status = 'pending' THEN 'expired'
+                                                  ELSE v_inv.status::text END,
+                                NULL::uuid, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+        IF (SELECT finicom.ascii_lower(u.email) FROM finicom.users u WHERE u.id = v_user)
+           IS DISTINCT FROM finicom.ascii_lower(v_inv.email) THEN
+            RETURN QUERY SELECT 'email_mismatch'::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+        IF EXISTS (SELECT 1 FROM finicom.memberships m WHERE m.org_id = v_inv.org_id AND m.user_id = v_user) THEN
+            RETURN QUERY SELECT 'already_member'::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+        RETURN QUERY SELECT * FROM finicom.invitation_admit(v_inv, v_user,
+            nullif(pg_catalog.current_setting('finicom.request_id', true), ''),
+            nullif(pg_catalog.current_setting('finicom.client_ip', true), ''));
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_join(p_token_hash bytea) OWNER TO finicom_owner;
 
 --
 -- Name: invitation_json(finicom.invitations); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -3881,6 +3916,7 @@ GRANT USAGE ON SCHEMA audit TO finicom_mailer;
 
 GRANT USAGE ON SCHEMA finicom TO finicom_app;
 GRANT USAGE ON SCHEMA finicom TO finicom_mailer;
+GRANT USAGE ON SCHEMA finicom TO finicom_auth;
 
 --
 -- Name: FUNCTION append(p_org uuid, p_action text, p_target_type text, p_target_id uuid, p_details jsonb); Type: ACL; Schema: audit; Owner: finicom_owner
@@ -3906,6 +3942,7 @@ GRANT SELECT ON TABLE audit.events TO finicom_auditor;
 --
 
 REVOKE ALL ON FUNCTION audit.canonical(e audit.events) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.canonical(e audit.events) TO finicom_auditor;
 
 --
 -- Name: FUNCTION capture(); Type: ACL; Schema: audit; Owner: finicom_owner
@@ -4072,28 +4109,21 @@ GRANT ALL ON FUNCTION finicom.ascii_lower(p text) TO finicom_auditor;
 --
 
 REVOKE ALL ON FUNCTION finicom.auth_login_begin(p_email text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.auth_login_begin(p_email text) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.auth_login_begin(p_email text) TO finicom_auth;
 
 --
 -- Name: FUNCTION auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.auth_login_complete(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text) TO finicom_auth;
 
 --
 -- Name: FUNCTION auth_login_failed(p_email text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) TO finicom_app;
-
---
--- Name: FUNCTION auth_login_lookup(p_email text); Type: ACL; Schema: finicom; Owner: finicom_owner
---
-
-REVOKE ALL ON FUNCTION finicom.auth_login_lookup(p_email text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.auth_login_lookup(p_email text) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) TO finicom_auth;
 
 --
 -- Name: FUNCTION auth_logout(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4107,14 +4137,13 @@ GRANT ALL ON FUNCTION finicom.auth_logout(p_token_hash bytea) TO finicom_app;
 --
 
 REVOKE ALL ON FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) TO finicom_app;
 
 --
 -- Name: FUNCTION auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) TO finicom_auth;
 
 --
 -- Name: FUNCTION begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4280,25 +4309,11 @@ REVOKE ALL ON FUNCTION finicom.has_role(p_org uuid, p_min finicom.role) FROM PUB
 GRANT ALL ON FUNCTION finicom.has_role(p_org uuid, p_min finicom.role) TO finicom_app;
 
 --
--- Name: FUNCTION invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer); Type: ACL; Schema: finicom; Owner: finicom_owner
+-- Name: FUNCTION invitation_accept_new_user(p_token_hash bytea, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
-REVOKE ALL ON FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.invitation_accept(p_token_hash bytea, p_user uuid, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer) TO finicom_app;
-
---
--- Name: FUNCTION invitation_cancel(p_org uuid, p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
---
-
-REVOKE ALL ON FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) TO finicom_app;
-
---
--- Name: FUNCTION invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
---
-
-REVOKE ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) TO finicom_app;
+REVOKE ALL ON FUNCTION finicom.invitation_accept_new_user(p_token_hash bytea, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_accept_new_user(p_token_hash bytea, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text) TO finicom_auth;
 
 --
 -- Name: TABLE invitations; Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4337,10 +4352,37 @@ GRANT UPDATE(canceled_at) ON TABLE finicom.invitations TO finicom_app;
 GRANT UPDATE(canceled_by) ON TABLE finicom.invitations TO finicom_app;
 
 --
+-- Name: FUNCTION invitation_admit(p_inv finicom.invitations, p_user uuid, p_request_id text, p_client_ip text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_admit(p_inv finicom.invitations, p_user uuid, p_request_id text, p_client_ip text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invitation_cancel(p_org uuid, p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) TO finicom_app;
+
+--
 -- Name: FUNCTION invitation_enqueue_mail(i finicom.invitations, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.invitation_enqueue_mail(i finicom.invitations, p_link text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invitation_join(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_join(p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_join(p_token_hash bytea) TO finicom_app;
 
 --
 -- Name: FUNCTION invitation_json(i finicom.invitations); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4548,6 +4590,7 @@ REVOKE ALL ON FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea
 
 REVOKE ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) TO finicom_app;
+GRANT ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) TO finicom_auth;
 
 --
 -- Name: FUNCTION sync_request(p_org uuid, p_connection uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4601,6 +4644,7 @@ REVOKE ALL ON FUNCTION finicom.ts(t timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.ts(t timestamp with time zone) TO finicom_app;
 GRANT ALL ON FUNCTION finicom.ts(t timestamp with time zone) TO finicom_mailer;
 GRANT ALL ON FUNCTION finicom.ts(t timestamp with time zone) TO finicom_auditor;
+GRANT ALL ON FUNCTION finicom.ts(t timestamp with time zone) TO finicom_auth;
 
 --
 -- Name: FUNCTION user_create(p_email text, p_name text, p_password_hash text); Type: ACL; Schema: finicom; Owner: finicom_owner

@@ -116,6 +116,17 @@ PGresult *db_exec_once(struct request_ctx *ctx, const char *sql, int nparams,
 void respond_db_error(struct request_ctx *ctx, const PGresult *r);
 
 /*
+ * A failed statement's SQLSTATE and fields (each NULL when absent), from
+ * this worker's connection or forwarded by an auth process.
+ */
+struct db_failure {
+	const char *sqlstate, *message, *detail, *hint, *column, *constraint, *table;
+};
+
+/* respond_db_error's table for a failure given by its fields (the connection is not asked). */
+void respond_db_failure(struct request_ctx *ctx, const struct db_failure *f);
+
+/*
  * Keyset pagination.  Reads ?limit (1-200, default 50) and ?cursor from the
  * query (400 validation_failed naming the field when bad) into params[0..2]
  * as text: the limit, the cursor's time and id (NULL without a cursor).

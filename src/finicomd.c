@@ -1,21 +1,25 @@
 /*
  * finicomd: the FastCGI server's master process.
  *
- * The master reads finicom.conf, binds the listen socket, forks `workers`
- * worker processes (worker.c) and supervises them; it never serves a request
- * or opens a database connection itself.
+ * The master reads finicom.conf, binds the listen socket, makes the auth
+ * processes' queue (src/privsep/privsep.h), forks the auth processes and
+ * then `workers` worker processes (worker.c), and supervises both pools the
+ * same way; it never serves a request, opens a database connection or sees
+ * a password itself.  Workers inherit the listen socket and the queue's
+ * worker end; auth processes only the queue's auth end.
  *
  * Signals are blocked in the master and taken synchronously with
  * sigtimedwait(), so there is no race between "check the children" and
  * "sleep" (the trap fcgiwrap's fork-and-pause loop falls into):
- *   SIGCHLD  reap; respawn at once, or with backoff when a worker keeps
+ *   SIGCHLD  reap; respawn at once, or with backoff when a child keeps
  *            dying within a second of its start (0.1 s doubling to 30 s);
- *   SIGTERM  stop: workers finish the request in flight and exit; after
- *            9 s the rest are killed, so the master is gone within 10 s;
+ *   SIGTERM  stop: workers finish the request in flight and exit, then the
+ *            auth processes (which may be finishing a worker's login) do;
+ *            after 9 s the rest are killed, so the master is gone within 10 s;
  *   SIGHUP   re-read the configuration (a bad file is logged and ignored)
- *            and replace the workers one at a time, so requests keep being
- *            served by the others throughout.
- * A worker's "generation" is the configuration it was forked with.
+ *            and replace the children one at a time in each pool, so
+ *            requests keep being served by the others throughout.
+ * A child's "generation" is the configuration it was forked with.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,19 +39,20 @@
 
 #include "config.h"
 #include "db.h"
+#include "privsep/privsep.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/secret.h"
 #include "worker.h"
 
-#define MAX_WORKERS 256
+#define MAX_CHILDREN 256 /* of each pool */
 #define BACKOFF_MIN 0.1
 #define BACKOFF_MAX 30.0
 #define CRASH_WINDOW 1.0
 #define STOP_GRACE 9.0
 #define SETTLE_TIME 0.3 /* a new worker counts as serving after this */
 
-struct worker_slot {
+struct slot {
 	pid_t pid;
 	unsigned generation;
 	bool terminating; /* we sent SIGTERM (reload or shrink) */
@@ -56,11 +61,22 @@ struct worker_slot {
 	double spawn_at;  /* when to (re)spawn an empty slot */
 };
 
+/* The children of one kind: the auth processes, or the workers. */
+struct pool {
+	const char *noun;
+	bool auth;
+	struct slot slots[MAX_CHILDREN];
+};
+
 static struct config cfg;
 static const char *config_path = SYSCONFDIR "/finicom/finicom.conf";
-static struct worker_slot slots[MAX_WORKERS];
+/* Supervised in this order: the auth processes are forked before the workers. */
+static struct pool pools[2] = {{.noun = "auth process", .auth = true}, {.noun = "worker", .auth = false}};
+#define AUTH_POOL (&pools[0])
+#define WORKER_POOL (&pools[1])
 static unsigned generation;
 static int listen_fd = -1;
+static int queue[2] = {-1, -1}; /* the auth queue: [0] the workers' end, [1] the auth processes' */
 
 static void
 on_sigchld(int sig)
@@ -151,13 +167,26 @@ listen_open(void)
 	return fd;
 }
 
+/* How many children the configuration wants in pool p. */
+static int
+pool_size(const struct pool *p)
+{
+	return p->auth ? config_auth_processes(&cfg) : cfg.workers;
+}
+
+/*
+ * Fork a child into slot.  It keeps only what it needs: a worker the
+ * listen socket and the queue's worker end, an auth process the queue's
+ * auth end; each forgets the other's database connection string (and the
+ * auth process the key of the config secrets).
+ */
 static void
-spawn(struct worker_slot *slot)
+spawn(struct pool *p, struct slot *slot)
 {
 	pid_t pid = fork();
 
 	if (pid < 0) {
-		log_msg(LOG_ERROR, "could not fork a worker: %s", strerror(errno));
+		log_msg(LOG_ERROR, "could not fork a %s: %s", p->noun, strerror(errno));
 		slot->spawn_at = db_now() + 1.0;
 		return;
 	}
@@ -166,7 +195,19 @@ spawn(struct worker_slot *slot)
 		sigemptyset(&none);
 		signal(SIGCHLD, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		_exit(worker_run(&cfg, listen_fd));
+		if (p->auth) {
+			close(listen_fd);
+			close(queue[0]);
+			/* Its own connection string spelled out (checked to fit at load), then the workers' gone. */
+			if (cfg.auth_database[0] == '\0')
+				(void)config_auth_conninfo(&cfg, cfg.auth_database, sizeof(cfg.auth_database));
+			explicit_bzero(cfg.database, sizeof(cfg.database));
+			secret_forget_key(); /* the config secrets are the workers' business */
+			_exit(privsep_auth_run(&cfg, queue[1]));
+		}
+		close(queue[1]);
+		explicit_bzero(cfg.auth_database, sizeof(cfg.auth_database));
+		_exit(worker_run(&cfg, listen_fd, queue[0]));
 	}
 	slot->pid = pid;
 	slot->generation = generation;
@@ -175,15 +216,28 @@ spawn(struct worker_slot *slot)
 }
 
 static void
-describe_exit(pid_t pid, int status, char *buf, size_t len)
+describe_exit(const struct pool *p, pid_t pid, int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
-		snprintf(buf, len, "worker %ld exited with status %d", (long)pid, WEXITSTATUS(status));
+		snprintf(buf, len, "%s %ld exited with status %d", p->noun, (long)pid, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "worker %ld was killed by signal %d (%s)", (long)pid, WTERMSIG(status),
+		snprintf(buf, len, "%s %ld was killed by signal %d (%s)", p->noun, (long)pid, WTERMSIG(status),
 		    strsignal(WTERMSIG(status)));
 	else
-		snprintf(buf, len, "worker %ld ended", (long)pid);
+		snprintf(buf, len, "%s %ld ended", p->noun, (long)pid);
+}
+
+/* The slot of a child, and its pool. */
+static struct slot *
+find_child(pid_t pid, struct pool **pool)
+{
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < MAX_CHILDREN; i++)
+			if (pools[k].slots[i].pid == pid) {
+				*pool = &pools[k];
+				return &pools[k].slots[i];
+			}
+	return NULL;
 }
 
 /* Reap every exited child; schedule respawns.  Returns how many were reaped. */
@@ -194,74 +248,74 @@ reap(bool stopping)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct pool *p;
+		struct slot *s = find_child(pid, &p);
+		double now = db_now();
 		char why[160];
+
 		n++;
-		for (int i = 0; i < MAX_WORKERS; i++) {
-			struct worker_slot *s = &slots[i];
-			double now = db_now();
-			if (s->pid != pid)
-				continue;
-			describe_exit(pid, status, why, sizeof(why));
-			s->pid = 0;
-			if (stopping || s->terminating) {
-				log_msg(LOG_INFO, "%s", why);
-				s->backoff = 0;
-				s->spawn_at = now;
-			} else if (now - s->started < CRASH_WINDOW) {
-				s->backoff = s->backoff == 0 ? BACKOFF_MIN : s->backoff * 2;
-				if (s->backoff > BACKOFF_MAX)
-					s->backoff = BACKOFF_MAX;
-				s->spawn_at = now + s->backoff;
-				log_msg(LOG_ERROR, "%s soon after start; respawning in %.1f s", why, s->backoff);
-			} else {
-				s->backoff = 0;
-				s->spawn_at = now;
-				log_msg(LOG_WARN, "%s; respawning", why);
-			}
-			s->terminating = false;
-			break;
+		if (s == NULL)
+			continue;
+		describe_exit(p, pid, status, why, sizeof(why));
+		s->pid = 0;
+		if (stopping || s->terminating) {
+			log_msg(LOG_INFO, "%s", why);
+			s->backoff = 0;
+			s->spawn_at = now;
+		} else if (now - s->started < CRASH_WINDOW) {
+			s->backoff = s->backoff == 0 ? BACKOFF_MIN : s->backoff * 2;
+			if (s->backoff > BACKOFF_MAX)
+				s->backoff = BACKOFF_MAX;
+			s->spawn_at = now + s->backoff;
+			log_msg(LOG_ERROR, "%s soon after start; respawning in %.1f s", why, s->backoff);
+		} else {
+			s->backoff = 0;
+			s->spawn_at = now;
+			log_msg(LOG_WARN, "%s; respawning", why);
 		}
+		s->terminating = false;
 	}
 	return n;
 }
 
 static int
-live_workers(void)
+live_children(const struct pool *p)
 {
 	int n = 0;
 
-	for (int i = 0; i < MAX_WORKERS; i++)
-		if (slots[i].pid > 0)
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (p->slots[i].pid > 0)
 			n++;
 	return n;
 }
 
 /*
- * Bring the slots in line with the configuration: spawn what is due, and
- * during a reload send SIGTERM to one old worker at a time.  Returns the
+ * Bring pool p in line with the configuration: spawn what is due, and
+ * during a reload send SIGTERM to one old child at a time.  Returns the
  * seconds until the next scheduled spawn (or 1).
  */
 static double
-supervise(void)
+supervise_pool(struct pool *p)
 {
 	double now = db_now(), wait = 1.0;
 	bool rolling = false;
+	int size = pool_size(p);
 
-	for (int i = 0; i < MAX_WORKERS; i++) {
+	for (int i = 0; i < MAX_CHILDREN; i++) {
 		/* One replacement at a time: wait for the last one to settle in. */
-		if (slots[i].pid > 0 && (slots[i].terminating ||
-		    (slots[i].generation == generation && now - slots[i].started < SETTLE_TIME))) {
+		if (p->slots[i].pid > 0 && (p->slots[i].terminating ||
+		    (p->slots[i].generation == generation && now - p->slots[i].started < SETTLE_TIME))) {
 			rolling = true;
 			if (wait > SETTLE_TIME)
 				wait = SETTLE_TIME;
 		}
-		if (i < cfg.workers && slots[i].pid == 0)
+		if (i < size && p->slots[i].pid == 0)
 			rolling = true;
 	}
-	for (int i = 0; i < MAX_WORKERS; i++) {
-		struct worker_slot *s = &slots[i];
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		struct slot *s = &p->slots[i];
 
-		if (i >= cfg.workers) {
+		if (i >= size) {
 			if (s->pid > 0 && !s->terminating) {
 				kill(s->pid, SIGTERM);
 				s->terminating = true;
@@ -270,7 +324,7 @@ supervise(void)
 		}
 		if (s->pid == 0) {
 			if (s->spawn_at <= now)
-				spawn(s);
+				spawn(p, s);
 			else if (s->spawn_at - now < wait)
 				wait = s->spawn_at - now;
 		} else if (s->generation != generation && !rolling && !s->terminating) {
@@ -282,6 +336,29 @@ supervise(void)
 	return wait;
 }
 
+/* Both pools, the auth processes first; the sooner of their waits. */
+static double
+supervise(void)
+{
+	double a = supervise_pool(AUTH_POOL), w = supervise_pool(WORKER_POOL);
+
+	return a < w ? a : w;
+}
+
+/* The auth processes' connection string must fit where they keep it. */
+static int
+auth_conninfo_check(const struct config *c, char *err, size_t len)
+{
+	char conninfo[sizeof(c->auth_database)];
+
+	if (config_auth_conninfo(c, conninfo, sizeof(conninfo)) < 0) {
+		snprintf(err, len, "%s: database is too long to add user=finicom_auth to it; set auth_database",
+		    config_path);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 reload(void)
 {
@@ -289,6 +366,7 @@ reload(void)
 	char err[512];
 
 	if (config_load(config_path, &fresh, err, sizeof(err)) < 0 ||
+	    auth_conninfo_check(&fresh, err, sizeof(err)) < 0 ||
 	    secret_load_key(fresh.secret_key_file, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERROR, "reload failed, keeping the running configuration: %s", err);
 		return;
@@ -303,37 +381,61 @@ reload(void)
 	cfg = fresh;
 	log_set_level(cfg.log_level);
 	generation++;
-	log_msg(LOG_INFO, "configuration reloaded; replacing workers one at a time");
+	log_msg(LOG_INFO, "configuration reloaded; replacing the auth processes and the workers one at a time");
 }
 
+/* SIGTERM to every child of p. */
 static void
-stop(void)
+terminate_pool(const struct pool *p)
 {
-	double deadline = db_now() + STOP_GRACE;
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (p->slots[i].pid > 0)
+			kill(p->slots[i].pid, SIGTERM);
+}
+
+/* Reap until pool p is empty or the deadline passes. */
+static void
+wait_for_pool(const struct pool *p, double deadline)
+{
 	sigset_t set;
 	siginfo_t info;
 	struct timespec ts = {0, 100 * 1000 * 1000};
 
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	while (live_children(p) > 0 && db_now() < deadline) {
+		reap(true);
+		if (live_children(p) > 0)
+			sigtimedwait(&set, &info, &ts);
+	}
+}
+
+/*
+ * Stop: the workers first, so that a login in flight still finds its auth
+ * process; then the auth processes.  Whatever is left at STOP_GRACE is
+ * killed.
+ */
+static void
+stop(void)
+{
+	double deadline = db_now() + STOP_GRACE;
+
 	log_msg(LOG_INFO, "stopping: waiting for requests in flight");
-	for (int i = 0; i < MAX_WORKERS; i++)
-		if (slots[i].pid > 0)
-			kill(slots[i].pid, SIGTERM);
+	terminate_pool(WORKER_POOL);
 	close(listen_fd);
 	if (config_listen_is_unix(&cfg))
 		unlink(cfg.listen);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	while (live_workers() > 0 && db_now() < deadline) {
-		reap(true);
-		if (live_workers() > 0)
-			sigtimedwait(&set, &info, &ts);
-	}
-	for (int i = 0; i < MAX_WORKERS; i++)
-		if (slots[i].pid > 0) {
-			log_msg(LOG_WARN, "worker %ld did not stop in time; killing it", (long)slots[i].pid);
-			kill(slots[i].pid, SIGKILL);
-		}
-	while (live_workers() > 0 && waitpid(-1, NULL, 0) > 0)
+	wait_for_pool(WORKER_POOL, deadline);
+	terminate_pool(AUTH_POOL);
+	wait_for_pool(AUTH_POOL, deadline);
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < MAX_CHILDREN; i++)
+			if (pools[k].slots[i].pid > 0) {
+				log_msg(LOG_WARN, "%s %ld did not stop in time; killing it", pools[k].noun,
+				    (long)pools[k].slots[i].pid);
+				kill(pools[k].slots[i].pid, SIGKILL);
+			}
+	while (live_children(AUTH_POOL) + live_children(WORKER_POOL) > 0 && waitpid(-1, NULL, 0) > 0)
 		reap(true);
 	log_msg(LOG_INFO, "stopped");
 }
@@ -359,7 +461,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+	if (config_load(config_path, &cfg, err, sizeof(err)) < 0 ||
+	    auth_conninfo_check(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "finicomd: %s\n", err);
 		return 2;
 	}
@@ -383,7 +486,13 @@ main(int argc, char **argv)
 	listen_fd = listen_open();
 	if (listen_fd < 0)
 		return 1;
-	log_msg(LOG_INFO, "listening on %s with %d workers", cfg.listen, cfg.workers);
+	/* The auth queue: one record per request, each with its reply socket attached. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, queue) < 0) {
+		fprintf(stderr, "finicomd: could not make the auth queue: %s\n", strerror(errno));
+		return 1;
+	}
+	log_msg(LOG_INFO, "listening on %s with %d workers and %d auth processes", cfg.listen, cfg.workers,
+	    config_auth_processes(&cfg));
 
 	for (;;) {
 		double wait = supervise();

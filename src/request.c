@@ -45,11 +45,9 @@
  * message, and the SQLSTATE in the log.
  */
 static const char *
-error_field(struct request_ctx *ctx, const PGresult *r, char *buf, size_t len)
+error_field(struct request_ctx *ctx, const struct db_failure *f, char *buf, size_t len)
 {
-	const char *column = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
-	const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-	const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+	const char *column = f->column, *constraint = f->constraint, *table = f->table;
 
 	if (column != NULL && *column != '\0')
 		return column;
@@ -68,11 +66,29 @@ error_field(struct request_ctx *ctx, const PGresult *r, char *buf, size_t len)
 void
 respond_db_error(struct request_ctx *ctx, const PGresult *r)
 {
-	const char *state = db_sqlstate(r);
+	struct db_failure f;
+
+	if (ctx->db->conn == NULL || PQstatus(ctx->db->conn) != CONNECTION_OK || r == NULL) {
+		http_error(ctx->res, 503, "unavailable", "the database is unavailable; try again", NULL);
+		return;
+	}
+	f.sqlstate = db_sqlstate(r);
+	f.message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	f.detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	f.hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+	f.column = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+	f.constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+	f.table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+	respond_db_failure(ctx, &f);
+}
+
+void
+respond_db_failure(struct request_ctx *ctx, const struct db_failure *f)
+{
+	const char *state = f->sqlstate ? f->sqlstate : "";
 	char field[64];
 
-	if (ctx->db->conn == NULL || PQstatus(ctx->db->conn) != CONNECTION_OK || r == NULL ||
-	    !strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strcmp(state, "57P01") ||
+	if (!strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strcmp(state, "57P01") ||
 	    !strcmp(state, "57P02") || !strcmp(state, "57P03") || !strcmp(state, "57014") ||
 	    !strcmp(state, "55P03")) {
 		http_error(ctx->res, 503, "unavailable", "the database is unavailable; try again", NULL);
@@ -98,12 +114,11 @@ respond_db_error(struct request_ctx *ctx, const PGresult *r)
 	}
 	if (!strncmp(state, "22", 2) || !strcmp(state, "23502") || !strcmp(state, "23514") ||
 	    !strcmp(state, "54000") || !strcmp(state, "54001")) {
-		const char *name = error_field(ctx, r, field, sizeof(field));
+		const char *name = error_field(ctx, f, field, sizeof(field));
 		char message[160];
 		snprintf(message, sizeof(message), "%.64s%s cannot be stored: it is out of range, "
 		    "malformed or too large", name ? name : "a value", name ? "" : " of the request");
-		log_msg(LOG_INFO, "database refused a value (%s): %s", state,
-		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+		log_msg(LOG_INFO, "database refused a value (%s): %s", state, f->message);
 		http_error(ctx->res, 400, "validation_failed", message, name);
 		return;
 	}
@@ -118,9 +133,7 @@ respond_db_error(struct request_ctx *ctx, const PGresult *r)
 	 */
 	if (state[0] == 'F' && state[1] == '0' && strlen(state) == 5) {
 		int status = (state[2] - '0') * 100 + (state[3] - '0') * 10 + (state[4] - '0');
-		const char *code = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-		const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
-		const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+		const char *code = f->message, *detail = f->detail, *hint = f->hint;
 		if (status == 429 && code != NULL) {
 			http_error(ctx->res, 429, code, detail ? detail : code, NULL);
 			if (hint != NULL && hint[0] != '\0' && strlen(hint) <= 10 &&
@@ -133,8 +146,7 @@ respond_db_error(struct request_ctx *ctx, const PGresult *r)
 			return;
 		}
 	}
-	log_msg(LOG_ERROR, "database error %s: %s", state,
-	    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+	log_msg(LOG_ERROR, "database error %s: %s", state, f->message);
 	http_error(ctx->res, 500, "internal", "internal error", NULL);
 }
 

@@ -27,11 +27,11 @@
 #include "db.h"
 #include "handlers/handlers.h"
 #include "http.h"
+#include "privsep/privsep.h"
 #include "router.h"
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/common_passwords.h"
-#include "util/password.h"
 
 #define ARENA_FIRST_BLOCK (128 * 1024)
 #define ARENA_LIMIT (4 * 1024 * 1024)
@@ -264,7 +264,7 @@ dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
 }
 
 int
-worker_run(const struct config *cfg, int listen_fd)
+worker_run(const struct config *cfg, int listen_fd, int auth_queue_fd)
 {
 	struct sigaction sa;
 	FCGX_Request fcgx;
@@ -302,8 +302,8 @@ worker_run(const struct config *cfg, int listen_fd)
 	db_init(&db, cfg->database, "finicomd");
 	db.prepare = cfg->database_prepared;
 	db_connection(&db); /* connect now if we can; requests retry otherwise */
-	password_warm();    /* so the first unknown-email login costs what later ones do */
-	common_passwords_warm();
+	privsep_worker_init(auth_queue_fd, cfg->auth_timeout);
+	common_passwords_warm(); /* the new-password rule of signup and accept (validate.h) */
 	log_msg(LOG_INFO, "worker ready");
 
 	while (!stopping) {

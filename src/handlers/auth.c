@@ -1,15 +1,18 @@
 /*
  * auth handlers: signup, login, logout, me, and email verification.
  *
- * Passwords are hashed and verified here, outside any transaction (Argon2id
- * takes tens of milliseconds and must not hold a database snapshot); the
- * database only stores and returns hashes through SECURITY DEFINER
- * functions (sql/0002_accounts.sql).
+ * Passwords are hashed and verified by the auth processes
+ * (src/privsep/privsep.h), outside any transaction of the worker's: only
+ * their database role, finicom_auth, reads or stores hashes and creates
+ * sessions (sql/0019_auth_role.sql).  Here the fields are checked and the
+ * reply is built.
  *
  * Signup also mails a verification link {public_url}/verify/{token}; the
  * token is made here, exists in clear only in the mail (the outbox row,
  * until the mailer sends it) and is stored as its SHA-256
- * (sql/0018_email_verification.sql).
+ * (sql/0018_email_verification.sql).  The auth process writes the mail
+ * with the account, in the signup's own transaction; it gets the token's
+ * hash and the link, and logs neither.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,16 +21,10 @@
 
 #include "auth.h"
 #include "handlers/handlers.h"
+#include "privsep/privsep.h"
 #include "util/crypto.h"
 #include "util/password.h"
 #include "validate.h"
-
-/*
- * The user object of the API (src/openapi.json), built by the database
- * (finicom.user_json) for the account of the session whose token hash is
- * the parameter named.
- */
-#define SESSION_USER_JSON(param) "finicom.session_user_json(" param ")::text"
 
 /* Reply {user, csrf_token} with a fresh session cookie. */
 static void
@@ -61,10 +58,10 @@ void
 auth_signup(struct request_ctx *ctx)
 {
 	json_object *f[SIGNUP_NFIELDS];
-	char hash[PASSWORD_HASH_MAX], token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], max_age[16];
+	struct privsep_session session;
 	char verify[TOKEN_CHARS + 1], verify_hash[2 + 64 + 1];
-	const char *params[9], *why;
-	PGresult *r;
+	const char *link, *why;
+	int rc;
 
 	if (ctx->cfg->signup == SIGNUP_INVITE_ONLY) {
 		http_error(ctx->res, 403, "forbidden",
@@ -80,42 +77,35 @@ auth_signup(struct request_ctx *ctx)
 		http_error(ctx->res, 400, "validation_failed", message, "password");
 		return;
 	}
-	if (password_hash(json_object_get_string(f[SIGNUP_PASSWORD]), hash) < 0 ||
-	    token_generate(token) < 0 || token_generate(verify) < 0) {
+	if (token_generate(verify) < 0) {
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
 		return;
 	}
-	sha256_bytea(token, token_hash);
 	sha256_bytea(verify, verify_hash);
-	snprintf(max_age, sizeof(max_age), "%d", ctx->cfg->session_max_age);
-	params[0] = json_object_get_string(f[SIGNUP_EMAIL]);
-	params[1] = json_object_get_string(f[SIGNUP_NAME]);
-	params[2] = hash;
-	params[3] = token_hash;
-	params[4] = max_age;
-	params[5] = ctx->req->remote_addr;
-	params[6] = ctx->req->request_id;
-	params[7] = verify_hash;
-	params[8] = arena_printf(ctx->arena, "%s/verify/%s", ctx->cfg->public_url, verify);
+	link = arena_printf(ctx->arena, "%s/verify/%s", ctx->cfg->public_url, verify);
 	OPENSSL_cleanse(verify, sizeof(verify));
-	if (params[8] == NULL) {
-		OPENSSL_cleanse(hash, sizeof(hash));
+	if (link == NULL) {
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
 		return;
 	}
-	/* The account, its session and its verification mail, in one transaction. */
-	r = db_exec_once(ctx,
-	    "SELECT finicom.auth_signup_verify($1, $2, $3, $4, $5, $6, $7, $8, $9)::text", 9, params);
-	OPENSSL_cleanse(hash, sizeof(hash));
-	if (r == NULL) {
+	/*
+	 * The auth process hashes the password, then the account, its session
+	 * and its verification mail are made in one transaction
+	 * (finicom.auth_signup_verify).
+	 */
+	rc = privsep_signup(ctx, json_object_get_string(f[SIGNUP_EMAIL]),
+	    json_object_get_string(f[SIGNUP_NAME]), json_object_get_string(f[SIGNUP_PASSWORD]),
+	    verify_hash, link, &session);
+	/* The link is in the outbox now (or nowhere): no copy of it stays here. */
+	OPENSSL_cleanse((char *)link, strlen(link));
+	if (rc < 0) {
 		if (ctx->res->status == 409)
 			http_error(ctx->res, 409, "email_taken",
 			    "an account with this email already exists; sign in instead", NULL);
 		return;
 	}
-	respond_session(ctx, 201, PQgetvalue(r, 0, 0), token);
-	PQclear(r);
-	OPENSSL_cleanse(token, sizeof(token));
+	respond_session(ctx, 201, session.user_json, session.token);
+	OPENSSL_cleanse(session.token, sizeof(session.token));
 }
 
 static const struct field login_fields[] = {
@@ -136,71 +126,32 @@ void
 auth_login(struct request_ctx *ctx)
 {
 	json_object *f[LOGIN_NFIELDS];
-	char token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], old_hash[2 + 64 + 1], max_age[16];
-	char new_hash[PASSWORD_HASH_MAX];
-	const char *params[7], *stored, *old_cookie;
-	PGresult *r;
-	bool ok;
+	char old_hash[2 + 64 + 1];
+	const char *old_cookie = http_cookie(ctx->req, SESSION_COOKIE);
+	struct privsep_session session;
+	int rc;
 
 	if (validate_body(ctx->req->json, login_fields, LOGIN_NFIELDS, f, ctx->res) < 0)
 		return;
-	params[0] = json_object_get_string(f[LOGIN_EMAIL]);
-	/*
-	 * Per-account throttling (sql/0015_login_throttle.sql): this counts the
-	 * attempt for the email, known or not, before the password is checked;
-	 * while the email is throttled it fails with F0429 instead, which
-	 * respond_db_error answers 429 rate_limited with Retry-After, so a
-	 * throttled guess costs no Argon2 work and cannot succeed.  A correct
-	 * password (auth_login_complete) resets the count.
-	 */
-	r = db_exec_once(ctx, "SELECT user_id, password_hash FROM finicom.auth_login_begin($1)", 1,
-	    params);
-	if (r == NULL)
-		return;
-	stored = PQntuples(r) == 1 ? PQgetvalue(r, 0, 1) : NULL;
-	ok = password_verify(stored, json_object_get_string(f[LOGIN_PASSWORD]));
-	if (!ok) {
-		PQclear(r);
-		params[1] = ctx->req->remote_addr;
-		params[2] = ctx->req->request_id;
-		r = db_exec_once(ctx, "SELECT finicom.auth_login_failed($1, $2, $3)", 3, params);
-		if (r == NULL)
-			return;
-		PQclear(r);
-		http_error(ctx->res, 401, "invalid_credentials", "the email or password is incorrect", NULL);
-		return;
-	}
-	new_hash[0] = '\0';
-	if (password_needs_rehash(stored) &&
-	    password_hash(json_object_get_string(f[LOGIN_PASSWORD]), new_hash) < 0)
-		new_hash[0] = '\0';
-	if (token_generate(token) < 0) {
-		PQclear(r);
-		http_error(ctx->res, 500, "internal", "internal error", NULL);
-		return;
-	}
-	sha256_bytea(token, token_hash);
-	old_cookie = http_cookie(ctx->req, SESSION_COOKIE);
 	if (token_well_formed(old_cookie))
 		sha256_bytea(old_cookie, old_hash);
-	snprintf(max_age, sizeof(max_age), "%d", ctx->cfg->session_max_age);
-	params[0] = arena_strdup(ctx->arena, PQgetvalue(r, 0, 0));
-	PQclear(r);
-	params[1] = token_hash;
-	params[2] = max_age;
-	params[3] = new_hash[0] ? new_hash : NULL;
-	params[4] = token_well_formed(old_cookie) ? old_hash : NULL;
-	params[5] = ctx->req->remote_addr;
-	params[6] = ctx->req->request_id;
-	r = db_exec_once(ctx,
-	    "SELECT " SESSION_USER_JSON("$2") " FROM finicom.auth_login_complete($1, $2, $3, $4, $5, $6, $7) u", 7,
-	    params);
-	OPENSSL_cleanse(new_hash, sizeof(new_hash));
-	if (r == NULL)
+	/*
+	 * The auth process counts the attempt per email (sql/0015: F0429, 429
+	 * rate_limited with Retry-After while the email is throttled, without
+	 * checking the password), verifies the password against the stored
+	 * hash (an unknown email against a dummy one: the same work), and on
+	 * success rehashes if needed, ends the session the client came with and
+	 * starts a new one.
+	 */
+	rc = privsep_login(ctx, json_object_get_string(f[LOGIN_EMAIL]),
+	    json_object_get_string(f[LOGIN_PASSWORD]), token_well_formed(old_cookie) ? old_hash : NULL,
+	    &session);
+	if (rc == PRIVSEP_INVALID)
+		http_error(ctx->res, 401, "invalid_credentials", "the email or password is incorrect", NULL);
+	if (rc != PRIVSEP_OK)
 		return;
-	respond_session(ctx, 200, PQgetvalue(r, 0, 0), token);
-	PQclear(r);
-	OPENSSL_cleanse(token, sizeof(token));
+	respond_session(ctx, 200, session.user_json, session.token);
+	OPENSSL_cleanse(session.token, sizeof(session.token));
 }
 
 /*

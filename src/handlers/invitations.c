@@ -13,8 +13,8 @@
 
 #include "auth.h"
 #include "handlers/handlers.h"
+#include "privsep/privsep.h"
 #include "util/crypto.h"
-#include "util/password.h"
 #include "validate.h"
 
 /* A fresh token, its hash (bytea text) and the accept link for the mail. */
@@ -243,7 +243,7 @@ static const struct field accept_fields[] = {
 	{"password", valid_password, true}, /* ACCEPT_PASSWORD */
 };
 
-/* The columns of finicom.invitation_accept(). */
+/* The columns of finicom.invitation_join(). */
 enum { ACC_OUTCOME, ACC_STATUS, ACC_ORG_ID, ACC_ORG_NAME, ACC_ROLE, ACC_USER };
 
 /*
@@ -260,18 +260,19 @@ enum { ACC_OUTCOME, ACC_STATUS, ACC_ORG_ID, ACC_ORG_NAME, ACC_ROLE, ACC_USER };
  * Either way the address counts as verified from then on.
  * Either way: 404 unknown token; 410 gone once expires_at has passed (even
  * before the expiry job ran), or when canceled or already accepted; 403 for
- * API keys.
+ * API keys.  The signed-in user joins in the request's transaction
+ * (invitation_join, as the user of the verified context); a new account is
+ * the auth process's (src/privsep/privsep.h), which hashes the password.
  */
 void
 invitation_accept(struct request_ctx *ctx)
 {
-	char hash[2 + 64 + 1], session[TOKEN_CHARS + 1], session_hash[2 + 64 + 1], max_age[16];
-	char password[PASSWORD_HASH_MAX];
-	const char *params[6];
+	char hash[2 + 64 + 1];
+	const char *params[1];
 	json_object *f[2], *body, *org;
-	const char *outcome;
+	struct privsep_accepted acc;
 	bool signed_in = ctx->actor.kind == ACTOR_USER;
-	PGresult *r;
+	PGresult *r = NULL;
 
 	if (ctx->actor.kind == ACTOR_API_KEY) {
 		http_error(ctx->res, 403, "forbidden", "API keys cannot accept invitations", NULL);
@@ -280,64 +281,55 @@ invitation_accept(struct request_ctx *ctx)
 	params[0] = path_token_hash(ctx, hash);
 	if (params[0] == NULL)
 		return;
-	params[1] = signed_in ? ctx->actor.id : NULL;
-	params[2] = params[3] = params[4] = params[5] = NULL;
-	if (!signed_in) {
+	acc.token[0] = '\0';
+	if (signed_in) {
+		r = tx_exec(ctx, "SELECT * FROM finicom.invitation_join($1)", 1, params, true);
+		if (r == NULL)
+			return;
+		acc.outcome = PQgetvalue(r, 0, ACC_OUTCOME);
+		acc.status = PQgetvalue(r, 0, ACC_STATUS);
+		acc.org_id = PQgetvalue(r, 0, ACC_ORG_ID);
+		acc.org_name = PQgetvalue(r, 0, ACC_ORG_NAME);
+		acc.role = PQgetvalue(r, 0, ACC_ROLE);
+		acc.user_json = NULL;
+	} else {
 		if (validate_body(ctx->req->json, accept_fields, 2, f, ctx->res) < 0 ||
 		    accept_password_ok(ctx, hash, json_object_get_string(f[1]),
 		    json_object_get_string(f[0])) < 0)
 			return;
-		if (password_hash(json_object_get_string(f[1]), password) < 0 || token_generate(session) < 0) {
-			http_error(ctx->res, 500, "internal", "internal error", NULL);
+		if (privsep_accept(ctx, hash, json_object_get_string(f[0]), json_object_get_string(f[1]),
+		    &acc) < 0)
 			return;
-		}
-		sha256_bytea(session, session_hash);
-		snprintf(max_age, sizeof(max_age), "%d", ctx->cfg->session_max_age);
-		params[2] = json_object_get_string(f[0]);
-		params[3] = password;
-		params[4] = session_hash;
-		params[5] = max_age;
 	}
-	if (ctx->in_tx)
-		r = tx_exec(ctx, "SELECT * FROM finicom.invitation_accept($1, $2, $3, $4, $5, $6)", 6,
-		    params, true);
-	else
-		r = db_exec_once(ctx, "SELECT * FROM finicom.invitation_accept($1, $2, $3, $4, $5, $6)", 6,
-		    params);
-	OPENSSL_cleanse(password, sizeof(password));
-	if (r == NULL)
-		return;
-	outcome = PQgetvalue(r, 0, ACC_OUTCOME);
-	if (!strcmp(outcome, "not_found")) {
+	if (!strcmp(acc.outcome, "not_found")) {
 		http_error(ctx->res, 404, "not_found", "no such invitation", NULL);
-	} else if (!strcmp(outcome, "gone")) {
-		respond_gone(ctx, arena_strdup(ctx->arena, PQgetvalue(r, 0, ACC_STATUS)));
-	} else if (!strcmp(outcome, "email_mismatch")) {
+	} else if (!strcmp(acc.outcome, "gone")) {
+		respond_gone(ctx, arena_strdup(ctx->arena, acc.status));
+	} else if (!strcmp(acc.outcome, "email_mismatch")) {
 		http_error(ctx->res, 403, "email_mismatch",
 		    "this invitation is for another email address; sign in with that one", NULL);
-	} else if (!strcmp(outcome, "already_member")) {
+	} else if (!strcmp(acc.outcome, "already_member")) {
 		http_error(ctx->res, 409, "already_member", "you are already a member of this organization",
 		    NULL);
-	} else if (!strcmp(outcome, "email_taken")) {
+	} else if (!strcmp(acc.outcome, "email_taken")) {
 		http_error(ctx->res, 409, "email_taken",
 		    "an account with this email exists; sign in, then accept", NULL);
 	} else {
 		body = json_object_new_object();
 		org = json_object_new_object();
-		json_object_object_add(org, "id", json_object_new_string(PQgetvalue(r, 0, ACC_ORG_ID)));
-		json_object_object_add(org, "name", json_object_new_string(PQgetvalue(r, 0, ACC_ORG_NAME)));
+		json_object_object_add(org, "id", json_object_new_string(acc.org_id));
+		json_object_object_add(org, "name", json_object_new_string(acc.org_name));
 		json_object_object_add(body, "org", org);
-		json_object_object_add(body, "role", json_object_new_string(PQgetvalue(r, 0, ACC_ROLE)));
+		json_object_object_add(body, "role", json_object_new_string(acc.role));
 		if (!signed_in) {
 			char csrf[TOKEN_CHARS + 1];
-			csrf_token_for(session, csrf);
-			json_object_object_add(body, "user", json_from_text(PQgetvalue(r, 0, ACC_USER)));
+			csrf_token_for(acc.token, csrf);
+			json_object_object_add(body, "user", json_from_text(acc.user_json));
 			json_object_object_add(body, "csrf_token", json_object_new_string(csrf));
-			auth_set_cookie(ctx, session);
+			auth_set_cookie(ctx, acc.token);
 		}
 		http_respond(ctx->res, signed_in ? 200 : 201, body);
 	}
 	PQclear(r);
-	if (!signed_in)
-		OPENSSL_cleanse(session, sizeof(session));
+	OPENSSL_cleanse(acc.token, sizeof(acc.token));
 }

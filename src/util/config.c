@@ -71,6 +71,17 @@ parse_workers(const char *v, void *dst, size_t size, const char **why)
 }
 
 static int
+parse_auth_processes(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (parse_int_range(v, 0, 256, 10, dst) < 0) {
+		*why = "expected a whole number from 0 (as many as workers) to 256";
+		return -1;
+	}
+	return 0;
+}
+
+static int
 parse_attempts(const char *v, void *dst, size_t size, const char **why)
 {
 	(void)size;
@@ -127,6 +138,19 @@ parse_duration(const char *v, void *dst, size_t size, const char **why)
 		return -1;
 	}
 	*(int *)dst = value * mult;
+	return 0;
+}
+
+/* A duration of 1 s to 2 min: how long a worker waits for an auth process. */
+static int
+parse_auth_timeout(const char *v, void *dst, size_t size, const char **why)
+{
+	if (parse_duration(v, dst, size, why) < 0)
+		return -1;
+	if (*(int *)dst > 120) {
+		*why = "expected a duration from 1s to 2m";
+		return -1;
+	}
 	return 0;
 }
 
@@ -334,6 +358,9 @@ static const struct key_spec keys[] = {
 	{"workers", parse_workers, F(workers), false},
 	{"database", parse_nonempty, F(database), true},
 	{"mailer_database", parse_nonempty, F(mailer_database), false},
+	{"auth_database", parse_nonempty, F(auth_database), false},
+	{"auth_processes", parse_auth_processes, F(auth_processes), false},
+	{"auth_timeout", parse_auth_timeout, F(auth_timeout), false},
 	{"database_prepared", parse_bool, F(database_prepared), false},
 	{"one_trip_reads", parse_bool, F(one_trip_reads), false},
 	{"public_url", parse_url, F(public_url), true},
@@ -369,6 +396,8 @@ config_defaults(struct config *cfg)
 	cfg->cookie_secure = true;
 	cfg->database_prepared = true;
 	cfg->one_trip_reads = true;
+	cfg->auth_processes = 0;
+	cfg->auth_timeout = 5;
 	cfg->signup = SIGNUP_OPEN;
 	cfg->plan_changes = PLAN_CHANGES_OPERATOR;
 	cfg->log_level = LOG_INFO;
@@ -480,6 +509,27 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	rc = config_parse(fp, path, cfg, err, errlen);
 	fclose(fp);
 	return rc;
+}
+
+int
+config_auth_processes(const struct config *cfg)
+{
+	return cfg->auth_processes > 0 ? cfg->auth_processes : cfg->workers;
+}
+
+int
+config_auth_conninfo(const struct config *cfg, char *out, size_t cap)
+{
+	const char *base = cfg->database;
+	int n;
+
+	if (cfg->auth_database[0] != '\0')
+		n = snprintf(out, cap, "%s", cfg->auth_database);
+	else if (!strncmp(base, "postgresql://", 13) || !strncmp(base, "postgres://", 11))
+		n = snprintf(out, cap, "%s%suser=finicom_auth", base, strchr(base, '?') ? "&" : "?");
+	else
+		n = snprintf(out, cap, "%s user=finicom_auth", base);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
 bool

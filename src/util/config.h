@@ -29,6 +29,9 @@ struct config {
 	int workers;
 	char database[CONFIG_PATH_MAX];   /* libpq connection string for finicom_app */
 	char mailer_database[CONFIG_PATH_MAX]; /* for finicom_mailer; "" = database with user=finicom_mailer */
+	char auth_database[CONFIG_PATH_MAX]; /* for finicom_auth (the auth processes); "" = database with user=finicom_auth */
+	int auth_processes;               /* auth processes; 0 = as many as workers */
+	int auth_timeout;                 /* seconds a worker waits for an auth process */
 	bool database_prepared;
 	bool one_trip_reads;              /* ROUTE_ONE_TRIP reads in one round trip */           /* named prepared statements (off behind PgBouncer's transaction pooling) */
 	char public_url[512];             /* no trailing slash */
@@ -64,6 +67,16 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
 /* Same, from an open stream; name is used in messages. */
 int config_parse(FILE *fp, const char *name, struct config *cfg, char *err, size_t errlen);
+
+/* How many auth processes finicomd forks: auth_processes, or workers when that is 0. */
+int config_auth_processes(const struct config *cfg);
+
+/*
+ * The auth processes' libpq connection string: auth_database, or database
+ * with user=finicom_auth put last (a later keyword wins; for a URI, a
+ * query parameter).  Returns 0, or -1 when it does not fit in out.
+ */
+int config_auth_conninfo(const struct config *cfg, char *out, size_t cap);
 
 /* True when listen names a unix socket path. */
 bool config_listen_is_unix(const struct config *cfg);

@@ -85,18 +85,29 @@ def master_pid(env):
     return int(pathlib.Path(env["FINICOM_PIDFILE"]).read_text().strip())
 
 
-def worker_pids(master):
-    """The live children of finicomd's master (zombies excluded)."""
-    pids = set()
+def _children(master):
+    """(pid, comm) of the live children of finicomd's master (zombies excluded)."""
+    children = set()
     for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+            head, tail = stat.read_text().rsplit(")", 1)
+            fields = tail.split()
+        except (OSError, ValueError):
             continue
-        # fields[0] is the state, fields[1] the parent's pid.
+        # fields[0] is the state, fields[1] the parent's pid; comm is in the parentheses.
         if int(fields[1]) == master and fields[0] != "Z":
-            pids.add(int(stat.parent.name))
-    return pids
+            children.add((int(stat.parent.name), head.split("(", 1)[1]))
+    return children
+
+
+def worker_pids(master):
+    """The live FastCGI workers of finicomd's master."""
+    return {pid for pid, comm in _children(master) if comm != "finicomd-auth"}
+
+
+def auth_pids(master):
+    """The live auth processes of finicomd's master (they name themselves finicomd-auth)."""
+    return {pid for pid, comm in _children(master) if comm == "finicomd-auth"}
 
 
 def superuser_psql(env, sql):

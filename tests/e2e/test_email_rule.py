@@ -187,7 +187,7 @@ def test_mailer_fails_a_stored_address_outside_the_rule_at_once(admin_org):
     assert "cannot send to this address" in error and "local part" in error, error
     assert t not in error, "the reason names the rule, not the address"
     assert state(legacy).split("|")[0] == "sent", state(legacy)
-    (msg,) = wait_mails("legacy-%s@%s" % (t, BUCHER_ACE))
+    (msg,) = wait_mails("legacy-%s@%s" % (t, BUCHER_ACE), subject="rule test")
     assert msg["X-RcptTo"].strip() == "legacy-%s@%s" % (t, BUCHER_ACE), msg["X-RcptTo"]
 
 

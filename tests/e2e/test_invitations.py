@@ -113,15 +113,18 @@ def _recipients(msg):
     return rcpt.lower()
 
 
-def mails_to(addr):
-    """The invitation mails to addr (not the verification mail of a signup)."""
+def mails_to(addr, subject="invited you to"):
+    """The mails to addr whose subject contains subject: by default the
+    invitation mails (not the verification mail of a signup)."""
     return [m for _k, m in _messages()
-            if addr.lower() in _recipients(m) and "invited you to" in str(m.get("Subject", ""))]
+            if addr.lower() in _recipients(m) and subject in str(m.get("Subject", ""))]
 
 
-def wait_mails(addr, n=1, timeout=MAIL_TIMEOUT):
-    """Wait until at least n mails to addr are in the Maildir; returns them (oldest first)."""
-    got = wait_until(lambda: len(mails_to(addr)) >= n and mails_to(addr), timeout, interval=0.2)
+def wait_mails(addr, n=1, timeout=MAIL_TIMEOUT, subject="invited you to"):
+    """Wait until at least n mails to addr (with subject in their subject: by
+    default invitations) are in the Maildir; returns them (oldest first)."""
+    got = wait_until(lambda: len(mails_to(addr, subject)) >= n and mails_to(addr, subject), timeout,
+                     interval=0.2)
     assert got and len(got) >= n, (
         "no%s mail to %s in %s within %d s (is finicom-mailer running? outbox: %s)"
         % ("" if n == 1 else " %d" % n, addr, MAILDIR, timeout,

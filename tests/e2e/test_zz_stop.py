@@ -1,5 +1,6 @@
-"""SIGTERM to finicomd's master: a request in flight finishes, the master and
-its workers are gone within 10 s, the socket is removed.  The last test of
+"""SIGTERM to finicomd's master: a request in flight finishes, the master,
+its workers and its auth processes are gone within 10 s, the socket is
+removed.  The last test of
 the suite (destructive, and last by name); it starts finicomd again the way
 deploy/dev does, so the stack is whole for the suites after it.
 
@@ -16,7 +17,7 @@ import pytest
 import requests
 
 import client as fc
-from conftest import master_pid, wait_until, worker_pids
+from conftest import auth_pids, master_pid, wait_until, worker_pids
 
 pytestmark = pytest.mark.destructive
 
@@ -46,6 +47,8 @@ def test_sigterm_finishes_the_request_in_flight_and_stops(env, base_url):
     org = fc.create_org(admin)
     master = master_pid(env)
     workers = worker_pids(master)
+    auths = auth_pids(master)
+    assert auths, "no auth processes to watch"
     argv, cwd, environ = _cmdline(master)
     conf = argv[argv.index("-c") + 1]
     socket_path = [l.split("=", 1)[1].strip() for l in open(conf) if l.startswith("listen ")][0]
@@ -75,6 +78,7 @@ def test_sigterm_finishes_the_request_in_flight_and_stops(env, base_url):
         assert wait_until(lambda: not _alive(master), 10), "the master is still running 10 s after SIGTERM"
         assert time.monotonic() - t0 < 10
         assert not any(_alive(w) for w in workers), "a worker outlived the master"
+        assert not any(_alive(a) for a in auths), "an auth process outlived the master"
         assert not os.path.exists(socket_path), "the socket was not removed"
         r = requests.get(base_url + "/healthz", timeout=10)
         assert r.status_code == 502 and r.json()["error"]["code"], r.text

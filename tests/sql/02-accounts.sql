@@ -187,18 +187,19 @@ SELECT results_eq(
     'begin_request bumps last_seen_at of a session seen 10 minutes ago, not of one seen 10 seconds ago');
 
 -- ---------------------------------------------------------------------
--- Login lookup: nothing for an unknown email, case-insensitive for a known one.
-SELECT pg_temp.act('', '', '');
-SELECT is_empty($$SELECT * FROM finicom.auth_login_lookup('UNKNOWN@x')$$,
-                'auth_login_lookup of an unknown email returns no row');
+-- Login lookup, as the auth processes' role (sql/0019_auth_role.sql):
+-- nothing for an unknown email, case-insensitive for a known one.
+SET LOCAL ROLE finicom_auth;
+SELECT is_empty($$SELECT * FROM finicom.auth_login_begin('UNKNOWN@x')$$,
+                'auth_login_begin of an unknown email returns no row');
 SELECT results_eq(
-    format('SELECT user_id FROM finicom.auth_login_lookup(%L)', upper('Mixed.Case-' || :'u' || '@Example.test')),
+    format('SELECT user_id FROM finicom.auth_login_begin(%L)', upper('Mixed.Case-' || :'u' || '@Example.test')),
     ARRAY[:'u'::uuid],
-    'auth_login_lookup finds U by its email in upper case');
+    'auth_login_begin finds U by its email in upper case');
 SELECT results_eq(
-    format('SELECT user_id FROM finicom.auth_login_lookup(%L)', lower('Mixed.Case-' || :'u' || '@Example.test')),
+    format('SELECT user_id FROM finicom.auth_login_begin(%L)', lower('Mixed.Case-' || :'u' || '@Example.test')),
     ARRAY[:'u'::uuid],
-    'auth_login_lookup finds U by its email in lower case');
+    'auth_login_begin finds U by its email in lower case');
 RESET ROLE;
 
 -- ---------------------------------------------------------------------
@@ -208,12 +209,13 @@ SELECT throws_ok(
            lower('Mixed.Case-' || :'u' || '@Example.test')),
     '23505', NULL,
     'user_create with U''s email in another case raises unique_violation');
-SELECT pg_temp.act('', '', '');
+SET LOCAL ROLE finicom_auth;
 SELECT throws_ok(
-    format($$SELECT * FROM finicom.auth_signup(%L, 'Dup', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256(%L::bytea), 3600, '127.0.0.1', 'req-dup')$$,
-           upper('Mixed.Case-' || :'u' || '@Example.test'), 'dup-' || :'u'),
+    format($$SELECT finicom.auth_signup_verify(%L, 'Dup', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256(%L::bytea), 3600, '127.0.0.1', 'req-dup',
+                                               sha256(%L::bytea), 'http://x/verify/dup')$$,
+           upper('Mixed.Case-' || :'u' || '@Example.test'), 'dup-' || :'u', 'dup-verify-' || :'u'),
     '23505', NULL,
-    'auth_signup (as finicom_app) with U''s email in upper case raises unique_violation');
+    'signup (auth_signup_verify, as finicom_auth) with U''s email in upper case raises unique_violation');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -43,43 +43,43 @@ SELECT is(
     (SELECT array_agg(what ORDER BY 1) FROM (
         SELECT 'relation ' || c.oid::regclass::text || ' owned by ' || c.relowner::regrole::text AS what
           FROM pg_class c
-         WHERE c.relowner IN ('finicom_app'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
+         WHERE c.relowner IN ('finicom_app'::regrole, 'finicom_auth'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
         UNION ALL
         SELECT 'function ' || p.oid::regprocedure::text || ' owned by ' || p.proowner::regrole::text
           FROM pg_proc p
-         WHERE p.proowner IN ('finicom_app'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
+         WHERE p.proowner IN ('finicom_app'::regrole, 'finicom_auth'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
         UNION ALL
         SELECT 'schema ' || s.nspname || ' owned by ' || s.nspowner::regrole::text
           FROM pg_namespace s
-         WHERE s.nspowner IN ('finicom_app'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
+         WHERE s.nspowner IN ('finicom_app'::regrole, 'finicom_auth'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
         UNION ALL
         SELECT 'type ' || t.oid::regtype::text || ' owned by ' || t.typowner::regrole::text
           FROM pg_type t
-         WHERE t.typowner IN ('finicom_app'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
+         WHERE t.typowner IN ('finicom_app'::regrole, 'finicom_auth'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
         UNION ALL
         SELECT 'database ' || d.datname || ' owned by ' || d.datdba::regrole::text
           FROM pg_database d
-         WHERE d.datdba IN ('finicom_app'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
+         WHERE d.datdba IN ('finicom_app'::regrole, 'finicom_auth'::regrole, 'finicom_mailer'::regrole, 'finicom_auditor'::regrole)
     ) owned),
-    NULL, 'finicom_app, finicom_mailer and finicom_auditor own nothing');
+    NULL, 'finicom_app, finicom_auth, finicom_mailer and finicom_auditor own nothing');
 
 SELECT is(
     (SELECT array_agg(rolname::text ORDER BY 1) FROM pg_roles
-      WHERE rolname IN ('finicom_owner', 'finicom_app', 'finicom_mailer', 'finicom_auditor')
+      WHERE rolname IN ('finicom_owner', 'finicom_app', 'finicom_auth', 'finicom_mailer', 'finicom_auditor')
         AND (rolsuper OR rolbypassrls)),
     NULL, 'no finicom role is a superuser or has BYPASSRLS');
 
 SELECT is(
     (SELECT count(*)::int FROM pg_roles
-      WHERE rolname IN ('finicom_owner', 'finicom_app', 'finicom_mailer', 'finicom_auditor')),
-    4, 'the four finicom roles exist (the check above is about them)');
+      WHERE rolname IN ('finicom_owner', 'finicom_app', 'finicom_auth', 'finicom_mailer', 'finicom_auditor')),
+    5, 'the five finicom roles exist (the check above is about them)');
 
 -- Nor do they inherit what they must not have: membership in the owner
 -- (its rights) or in any superuser or BYPASSRLS role.
 SELECT is(
     (SELECT array_agg(l.rolname || ' member of ' || r.rolname ORDER BY 1)
        FROM pg_roles l CROSS JOIN pg_roles r
-      WHERE l.rolname IN ('finicom_app', 'finicom_mailer', 'finicom_auditor')
+      WHERE l.rolname IN ('finicom_app', 'finicom_auth', 'finicom_mailer', 'finicom_auditor')
         AND r.oid <> l.oid
         AND (r.rolname = 'finicom_owner' OR r.rolsuper OR r.rolbypassrls)
         AND pg_has_role(l.oid, r.oid, 'MEMBER')),

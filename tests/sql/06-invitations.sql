@@ -16,7 +16,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS dblink;
 
 BEGIN;
-SELECT plan(106);
+SELECT plan(116);
 
 SELECT gen_random_uuid() AS a, gen_random_uuid() AS w, gen_random_uuid() AS r, gen_random_uuid() AS x,
        gen_random_uuid() AS ka, gen_random_uuid() AS kr,
@@ -266,27 +266,63 @@ SELECT is((SELECT count(*)::int FROM audit.events WHERE target_id IN (:'e_future
 SELECT is(finicom.expire_invitations(), 0, 'a second run finds nothing more to expire');
 
 -- ---------------------------------------------------------------------
--- invitation_accept twice on one token (anonymous: a new account).
-SELECT is(pg_temp.attempt('none', NULL, $$SELECT 1 FROM finicom.invitation_accept(sha256(('i1' || '{i1}')::bytea),
-              NULL, 'Twice', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s1'::bytea), 3600)
-              WHERE outcome = 'ok'$$), 'rows 1', 'the first accept of i1 is ok (checked in a subtransaction)');
+-- Accepting twice on one token without an account: a new account, made by
+-- the auth processes' role (sql/0019_auth_role.sql).
+SELECT is(pg_temp.attempt('none', NULL, $$SELECT 1 FROM finicom.invitation_accept_new_user(sha256(('i1' || '{i1}')::bytea),
+              'Twice', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s1'::bytea), 3600, '127.0.0.1', 'req-1')
+              WHERE outcome = 'ok'$$, 'finicom_auth'), 'rows 1',
+          'the first accept of i1 is ok (checked in a subtransaction)');
+SELECT is(pg_temp.attempt('none', NULL, $$SELECT 1 FROM finicom.invitation_accept_new_user(sha256(('i1' || '{i1}')::bytea),
+              'Twice', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s1'::bytea), 3600, '127.0.0.1', 'req-1')$$),
+          'SQLSTATE 42501', 'finicom_app cannot make an account from an invitation');
 RESET finicom.actor_type;
 RESET finicom.actor_id;
 RESET finicom.org_id;
-SET LOCAL ROLE finicom_app;
-SELECT results_eq($$SELECT outcome, status, role FROM finicom.invitation_accept(sha256(('i1' || (SELECT id FROM fx WHERE name = 'i1'))::bytea),
-                      NULL, 'Twice', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s1'::bytea), 3600)$$,
-                  $$VALUES ('ok'::text, 'accepted'::text, 'read'::text)$$, 'finicom_app: the first accept is ok');
-SELECT results_eq($$SELECT outcome, status FROM finicom.invitation_accept(sha256(('i1' || (SELECT id FROM fx WHERE name = 'i1'))::bytea),
-                      NULL, 'Again', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s2'::bytea), 3600)$$,
+SET LOCAL ROLE finicom_auth;
+SELECT results_eq($$SELECT outcome, status, role FROM finicom.invitation_accept_new_user(sha256(('i1' || (SELECT id FROM fx WHERE name = 'i1'))::bytea),
+                      'Twice', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s1'::bytea), 3600, '127.0.0.1', 'req-1')$$,
+                  $$VALUES ('ok'::text, 'accepted'::text, 'read'::text)$$, 'finicom_auth: the first accept is ok');
+SELECT results_eq($$SELECT outcome, status FROM finicom.invitation_accept_new_user(sha256(('i1' || (SELECT id FROM fx WHERE name = 'i1'))::bytea),
+                      'Again', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s2'::bytea), 3600, '127.0.0.1', 'req-2')$$,
                   $$VALUES ('gone'::text, 'accepted'::text)$$, 'the second accept of the same token is gone (accepted)');
-SELECT results_eq($$SELECT outcome FROM finicom.invitation_accept(sha256('no such token'::bytea),
-                      NULL, 'X', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s3'::bytea), 3600)$$,
+SELECT results_eq($$SELECT outcome FROM finicom.invitation_accept_new_user(sha256('no such token'::bytea),
+                      'X', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256('s3'::bytea), 3600, '127.0.0.1', 'req-3')$$,
                   $$VALUES ('not_found'::text)$$, 'an unknown token is not_found');
 RESET ROLE;
 SELECT is((SELECT count(*)::int FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
            WHERE m.org_id = :'o1' AND lower(u.email) = 'invitee-1@inv-rls.test'), 1,
           'the invitee is a member of O1 exactly once');
+SELECT results_eq($$SELECT s.user_id = u.id, u.name FROM finicom.sessions s JOIN finicom.users u ON u.id = s.user_id
+                     WHERE s.token_hash = sha256('s1'::bytea)$$,
+                  $$VALUES (true, 'Twice'::text)$$, 'the new account has its first session, and the name it was given');
+SELECT results_eq(format($$SELECT actor_type, actor_id = (SELECT id FROM finicom.users WHERE lower(email) = 'invitee-1@inv-rls.test'),
+                                  request_id, ip
+                             FROM audit.events WHERE org_id = %L AND action = 'member.added'
+                              AND target_id = (SELECT id FROM finicom.users WHERE lower(email) = 'invitee-1@inv-rls.test')$$, :'o1'),
+                  $$VALUES ('user'::text, true, 'req-1'::text, '127.0.0.1'::text)$$,
+                  'the membership''s audit event is the new member''s, with the request''s id and address');
+
+-- Accepting as the signed-in user of the context (finicom_app): i2 is for
+-- invitee-2, so x (O2's admin) is refused, and no context at all refuses.
+INSERT INTO finicom.users (id, email, name, password_hash) VALUES
+    (gen_random_uuid(), 'invitee-2@inv-rls.test', 'Invitee Two', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA');
+INSERT INTO fx SELECT 'j2', id FROM finicom.users WHERE email = 'invitee-2@inv-rls.test';
+SELECT is(pg_temp.attempt('none', NULL, $$SELECT 1 FROM finicom.invitation_join(sha256(('i2' || '{i2}')::bytea))$$),
+          'SQLSTATE F0403', 'invitation_join without a context refuses');
+SELECT is(pg_temp.attempt('x', NULL, $$SELECT 1 FROM finicom.invitation_join(sha256(('i2' || '{i2}')::bytea))
+              WHERE outcome = 'email_mismatch'$$), 'rows 1', 'invitation_join as another user: email_mismatch');
+SELECT is(pg_temp.attempt('ka', NULL, $$SELECT 1 FROM finicom.invitation_join(sha256(('i2' || '{i2}')::bytea))$$),
+          'SQLSTATE F0403', 'invitation_join as an API key refuses');
+SELECT is(pg_temp.attempt('j2', NULL, $$SELECT 1 FROM finicom.invitation_join(sha256(('i2' || '{i2}')::bytea))
+              WHERE outcome = 'ok' AND role = 'read' AND org_id = '{o2}'$$), 'rows 1',
+          'invitation_join as the invited user: ok, a read member of O2');
+SELECT is(pg_temp.attempt('j2', NULL, $$SELECT 1 FROM finicom.invitation_join(sha256('no such token'::bytea))
+              WHERE outcome = 'not_found'$$), 'rows 1', 'invitation_join of an unknown token: not_found');
+SELECT is(pg_temp.attempt('none', NULL, $$SELECT 1 FROM finicom.invitation_join(sha256(('i2' || '{i2}')::bytea))$$,
+                          'finicom_auth'),
+          'SQLSTATE 42501', 'finicom_auth cannot join anyone to an org');
+SELECT is((SELECT status::text FROM finicom.invitations WHERE id = :'i2'), 'pending',
+          'i2 is still pending (every attempt above was rolled back)');
 
 -- ---------------------------------------------------------------------
 -- pg_cron: the four jobs, by name and schedule, each calling its function
@@ -339,16 +375,18 @@ SELECT is(dblink_exec('fx', format($$
 SELECT (SELECT pid FROM dblink('c1', 'SELECT pg_backend_pid()') AS t(pid integer)) AS c1_pid,
        (SELECT pid FROM dblink('c2', 'SELECT pg_backend_pid()') AS t(pid integer)) AS c2_pid \gset
 
-SELECT is(dblink_exec('c1', 'BEGIN; SET LOCAL ROLE finicom_app'), 'SET', 'connection 1 begins');
+SELECT is(dblink_exec('c1', 'BEGIN; SET LOCAL ROLE finicom_auth'), 'SET', 'connection 1 begins');
 SELECT results_eq(format($$SELECT outcome FROM dblink('c1', %L) AS t(outcome text)$$,
-    format($$SELECT outcome FROM finicom.invitation_accept(sha256(('race' || %L)::bytea), NULL, 'First',
-             '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256(('c1' || %L)::bytea), 3600)$$, :'race_inv', :'race_inv')),
+    format($$SELECT outcome FROM finicom.invitation_accept_new_user(sha256(('race' || %L)::bytea), 'First',
+             '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256(('c1' || %L)::bytea), 3600, NULL, NULL)$$,
+           :'race_inv', :'race_inv')),
     $$VALUES ('ok'::text)$$, 'connection 1 accepts (transaction still open)');
-SELECT is(dblink_exec('c2', 'SET lock_timeout = ''20s''; BEGIN; SET LOCAL ROLE finicom_app'), 'SET',
+SELECT is(dblink_exec('c2', 'SET lock_timeout = ''20s''; BEGIN; SET LOCAL ROLE finicom_auth'), 'SET',
           'connection 2 begins');
 SELECT is(dblink_send_query('c2', format(
-    $$SELECT outcome, status FROM finicom.invitation_accept(sha256(('race' || %L)::bytea), NULL, 'Second',
-      '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256(('c2' || %L)::bytea), 3600)$$, :'race_inv', :'race_inv')),
+    $$SELECT outcome, status FROM finicom.invitation_accept_new_user(sha256(('race' || %L)::bytea), 'Second',
+      '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', sha256(('c2' || %L)::bytea), 3600, NULL, NULL)$$,
+    :'race_inv', :'race_inv')),
     1, 'connection 2 sends its accept of the same token');
 SELECT ok(pg_temp.c2_blocked_by_c1(:c2_pid, :c1_pid), 'connection 2 waits for connection 1 (the invitation row lock)');
 SELECT is(dblink_exec('c1', 'COMMIT'), 'COMMIT', 'connection 1 commits');

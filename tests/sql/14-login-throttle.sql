@@ -1,7 +1,8 @@
 -- 14-login-throttle: per-account login throttling (sql/0015_login_throttle.sql).
 --
 -- Words:
---   attempt(e)  finicom.auth_login_begin(e) as finicom_app, kept (not rolled
+--   attempt(e)  finicom.auth_login_begin(e) as finicom_auth (the auth
+--               processes' role, sql/0019_auth_role.sql), kept (not rolled
 --               back): 'ok N' (N = rows returned, 1 for an account, 0 for an
 --               unknown email), 'F0429 <hint>' when throttled, or 'SQLSTATE x'
 --   U           a user; 'nobody-…' emails have no account
@@ -11,7 +12,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 
 SELECT gen_random_uuid() AS u \gset
 SELECT 'Throttle-' || :'u' || '@Example.test' AS email, 'nobody-' || :'u' || '@example.test' AS nobody \gset
@@ -24,7 +25,7 @@ CREATE FUNCTION pg_temp.attempt(p_email text) RETURNS text LANGUAGE plpgsql AS $
         v_hint text;
     BEGIN
         BEGIN
-            SET LOCAL ROLE finicom_app;
+            SET LOCAL ROLE finicom_auth;
             SELECT count(*) INTO n FROM finicom.auth_login_begin(p_email);
             RESET ROLE;
             RETURN 'ok ' || n;
@@ -91,7 +92,7 @@ SELECT is(pg_temp.attempt(:'email'), 'F0429 1', 'and the 5th of the run throttle
 
 -- A correct password (auth_login_complete) resets the count.
 SELECT pg_temp.unlock(:'email');
-SET LOCAL ROLE finicom_app;
+SET LOCAL ROLE finicom_auth;
 SELECT lives_ok(format($$SELECT * FROM finicom.auth_login_complete(%L, sha256('throttle-session'::bytea),
                                 3600, NULL, NULL, '127.0.0.1', 'req-throttle')$$, :'u'),
                 'a login completes after the throttle has ended');
@@ -100,12 +101,16 @@ SELECT is(pg_temp.failures(:'email'), NULL, 'a successful login forgets the fail
 SELECT is(pg_temp.attempts(:'email', 5), ARRAY['ok 1', 'ok 1', 'ok 1', 'ok 1', 'ok 1'],
           'and the account has 5 attempts again');
 
--- finicom_app cannot read or write the table itself.
+-- Neither finicom_app nor finicom_auth can read or write the table itself.
 SET LOCAL ROLE finicom_app;
 SELECT throws_ok('SELECT count(*) FROM finicom.login_failures', '42501', NULL,
                  'finicom_app cannot read login_failures');
 SELECT throws_ok(format('DELETE FROM finicom.login_failures WHERE email = %L', lower(:'email')), '42501', NULL,
                  'finicom_app cannot clear a throttle');
+RESET ROLE;
+SET LOCAL ROLE finicom_auth;
+SELECT throws_ok(format('DELETE FROM finicom.login_failures WHERE email = %L', lower(:'email')), '42501', NULL,
+                 'finicom_auth cannot clear a throttle but by a correct password');
 RESET ROLE;
 
 -- The hourly purge forgets ended runs only.

@@ -10,7 +10,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 SELECT gen_random_uuid() AS u, gen_random_uuid() AS o, gen_random_uuid() AS w \gset
 SELECT 'kate-' || :'u' || '@rule.test' AS kate, pg_catalog.chr(8490) AS k \gset
@@ -31,6 +31,21 @@ CREATE FUNCTION pg_temp.try(p_user uuid, p_org uuid, p_sql text) RETURNS text LA
             RAISE EXCEPTION USING ERRCODE = 'PT001', MESSAGE = 'ok';
         EXCEPTION WHEN OTHERS THEN
             RETURN CASE WHEN SQLSTATE = 'PT001' THEN 'ok' ELSE 'SQLSTATE ' || SQLSTATE END;
+        END;
+    END
+    $$;
+-- invitation_join() (accepting while signed in) as p_user, rolled back: its outcome.
+CREATE FUNCTION pg_temp.join_as(p_user uuid, p_hash bytea) RETURNS text LANGUAGE plpgsql AS $$
+    DECLARE
+        v text;
+    BEGIN
+        BEGIN
+            PERFORM finicom.context_enter('user', p_user, NULL, NULL, NULL);
+            SET LOCAL ROLE finicom_app;
+            SELECT j.outcome INTO v FROM finicom.invitation_join(p_hash) j;
+            RAISE EXCEPTION USING ERRCODE = 'PT001', MESSAGE = v;
+        EXCEPTION WHEN OTHERS THEN
+            RETURN CASE WHEN SQLSTATE = 'PT001' THEN SQLERRM ELSE 'SQLSTATE ' || SQLSTATE END;
         END;
     END
     $$;
@@ -92,14 +107,17 @@ SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
                 'no function of the finicom or audit schema calls lower()');
 
 -- ---------------------------------------------------------------------
--- Login: the look-alike names no account; capitals still do.
-SET LOCAL ROLE finicom_app;
+-- Login (as the auth processes' role, sql/0019_auth_role.sql): the
+-- look-alike names no account; capitals still do.
+SET LOCAL ROLE finicom_auth;
 SELECT results_eq(format('SELECT user_id FROM finicom.auth_login_begin(%L)', upper(:'kate')),
                   ARRAY[:'u'::uuid], 'a login as KATE-…@RULE.TEST finds Kate');
 SELECT is_empty(format('SELECT user_id FROM finicom.auth_login_begin(%L)', :'kelvin_kate'),
                 'a login typed with U+212A for k finds no account (lower() found Kate)');
-SELECT is_empty(format('SELECT user_id FROM finicom.auth_login_lookup(%L)', :'kelvin_kate'),
-                'auth_login_lookup with U+212A finds no account either');
+RESET ROLE;
+SELECT hasnt_function('finicom', 'auth_login_lookup', ARRAY['text'],
+                      'auth_login_lookup, which compared with lower() until 0017, is gone (0019)');
+SET LOCAL ROLE finicom_auth;
 SELECT lives_ok(format('SELECT finicom.auth_login_failed(%L, NULL, NULL)', :'kelvin_kate'),
                 'a failed login with U+212A is recorded');
 RESET ROLE;
@@ -115,8 +133,24 @@ SELECT is(pg_temp.invite(:'u', :'o', upper(:'kate')), 'SQLSTATE F0409',
           'inviting a member by her email in capitals is already_member');
 INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at)
 VALUES (:'o', 'WENDY-' || :'u' || '@rule.TEST', 'read', sha256(('w-' || :'u')::bytea), :'u', now() + interval '1 day');
-SELECT is((SELECT outcome FROM finicom.invitation_accept(sha256(('w-' || :'u')::bytea), :'w', NULL, NULL, NULL, NULL)),
-          'ok', 'Wendy accepts an invitation to her email in other ASCII case');
+SELECT is(pg_temp.join_as(:'w', sha256(('w-' || :'u')::bytea)),
+          'ok', 'Wendy (signed in) accepts an invitation to her email in other ASCII case');
+-- Without a session (the auth processes' invitation_accept_new_user): an
+-- invitation to Kate's email in capitals is Kate's account, which is
+-- unverified, so its owner takes it over; no second account is made.
+SELECT gen_random_uuid() AS o2 \gset
+INSERT INTO finicom.orgs (id, name) VALUES (:'o2', 'rule O2');
+INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at)
+VALUES (:'o2', upper(:'kate'), 'read', sha256(('k-' || :'u')::bytea), :'u', now() + interval '1 day');
+SET LOCAL ROLE finicom_auth;
+SELECT results_eq(format($$SELECT outcome, user_json::json->>'id' FROM finicom.invitation_accept_new_user(
+                             sha256(('k-' || %L)::bytea), 'Kate', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+                             sha256(('ks-' || %L)::bytea), 3600, NULL, NULL)$$, :'u', :'u'),
+                  format($$VALUES ('ok'::text, %L::text)$$, :'u'),
+                  'accepting without a session an invitation to KATE-…@RULE.TEST is Kate''s account');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM finicom.users WHERE finicom.ascii_lower(email) = :'kate'), 1,
+          'and there is still one account with Kate''s email');
 
 SELECT * FROM finish();
 ROLLBACK;

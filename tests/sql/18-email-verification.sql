@@ -9,7 +9,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
 BEGIN;
-SELECT plan(33);
+SELECT plan(34);
 
 SELECT gen_random_uuid() AS u, gen_random_uuid() AS v, gen_random_uuid() AS o \gset
 SELECT sha256(('session-' || :'u')::bytea) AS su, sha256(('t1-' || :'u')::bytea) AS t1,
@@ -78,12 +78,18 @@ SELECT is(pg_temp.attempt('user', :'u', format($$UPDATE finicom.users SET email_
 -- The functions the app may call, and those it may not.
 SELECT is(ARRAY(SELECT f FROM unnest(ARRAY[
             'finicom.email_verify(bytea, text, text)',
-            'finicom.auth_signup_verify(text, text, text, bytea, integer, text, text, bytea, text)',
             'finicom.session_user_json(bytea)',
             'finicom.require_email_verified(boolean)',
             'finicom.email_verification_resend(bytea, bytea, text)']) f
           WHERE NOT has_function_privilege('finicom_app', f, 'EXECUTE')), '{}'::text[],
-          'the app executes the verify, signup, user object, check and resend functions');
+          'the app executes the verify, user object, check and resend functions');
+-- Signup stores a password hash and makes a session: since
+-- sql/0019_auth_role.sql only the auth processes' role may.
+SELECT is(ARRAY[has_function_privilege('finicom_app',
+                    'finicom.auth_signup_verify(text, text, text, bytea, integer, text, text, bytea, text)', 'EXECUTE'),
+                has_function_privilege('finicom_auth',
+                    'finicom.auth_signup_verify(text, text, text, bytea, integer, text, text, bytea, text)', 'EXECUTE')],
+          ARRAY[false, true], 'signup with its verification mail is finicom_auth''s, not the app''s');
 SELECT is(ARRAY(SELECT f FROM unnest(ARRAY[
             'finicom.email_verification_issue(uuid, bytea, bytea, text)',
             'finicom.email_verified_mark(uuid, text, text)',

@@ -71,6 +71,30 @@ test_config_valid(void)
 	is_int(cfg.mail_retry_max, 1800, "test-config-mail: mail_retry_max = 30m");
 	is_int(cfg.mail_max_attempts, 40, "test-config-mail: mail_max_attempts = 40 still works");
 
+	/* The auth processes: as many as workers, finicom_auth, 5 s. */
+	{
+		char conninfo[CONFIG_PATH_MAX + 32];
+
+		ok(parse_text(BASE "workers = 6\n", &cfg, err, sizeof(err)) == 0, "test-config-auth: defaults (%s)", err);
+		is_int(config_auth_processes(&cfg), 6, "test-config-auth: auth_processes defaults to the workers");
+		is_int(cfg.auth_timeout, 5, "test-config-auth: auth_timeout defaults to 5 s");
+		ok(config_auth_conninfo(&cfg, conninfo, sizeof(conninfo)) == 0, "test-config-auth: a conninfo");
+		is_str(conninfo, "dbname=finicom user=finicom_app user=finicom_auth",
+		    "test-config-auth: without auth_database, database with user=finicom_auth last (it wins)");
+		ok(parse_text("listen = /run/f.sock\ndatabase = postgresql://db/finicom?sslmode=require\n"
+		    "public_url = https://x.example\n", &cfg, err, sizeof(err)) == 0, "test-config-auth: URI (%s)", err);
+		ok(config_auth_conninfo(&cfg, conninfo, sizeof(conninfo)) == 0 &&
+		    !strcmp(conninfo, "postgresql://db/finicom?sslmode=require&user=finicom_auth"),
+		    "test-config-auth: a URI gets user=finicom_auth as a query parameter (%s)", conninfo);
+		ok(parse_text(BASE "auth_processes = 2\nauth_timeout = 90s\n"
+		    "auth_database = host=/run/pg dbname=finicom user=finicom_auth passfile=/etc/finicom/auth.pgpass\n",
+		    &cfg, err, sizeof(err)) == 0, "test-config-auth: keys parse (%s)", err);
+		is_int(config_auth_processes(&cfg), 2, "test-config-auth: auth_processes = 2");
+		is_int(cfg.auth_timeout, 90, "test-config-auth: auth_timeout = 90s");
+		ok(config_auth_conninfo(&cfg, conninfo, sizeof(conninfo)) == 0 &&
+		    !strcmp(conninfo, "host=/run/pg dbname=finicom user=finicom_auth passfile=/etc/finicom/auth.pgpass"),
+		    "test-config-auth: auth_database is used as it is");
+	}
 }
 
 /* public_url: an absolute http(s) URL with a host; what is kept of it. */
@@ -157,6 +181,11 @@ test_config_bad(void)
 		{BASE "mail_max_age = 0\n", "test.conf:4: invalid value for \"mail_max_age\""},
 		{BASE "mail_max_age = 5x\n", "test.conf:4: invalid value for \"mail_max_age\""},
 		{BASE "mail_max_attempts = 0\n", "test.conf:4: invalid value for \"mail_max_attempts\""},
+		{BASE "auth_processes = 257\n", "test.conf:4: invalid value for \"auth_processes\""},
+		{BASE "auth_processes = -1\n", "test.conf:4: invalid value for \"auth_processes\""},
+		{BASE "auth_timeout = 0\n", "test.conf:4: invalid value for \"auth_timeout\""},
+		{BASE "auth_timeout = 3m\n", "test.conf:4: invalid value for \"auth_timeout\""},
+		{BASE "auth_database =\n", "test.conf:4: invalid value for \"auth_database\""},
 		{BASE "workers = 2\nworkers = 3\n", "test.conf:5: key \"workers\" is set twice"},
 		{BASE "just words\n", "test.conf:4: expected \"key = value\""},
 		{BASE "mail_from = \"open\n", "test.conf:4: unterminated quoted value"},

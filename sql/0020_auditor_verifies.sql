@@ -1,0 +1,11 @@
+-- 0020_auditor_verifies: finicom_auditor may run audit.verify_chain().
+--
+-- 0007 granted verify_chain to finicom_auditor, but verify_chain (SECURITY
+-- INVOKER) hashes every event with audit.canonical(), and the default
+-- privileges of 0001 revoke EXECUTE on finicom_owner's functions from
+-- PUBLIC: as finicom_auditor, verify_chain (and so finicomctl verify-audit)
+-- failed with "permission denied for function canonical".  canonical() is
+-- an IMMUTABLE function of an event row, which the auditor reads anyway:
+-- granting it reveals nothing.  The auditor still cannot write anything,
+-- nor seal.
+GRANT EXECUTE ON FUNCTION audit.canonical(audit.events) TO finicom_auditor;
