@@ -756,6 +756,9 @@ describe('team access flows', () => {
 		await t.check('signed up, unverified, at 390 px');
 		await t.axe('the banner at 390 px');
 		await shot(page, 'verify-banner-390');
+		await page.emulateMedia({colorScheme: 'dark'});
+		await shot(page, 'verify-banner-390-dark');
+		await page.emulateMedia({colorScheme: 'light'});
 		const [first] = await verifyLinks(who.email);
 		await banner(page).getByRole('button', {name: 'Send a new link'}).click();
 		await banner(page).getByText(`A new link is on its way to ${who.email}; older links no longer work.`).waitFor();
