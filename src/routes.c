@@ -2,7 +2,9 @@
  * routes: the route table.  One line per endpoint: method, pattern,
  * handler, the permission it needs, flags (ROUTE_ONE_TRIP: a read whose
  * handler uses no actor before its first statement; see src/tx.c), and the
- * body's fields (NULL: none, or the handler checks them itself).  A
+ * body's fields (NULL: none, or the handler checks them itself: signup,
+ * whose 403 on an invite-only server comes before any 400, and accepting an
+ * invitation, which takes a body only without a session).  A
  * "{name:uuid}" parameter is a UUID or the request is 404, checked before
  * the handler runs, like the fields (src/router.h).  Order matters only
  * between patterns that could both match; literal routes come first.
@@ -14,7 +16,8 @@ const struct route router_routes[] = {
 	{HTTP_GET, "/healthz", health_get, PERM_PUBLIC, ROUTE_NO_DB | ROUTE_QUIET_OK, NULL},
 	{HTTP_GET, "/api/v1/openapi.json", openapi_get, PERM_PUBLIC, ROUTE_NO_DB, NULL},
 	{HTTP_POST, "/api/v1/auth/signup", auth_signup, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY, NULL},
-	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY, NULL},
+	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY,
+	    &login_body},
 	{HTTP_POST, "/api/v1/auth/logout", auth_logout, PERM_USER, 0, NULL},
 	{HTTP_GET, "/api/v1/me", auth_me, PERM_AUTHENTICATED, 0, NULL},
 	{HTTP_POST, "/api/v1/auth/verify", auth_verify_resend, PERM_USER, ROUTE_NO_API_KEY, NULL},
@@ -38,7 +41,7 @@ const struct route router_routes[] = {
 	{HTTP_DELETE, "/api/v1/orgs/{org:uuid}/members/{user_id:uuid}", member_delete, PERM_ORG_LEAVE, 0, NULL},
 
 	{HTTP_POST, "/api/v1/orgs/{org:uuid}/invitations", invitation_create, PERM_INVITATIONS_MANAGE,
-	    ROUTE_BODY, NULL},
+	    ROUTE_BODY, &invite_body},
 	{HTTP_GET, "/api/v1/orgs/{org:uuid}/invitations", invitations_list, PERM_INVITATIONS_MANAGE,
 	    ROUTE_ONE_TRIP, NULL},
 	{HTTP_DELETE, "/api/v1/orgs/{org:uuid}/invitations/{id:uuid}", invitation_cancel, PERM_INVITATIONS_MANAGE,

@@ -113,6 +113,7 @@ static const struct field login_fields[] = {
 	{"password", valid_password, true}, /* LOGIN_PASSWORD */
 };
 enum { LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN_NFIELDS };
+const struct fieldset login_body = FIELDSET(login_fields);
 
 /*
  * POST /api/v1/auth/login {email, password}
@@ -125,14 +126,12 @@ enum { LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN_NFIELDS };
 void
 auth_login(struct request_ctx *ctx)
 {
-	json_object *f[LOGIN_NFIELDS];
+	json_object **f = ctx->fields; /* login_body */
 	char old_hash[2 + 64 + 1];
 	const char *old_cookie = http_cookie(ctx->req, SESSION_COOKIE);
 	struct privsep_session session;
 	int rc;
 
-	if (validate_body(ctx->req->json, login_fields, LOGIN_NFIELDS, f, ctx->res) < 0)
-		return;
 	if (token_well_formed(old_cookie))
 		sha256_bytea(old_cookie, old_hash);
 	/*

@@ -16,6 +16,7 @@ void auth_signup(struct request_ctx *ctx);
 void auth_login(struct request_ctx *ctx);
 void auth_logout(struct request_ctx *ctx);
 void auth_me(struct request_ctx *ctx);
+extern const struct fieldset login_body;
 void auth_verify(struct request_ctx *ctx);
 void auth_verify_resend(struct request_ctx *ctx);
 
@@ -42,6 +43,7 @@ void invitation_cancel(struct request_ctx *ctx);
 void invitation_resend(struct request_ctx *ctx);
 void invitation_preview(struct request_ctx *ctx);
 void invitation_accept(struct request_ctx *ctx);
+extern const struct fieldset invite_body;
 
 /* api_keys.c */
 void api_key_create(struct request_ctx *ctx);

@@ -35,6 +35,7 @@ static const struct field invite_fields[] = {
 	{"email", valid_email, true}, /* INVITE_EMAIL */
 	{"role", valid_role, true},   /* INVITE_ROLE */
 };
+const struct fieldset invite_body = FIELDSET(invite_fields);
 
 /*
  * POST /api/v1/orgs/{org}/invitations {email, role} (admin)
@@ -46,13 +47,12 @@ static const struct field invite_fields[] = {
 void
 invitation_create(struct request_ctx *ctx)
 {
-	json_object *f[2];
+	json_object **f = ctx->fields; /* invite_body */
 	char token[TOKEN_CHARS + 1], hash[2 + 64 + 1];
 	const char *params[6];
 	PGresult *r;
 
-	if (validate_body(ctx->req->json, invite_fields, 2, f, ctx->res) < 0 ||
-	    new_invitation_token(ctx, token, hash, &params[4]) < 0)
+	if (new_invitation_token(ctx, token, hash, &params[4]) < 0)
 		return;
 	params[0] = ctx->org_id;
 	params[1] = json_object_get_string(f[0]);
