@@ -9,8 +9,10 @@
  *               the AAD of secrets), its fields and its SQL.  Everything
  *               that differs between kinds is in that table; the handlers
  *               below never ask which kind they serve.
- *   fields      validated by validate_body() (unknown, missing, wrong type:
- *               400 validation_failed naming the field), then bound as text
+ *   fields      validated before the handler runs, by the route's fieldset
+ *               (resource_body, connection_body and their _patch forms, in
+ *               src/routes.c; unknown, missing, wrong type: 400
+ *               validation_failed naming the field), then bound as text
  *               parameters $3, $4, ... in table order after $1 = the org and
  *               $2 = the object's id.  An absent (or null) field is an SQL
  *               NULL: on create the column's default, on PATCH "unchanged".
