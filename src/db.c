@@ -14,6 +14,15 @@
 /* Do not retry a failed connect more often than this (seconds). */
 #define RECONNECT_INTERVAL 0.2
 
+void (*db_event_hook)(int event);
+
+static void
+db_event(int event)
+{
+	if (db_event_hook != NULL)
+		db_event_hook(event);
+}
+
 double
 db_now(void)
 {
@@ -69,9 +78,11 @@ db_connect(struct db *db)
 		    conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);
 		db->last_failure = db_now();
+		db_event(DB_EVENT_CONNECT_FAILED);
 		return NULL;
 	}
 	log_msg(LOG_INFO, "connected to the database");
+	db_event(DB_EVENT_CONNECTED);
 	forget_prepared(db);
 	return conn;
 }
@@ -91,6 +102,7 @@ db_connection(struct db *db)
 			PGnotify *n;
 			if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
 				log_msg(LOG_WARN, "database connection lost; reconnecting");
+				db_event(DB_EVENT_LOST);
 				PQfinish(db->conn);
 				db->conn = NULL;
 			} else {
@@ -99,6 +111,7 @@ db_connection(struct db *db)
 			}
 		}
 	} else if (db->conn != NULL) {
+		db_event(DB_EVENT_LOST);
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}
@@ -112,6 +125,7 @@ db_check(struct db *db)
 {
 	if (db->conn != NULL && PQstatus(db->conn) != CONNECTION_OK) {
 		log_msg(LOG_WARN, "database connection lost");
+		db_event(DB_EVENT_LOST);
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}

@@ -31,6 +31,13 @@ struct db {
 
 void db_init(struct db *db, const char *conninfo, const char *application_name);
 
+/*
+ * Told of every connection opened, connect failed and connection lost, when
+ * set (NULL: nobody listens).  finicomd's metrics and the mailer's count them.
+ */
+enum db_event { DB_EVENT_CONNECTED, DB_EVENT_CONNECT_FAILED, DB_EVENT_LOST };
+extern void (*db_event_hook)(int event);
+
 /* A live connection, or NULL when PostgreSQL cannot be reached right now. */
 PGconn *db_connection(struct db *db);
 

@@ -20,6 +20,11 @@
  *            and replace the children one at a time in each pool, so
  *            requests keep being served by the others throughout.
  * A child's "generation" is the configuration it was forked with.
+ *
+ * Under systemd (Type=notify) the master says READY=1 once the socket is
+ * bound and every child has reported itself ready in the metrics segment
+ * (src/metrics.h), and WATCHDOG=1 from this loop, at half WatchdogSec, for
+ * as long as at least one worker is alive and ready; STOPPING=1 on SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,10 +44,12 @@
 
 #include "config.h"
 #include "db.h"
+#include "metrics.h"
 #include "privsep/privsep.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/secret.h"
+#include "util/sdnotify.h"
 #include "worker.h"
 
 #define MAX_CHILDREN 256 /* of each pool */
@@ -183,7 +190,11 @@ pool_size(const struct pool *p)
 static void
 spawn(struct pool *p, struct slot *slot)
 {
-	pid_t pid = fork();
+	enum metrics_pool mp = p->auth ? METRICS_AUTH : METRICS_WORKERS;
+	pid_t pid;
+
+	metrics_slot_reset(mp, (int)(slot - p->slots));
+	pid = fork();
 
 	if (pid < 0) {
 		log_msg(LOG_ERROR, "could not fork a %s: %s", p->noun, strerror(errno));
@@ -195,6 +206,7 @@ spawn(struct pool *p, struct slot *slot)
 		sigemptyset(&none);
 		signal(SIGCHLD, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		metrics_attach(mp, (int)(slot - p->slots));
 		if (p->auth) {
 			close(listen_fd);
 			close(queue[0]);
@@ -268,10 +280,12 @@ reap(bool stopping)
 				s->backoff = BACKOFF_MAX;
 			s->spawn_at = now + s->backoff;
 			log_msg(LOG_ERROR, "%s soon after start; respawning in %.1f s", why, s->backoff);
+			metrics_respawn(p->auth ? METRICS_AUTH : METRICS_WORKERS);
 		} else {
 			s->backoff = 0;
 			s->spawn_at = now;
 			log_msg(LOG_WARN, "%s; respawning", why);
+			metrics_respawn(p->auth ? METRICS_AUTH : METRICS_WORKERS);
 		}
 		s->terminating = false;
 	}
@@ -342,6 +356,8 @@ supervise(void)
 {
 	double a = supervise_pool(AUTH_POOL), w = supervise_pool(WORKER_POOL);
 
+	metrics_alive(METRICS_AUTH, live_children(AUTH_POOL));
+	metrics_alive(METRICS_WORKERS, live_children(WORKER_POOL));
 	return a < w ? a : w;
 }
 
@@ -380,6 +396,7 @@ reload(void)
 	}
 	cfg = fresh;
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.log_format);
 	generation++;
 	log_msg(LOG_INFO, "configuration reloaded; replacing the auth processes and the workers one at a time");
 }
@@ -420,6 +437,7 @@ stop(void)
 {
 	double deadline = db_now() + STOP_GRACE;
 
+	sdnotify_stopping();
 	log_msg(LOG_INFO, "stopping: waiting for requests in flight");
 	terminate_pool(WORKER_POOL);
 	close(listen_fd);
@@ -440,9 +458,32 @@ stop(void)
 	log_msg(LOG_INFO, "stopped");
 }
 
+/* Every child the configuration wants is alive and has said it is ready. */
+static bool
+all_ready(void)
+{
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < pool_size(&pools[k]); i++)
+			if (pools[k].slots[i].pid <= 0 ||
+			    !metrics_slot_ready(pools[k].auth ? METRICS_AUTH : METRICS_WORKERS, i))
+				return false;
+	return true;
+}
+
+/* Healthy, for the watchdog: at least one worker is alive and serving. */
+static bool
+healthy(void)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (WORKER_POOL->slots[i].pid > 0 && metrics_slot_ready(METRICS_WORKERS, i))
+			return true;
+	return false;
+}
+
 int
 main(int argc, char **argv)
 {
+	bool ready_sent = false;
 	char err[512];
 	sigset_t set;
 	int opt;
@@ -473,6 +514,11 @@ main(int argc, char **argv)
 	}
 	log_set_process("finicomd");
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.log_format);
+	sdnotify_init();
+	/* Before any fork: every child shares it. */
+	if (metrics_init() < 0)
+		log_msg(LOG_WARN, "could not map the metrics segment: %s; /metrics will answer 500", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 
 	sigemptyset(&set);
@@ -495,11 +541,24 @@ main(int argc, char **argv)
 	    config_auth_processes(&cfg));
 
 	for (;;) {
-		double wait = supervise();
+		double wait = supervise(), now = db_now();
 		struct timespec ts;
 		siginfo_t info;
 		int sig;
 
+		if (!ready_sent && all_ready()) {
+			char status[160];
+			snprintf(status, sizeof(status), "serving on %s with %d workers", cfg.listen, cfg.workers);
+			sdnotify_ready(status);
+			ready_sent = true;
+		}
+		if (!ready_sent && wait > 0.05)
+			wait = 0.05; /* look at the children's readiness often until it is said */
+		if (healthy()) {
+			sdnotify_watchdog(now);
+			if (sdnotify_watchdog_wait(now) < wait)
+				wait = sdnotify_watchdog_wait(now);
+		}
 		if (wait < 0.01)
 			wait = 0.01;
 		ts.tv_sec = (time_t)wait;

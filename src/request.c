@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "metrics.h"
 #include "util/crypto.h"
 #include "util/jsoncheck.h"
 #include "util/log.h"
@@ -69,6 +70,7 @@ respond_db_error(struct request_ctx *ctx, const PGresult *r)
 	struct db_failure f;
 
 	if (ctx->db->conn == NULL || PQstatus(ctx->db->conn) != CONNECTION_OK || r == NULL) {
+		metrics_db_error(METRICS_DB_UNAVAILABLE);
 		http_error(ctx->res, 503, "unavailable", "the database is unavailable; try again", NULL);
 		return;
 	}
@@ -91,10 +93,12 @@ respond_db_failure(struct request_ctx *ctx, const struct db_failure *f)
 	if (!strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strcmp(state, "57P01") ||
 	    !strcmp(state, "57P02") || !strcmp(state, "57P03") || !strcmp(state, "57014") ||
 	    !strcmp(state, "55P03")) {
+		metrics_db_error(METRICS_DB_UNAVAILABLE);
 		http_error(ctx->res, 503, "unavailable", "the database is unavailable; try again", NULL);
 		return;
 	}
 	if (!strncmp(state, "40", 2)) {
+		metrics_db_error(METRICS_DB_CONFLICT);
 		http_error(ctx->res, 409, "conflict",
 		    "a concurrent change got in the way; nothing was changed, try again", NULL);
 		return;
@@ -147,6 +151,7 @@ respond_db_failure(struct request_ctx *ctx, const struct db_failure *f)
 		}
 	}
 	log_msg(LOG_ERROR, "database error %s: %s", state, f->message);
+	metrics_db_error(METRICS_DB_INTERNAL);
 	http_error(ctx->res, 500, "internal", "internal error", NULL);
 }
 

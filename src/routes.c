@@ -14,6 +14,10 @@
 
 const struct route router_routes[] = {
 	{HTTP_GET, "/healthz", health_get, PERM_PUBLIC, ROUTE_NO_DB | ROUTE_QUIET_OK, NULL},
+	/* The operator's (src/handlers/observe.c); nginx lets only loopback reach /metrics. */
+	{HTTP_GET, "/metrics", metrics_get, PERM_PUBLIC, ROUTE_NO_DB | ROUTE_QUIET_OK, NULL},
+	{HTTP_GET, "/livez", livez_get, PERM_PUBLIC, ROUTE_NO_DB | ROUTE_QUIET_OK, NULL},
+	{HTTP_GET, "/readyz", readyz_get, PERM_PUBLIC, ROUTE_NO_DB | ROUTE_QUIET_OK, NULL},
 	{HTTP_GET, "/api/v1/openapi.json", openapi_get, PERM_PUBLIC, ROUTE_NO_DB, NULL},
 	{HTTP_POST, "/api/v1/auth/signup", auth_signup, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY, NULL},
 	{HTTP_POST, "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_BODY | ROUTE_NO_API_KEY,

@@ -27,6 +27,7 @@
 #include "db.h"
 #include "handlers/handlers.h"
 #include "http.h"
+#include "metrics.h"
 #include "privsep/privsep.h"
 #include "router.h"
 #include "util/arena.h"
@@ -137,7 +138,7 @@ loggable_path(struct arena *a, const char *path)
 }
 
 static void
-log_request(struct request_ctx *ctx, double started)
+log_request(struct request_ctx *ctx, double elapsed)
 {
 	char line[1024], pattern[160] = "-";
 	size_t len = 0;
@@ -156,7 +157,7 @@ log_request(struct request_ctx *ctx, double started)
 	                                                                  : loggable_path(ctx->arena, req->path));
 	log_kv(line, sizeof(line), &len, "route", pattern);
 	log_kv_int(line, sizeof(line), &len, "status", ctx->res->status);
-	log_kv_ms(line, sizeof(line), &len, "duration_ms", db_now() - started);
+	log_kv_ms(line, sizeof(line), &len, "duration_ms", elapsed);
 	log_kv(line, sizeof(line), &len, "actor", ctx->actor_label);
 	log_kv(line, sizeof(line), &len, "org", ctx->org_id);
 	log_kv(line, sizeof(line), &len, "ip", req->remote_addr);
@@ -305,13 +306,14 @@ worker_run(const struct config *cfg, int listen_fd, int auth_queue_fd)
 	privsep_worker_init(auth_queue_fd, cfg->auth_timeout);
 	common_passwords_warm(); /* the new-password rule of signup and accept (validate.h) */
 	log_msg(LOG_INFO, "worker ready");
+	metrics_ready();
 
 	while (!stopping) {
 		struct request_ctx ctx = {
 			.req = &req, .res = &res, .db = &db, .cfg = cfg, .route = NULL,
 			.arena = &arena, .actor_label = "-", .org_id = NULL, .org_role = ROLE_NONE,
 		};
-		double started;
+		double started, elapsed;
 
 		if (FCGX_Accept_r(&fcgx) < 0) {
 			if (stopping)
@@ -332,7 +334,10 @@ worker_run(const struct config *cfg, int listen_fd, int auth_queue_fd)
 			log_msg(LOG_WARN, "could not write the response (client gone)");
 		tx_reset(&db); /* never carry a transaction into the next request */
 		/* Before Finish: the parameters the request points into are freed there. */
-		log_request(&ctx, started);
+		elapsed = db_now() - started;
+		/* Shared-memory counters of this worker's slot: no system call (src/metrics.h). */
+		metrics_request(ctx.route ? (int)(ctx.route - router_routes) : -1, res.status, elapsed);
+		log_request(&ctx, elapsed);
 		close_plainly_if_drained(&fcgx);
 		FCGX_Finish_r(&fcgx);
 		http_request_clear(&req);

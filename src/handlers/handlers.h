@@ -11,6 +11,11 @@
 void health_get(struct request_ctx *ctx);
 void openapi_get(struct request_ctx *ctx);
 
+/* observe.c: /metrics, /livez, /readyz */
+void metrics_get(struct request_ctx *ctx);
+void livez_get(struct request_ctx *ctx);
+void readyz_get(struct request_ctx *ctx);
+
 /* auth.c */
 void auth_signup(struct request_ctx *ctx);
 void auth_login(struct request_ctx *ctx);

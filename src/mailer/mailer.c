@@ -33,6 +33,13 @@
  * nothing else of the audit schema.  A failing seal is logged once, tried
  * again every SEAL_RETRY, and never holds up the mail.
  *
+ * Observability (docs/observability.md): with mailer_metrics_listen set,
+ * counters and the queue's depth are served there (mailer/metrics.h).
+ * Under systemd it says READY=1 once it has its first connection and
+ * LISTEN, and WATCHDOG=1 at half WatchdogSec from this loop, also while
+ * sleeping (wait_on) and while the database is away (it reconnects by
+ * itself; a restart would not help).
+ *
  * Signals: SIGTERM and SIGINT are blocked except inside ppoll(), so they
  * never interrupt a transaction or an SMTP exchange.  Their handler only
  * sets a flag; the loop ends after the message in flight and exits 0.
@@ -50,10 +57,12 @@
 
 #include "config.h"
 #include "db.h"
+#include "mailer/metrics.h"
 #include "mailer/smtp.h"
 #include "util/config.h"
 #include "util/email.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 #define MAILER_USER "finicom_mailer"
 #define RETRY_MIN 1.0      /* seconds before reconnecting; doubles ... */
@@ -77,6 +86,7 @@ static PGconn *listening_conn;
 static int listening_pid;
 
 static double next_seal; /* monotonic time of the next seal */
+static int ready_sent;   /* READY=1 was said */
 static int seal_failing; /* the last seal failed (and that was logged) */
 
 static const char *config_path = SYSCONFDIR "/finicom/finicom.conf";
@@ -95,18 +105,33 @@ on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-/* Sleep up to seconds, waking for input on fd (-1: none) or a stop signal. */
+/*
+ * Sleep up to seconds, waking for input on fd (-1: none) or a stop signal;
+ * in slices of at most half WatchdogSec, saying WATCHDOG=1 between them.
+ */
 static int
 wait_on(int fd, double seconds)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	struct timespec ts;
+	double end = db_now() + (seconds > 0 ? seconds : 0);
 
-	if (seconds < 0)
-		seconds = 0;
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	return ppoll(&pfd, fd >= 0 ? 1 : 0, &ts, &wait_mask);
+	for (;;) {
+		double now = db_now(), slice = end - now, wd;
+		struct timespec ts;
+		int rc;
+
+		sdnotify_watchdog(now);
+		wd = sdnotify_watchdog_wait(now);
+		if (slice < 0)
+			slice = 0;
+		if (wd < slice)
+			slice = wd;
+		ts.tv_sec = (time_t)slice;
+		ts.tv_nsec = (long)((slice - (double)ts.tv_sec) * 1e9);
+		rc = ppoll(&pfd, fd >= 0 ? 1 : 0, &ts, &wait_mask);
+		if (rc != 0 || db_now() >= end)
+			return rc;
+	}
 }
 
 /* Let a pending SIGTERM/SIGINT in, without sleeping. */
@@ -264,6 +289,10 @@ session_setup(PGconn *conn)
 	clear_results(res, 2);
 	listening_conn = conn;
 	listening_pid = PQbackendPID(conn);
+	if (!ready_sent) {
+		sdnotify_ready("connected; sending mail");
+		ready_sent = 1;
+	}
 	return 0;
 }
 
@@ -433,6 +462,10 @@ deliver_next(double *next_due)
 		status = PQntuples(done[0]) == 1 && !strcmp(PQgetvalue(done[0], 0, 0), "failed") ?
 		    "failed" : "retry";
 	}
+	if (sent)
+		mailer_metrics_sent();
+	else
+		mailer_metrics_failed(status[0] == 'f');
 	log_delivery(sent ? LOG_INFO : LOG_WARN, message_id, recipient, status, attempts + 1,
 	    sent ? NULL : error);
 	clear_results(done, 2);
@@ -519,6 +552,7 @@ run(void)
 		PGconn *conn = db_connection(&db);
 		double next_due = -1, sleep;
 
+		sdnotify_watchdog(db_now());
 		if (conn == NULL || ((conn != listening_conn || PQbackendPID(conn) != listening_pid) &&
 		    session_setup(conn) < 0)) {
 			wait_on(-1, retry);
@@ -526,7 +560,9 @@ run(void)
 			continue;
 		}
 		seal_audit();
-		if (db.conn != conn) /* the seal found the connection lost */
+		if (db.conn == conn)
+			mailer_metrics_poll(&db);
+		if (db.conn != conn) /* the seal or the queue's count found the connection lost */
 			continue;
 		switch (deliver_next(&next_due)) {
 		case OUTCOME_DELIVERED:
@@ -534,6 +570,7 @@ run(void)
 			check_signals();
 			continue;
 		case OUTCOME_DB_ERROR:
+			mailer_metrics_db_error();
 			wait_on(-1, retry);
 			retry = retry * 2 < RETRY_MAX ? retry * 2 : RETRY_MAX;
 			continue;
@@ -580,6 +617,8 @@ main(int argc, char **argv)
 	}
 	log_set_process("finicom-mailer");
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.log_format);
+	sdnotify_init();
 
 	if (cfg.smtp_user[0] != '\0') {
 		if (cfg.smtp_password_file[0] == '\0') {
@@ -617,12 +656,19 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
+	/* After the signal mask: the metrics thread keeps SIGTERM and SIGINT blocked. */
+	if (cfg.mailer_metrics_listen[0] != '\0' &&
+	    mailer_metrics_start(cfg.mailer_metrics_listen, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finicom-mailer: mailer_metrics_listen: %s\n", err);
+		return 1;
+	}
 	build_conninfo();
 	db_init(&db, conninfo, "finicom-mailer");
 	log_msg(LOG_INFO, "started; relay %s:%d, starttls %s", cfg.smtp_host, cfg.smtp_port,
 	    cfg.smtp_starttls == STARTTLS_OFF ? "off" :
 	    cfg.smtp_starttls == STARTTLS_ENABLED ? "enabled" : "required");
 	run();
+	sdnotify_stopping();
 	db_close(&db);
 	mail_sender_free(sender);
 	log_msg(LOG_INFO, "stopped");

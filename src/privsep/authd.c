@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 
 #include "db.h"
+#include "metrics.h"
 #include "privsep/proto.h"
 #include "util/log.h"
 #include "util/password.h"
@@ -472,6 +473,7 @@ privsep_auth_run(const struct config *cfg, int queue_fd)
 	db_connection(&db); /* connect now if we can; requests retry otherwise */
 	password_warm();    /* so the first unknown-email login costs what later ones do */
 	log_msg(LOG_INFO, "auth process ready");
+	metrics_ready(); /* for finicomd's READY=1 (src/metrics.h) */
 
 	while (!stopping) {
 		struct authp_msg m;

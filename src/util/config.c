@@ -233,6 +233,35 @@ parse_log_level(const char *v, void *dst, size_t size, const char **why)
 	return -1;
 }
 
+static int
+parse_log_format(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	if (!strcmp(v, "text"))
+		*(enum log_format *)dst = LOG_FORMAT_TEXT;
+	else if (!strcmp(v, "json"))
+		*(enum log_format *)dst = LOG_FORMAT_JSON;
+	else {
+		*why = "expected text or json";
+		return -1;
+	}
+	return 0;
+}
+
+/* "host:port" (a TCP address to listen on: "127.0.0.1:9188", "[::1]:9188"). */
+static int
+parse_hostport(const char *v, void *dst, size_t size, const char **why)
+{
+	const char *colon = strrchr(v, ':');
+	int port;
+
+	if (v[0] == '/' || colon == NULL || colon == v || parse_int_range(colon + 1, 1, 65535, 10, &port) < 0) {
+		*why = "expected host:port";
+		return -1;
+	}
+	return parse_string(v, dst, size, why);
+}
+
 /* "/absolute/path" (fits sockaddr_un) or "host:port". */
 static int
 parse_listen(const char *v, void *dst, size_t size, const char **why)
@@ -371,6 +400,8 @@ static const struct key_spec keys[] = {
 	{"session_idle_timeout", parse_duration, F(session_idle_timeout), false},
 	{"session_max_age", parse_duration, F(session_max_age), false},
 	{"log_level", parse_log_level, F(log_level), false},
+	{"log_format", parse_log_format, F(log_format), false},
+	{"mailer_metrics_listen", parse_hostport, F(mailer_metrics_listen), false},
 	{"smtp_host", parse_nonempty, F(smtp_host), false},
 	{"smtp_port", parse_port, F(smtp_port), false},
 	{"smtp_starttls", parse_starttls, F(smtp_starttls), false},
@@ -401,6 +432,7 @@ config_defaults(struct config *cfg)
 	cfg->signup = SIGNUP_OPEN;
 	cfg->plan_changes = PLAN_CHANGES_OPERATOR;
 	cfg->log_level = LOG_INFO;
+	cfg->log_format = LOG_FORMAT_TEXT;
 	cfg->session_idle_timeout = 12 * 3600;
 	cfg->session_max_age = 7 * 86400;
 	snprintf(cfg->smtp_host, sizeof(cfg->smtp_host), "127.0.0.1");

@@ -42,6 +42,8 @@ struct config {
 	int session_idle_timeout;         /* seconds; sessions end after this idle */
 	int session_max_age;              /* seconds; and after this in any case */
 	enum log_level log_level;
+	enum log_format log_format;       /* text (key=value) or json (one object per line) */
+	char mailer_metrics_listen[300];  /* host:port of the mailer's /metrics; "" = none */
 	char smtp_host[256];
 	int smtp_port;
 	enum starttls_mode smtp_starttls;

@@ -21,6 +21,7 @@
 #define LINE_MAX_BYTES 2048
 
 static enum log_level current_level = LOG_INFO;
+static enum log_format current_format = LOG_FORMAT_TEXT;
 static const char *process_name = "finicom";
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -32,6 +33,12 @@ void
 log_set_level(enum log_level level)
 {
 	current_level = level;
+}
+
+void
+log_set_format(enum log_format format)
+{
+	current_format = format;
 }
 
 void
@@ -241,6 +248,212 @@ write_stderr(const char *buf, size_t n)
 	}
 }
 
+/*
+ * JSON: out gets s[0..n) as the inside of a JSON string; control bytes as
+ * \u00XX, bytes that are not UTF-8 as U+FFFD.  Returns the length, or
+ * (size_t)-1 when it would not fit in cap.
+ */
+static size_t
+json_escape(const unsigned char *s, size_t n, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		size_t want = 1, seq = 0;
+
+		if (o + 7 > cap)
+			return (size_t)-1;
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			memcpy(out + o, "\\u00", 4);
+			out[o + 4] = hex[c >> 4];
+			out[o + 5] = hex[c & 15];
+			o += 6;
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		/* A well-formed UTF-8 sequence (no overlongs, surrogates or > U+10FFFF) is kept. */
+		if (c >= 0xc2 && c <= 0xdf)
+			want = 2;
+		else if (c >= 0xe0 && c <= 0xef)
+			want = 3;
+		else if (c >= 0xf0 && c <= 0xf4)
+			want = 4;
+		if (want > 1 && i + want <= n) {
+			seq = 1;
+			for (size_t k = 1; k < want; k++)
+				if ((s[i + k] & 0xc0) != 0x80)
+					seq = 0;
+			if (seq && ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) ||
+			    (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f)))
+				seq = 0;
+		}
+		if (seq) {
+			memcpy(out + o, s + i, want);
+			o += want;
+			i += want;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	return o;
+}
+
+/* Keys whose values are numbers in a JSON line (when they read as one). */
+static bool
+numeric_key(const char *k, size_t n)
+{
+	static const char *const keys[] = {"status", "duration_ms", "attempts"};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == n && !memcmp(keys[i], k, n))
+			return true;
+	return false;
+}
+
+/* -?digits(.digits)?, without leading zeros: a JSON number. */
+static bool
+json_number(const char *v, size_t n)
+{
+	size_t i = 0, d;
+
+	if (i < n && v[i] == '-')
+		i++;
+	d = i;
+	while (i < n && v[i] >= '0' && v[i] <= '9')
+		i++;
+	if (i == d || (v[d] == '0' && i - d > 1))
+		return false;
+	if (i < n && v[i] == '.') {
+		size_t f = ++i;
+		while (i < n && v[i] >= '0' && v[i] <= '9')
+			i++;
+		if (i == f)
+			return false;
+	}
+	return i == n;
+}
+
+/*
+ * One key=value pair of a text line at *p (log_kv's quoting undone: \" \\
+ * and \xHH) as ,"key":"value" at out; advances *p.  Returns the length
+ * written, 0 at the end of the text, (size_t)-1 when it does not fit.
+ */
+static size_t
+json_pair(const char **p, char *out, size_t cap)
+{
+	const char *s = *p, *key;
+	char value[LINE_MAX_BYTES];
+	size_t klen, vlen = 0, o = 0, e;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '\0')
+		return 0;
+	key = s;
+	while (*s && *s != '=' && *s != ' ')
+		s++;
+	klen = (size_t)(s - key);
+	if (*s == '=')
+		s++;
+	if (*s == '"') {
+		for (s++; *s && *s != '"' && vlen < sizeof(value) - 1; s++) {
+			if (*s == '\\' && s[1] == 'x' && s[2] && s[3]) {
+				static const char hex[] = "0123456789abcdef";
+				const char *h = strchr(hex, s[2]), *l = strchr(hex, s[3]);
+				if (h != NULL && l != NULL) {
+					value[vlen++] = (char)((h - hex) << 4 | (l - hex));
+					s += 3;
+					continue;
+				}
+			}
+			if (*s == '\\' && s[1])
+				s++;
+			value[vlen++] = *s;
+		}
+		if (*s == '"')
+			s++;
+	} else {
+		while (*s && *s != ' ' && vlen < sizeof(value) - 1)
+			value[vlen++] = *s++;
+	}
+	*p = s;
+	if (klen == 0)
+		return json_pair(p, out, cap);
+	if (cap < klen * 6 + 8)
+		return (size_t)-1;
+	out[o++] = ',';
+	out[o++] = '"';
+	e = json_escape((const unsigned char *)key, klen, out + o, cap - o);
+	if (e == (size_t)-1 || o + e + 4 > cap)
+		return (size_t)-1;
+	o += e;
+	memcpy(out + o, "\":", 2);
+	o += 2;
+	if (numeric_key(key, klen) && json_number(value, vlen)) {
+		if (o + vlen > cap)
+			return (size_t)-1;
+		memcpy(out + o, value, vlen);
+		return o + vlen;
+	}
+	out[o++] = '"';
+	e = json_escape((const unsigned char *)value, vlen, out + o, cap - o);
+	if (e == (size_t)-1 || o + e + 1 > cap)
+		return (size_t)-1;
+	o += e;
+	out[o++] = '"';
+	return o;
+}
+
+/* log_line in JSON: {"time":...,"level":...,"proc":...,"pid":N, then kv's pairs}. */
+static void
+json_line(enum log_level level, const char *kv)
+{
+	char line[LINE_MAX_BYTES * 2], stamp[32], pid[24], pair[LINE_MAX_BYTES * 2];
+	const char *p = kv;
+	size_t len = 0, n;
+	char proc[200];
+
+	append(line, sizeof(line), &len, "{\"time\":\"", 9);
+	append(line, sizeof(line), &len, stamp, put_stamp(stamp));
+	append(line, sizeof(line), &len, "\",\"level\":\"", 11);
+	append(line, sizeof(line), &len, level_names[level], strlen(level_names[level]));
+	append(line, sizeof(line), &len, "\",\"proc\":\"", 10);
+	n = json_escape((const unsigned char *)process_name, strlen(process_name), proc, sizeof(proc));
+	if (n != (size_t)-1)
+		append(line, sizeof(line), &len, proc, n);
+	append(line, sizeof(line), &len, "\",\"pid\":", 8);
+	n = put_decimal(pid, (unsigned long long)current_pid());
+	append(line, sizeof(line), &len, pid, n);
+	/* Pairs that fit, with room kept for the closing brace; the rest is dropped. */
+	while ((n = json_pair(&p, pair, sizeof(line) - 1 - len - 3)) != 0) {
+		if (n == (size_t)-1) {
+			static const char cut[] = ",\"truncated\":true";
+			if (len + sizeof(cut) - 1 + 3 < sizeof(line))
+				append(line, sizeof(line), &len, cut, sizeof(cut) - 1);
+			break;
+		}
+		append(line, sizeof(line), &len, pair, n);
+	}
+	line[len++] = '}';
+	line[len++] = '\n';
+	write_stderr(line, len);
+}
+
 void
 log_line(enum log_level level, const char *kv)
 {
@@ -249,6 +462,10 @@ log_line(enum log_level level, const char *kv)
 
 	if (!log_enabled(level))
 		return;
+	if (current_format == LOG_FORMAT_JSON) {
+		json_line(level, kv);
+		return;
+	}
 	/* time=... level=... proc=... pid=... KV\n, as one write(2). */
 	append(line, sizeof(line), &len, "time=", 5);
 	append(line, sizeof(line), &len, stamp, put_stamp(stamp));

@@ -11,8 +11,16 @@
 #include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 void log_set_level(enum log_level level);
+
+/*
+ * text: "time=... level=... proc=... pid=... key=value ...".  json: the
+ * same keys in the same order as one JSON object per line; every value a
+ * string, but pid, status, duration_ms and attempts, which are numbers.
+ */
+void log_set_format(enum log_format format);
 void log_set_process(const char *name);
 int log_enabled(enum log_level level);
 
