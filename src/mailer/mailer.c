@@ -656,12 +656,14 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	/* After the signal mask: the metrics thread keeps SIGTERM and SIGINT blocked. */
+	/*
+	 * After the signal mask: the metrics thread keeps SIGTERM and SIGINT
+	 * blocked.  A listener that cannot start is logged, and mail goes on:
+	 * delivery matters more than its numbers.
+	 */
 	if (cfg.mailer_metrics_listen[0] != '\0' &&
-	    mailer_metrics_start(cfg.mailer_metrics_listen, err, sizeof(err)) < 0) {
-		fprintf(stderr, "finicom-mailer: mailer_metrics_listen: %s\n", err);
-		return 1;
-	}
+	    mailer_metrics_start(cfg.mailer_metrics_listen, err, sizeof(err)) < 0)
+		log_msg(LOG_ERROR, "no metrics: mailer_metrics_listen: %s", err);
 	build_conninfo();
 	db_init(&db, conninfo, "finicom-mailer");
 	log_msg(LOG_INFO, "started; relay %s:%d, starttls %s", cfg.smtp_host, cfg.smtp_port,

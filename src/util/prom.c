@@ -77,6 +77,9 @@ struct server {
 	char *mem;
 };
 
+/* The listener's state, for as long as the process lives. */
+static struct server *server;
+
 static void
 write_all(int fd, const char *p, size_t n)
 {
@@ -211,5 +214,6 @@ prom_serve(const char *hostport, size_t cap, void (*render)(struct prom_buf *b),
 		return -1;
 	}
 	pthread_detach(tid);
+	server = s;
 	return 0;
 }
