@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conftest import superuser_psql, wait_until
-from test_metrics import _dev
+from test_metrics import _dev, fresh_children
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -78,3 +78,4 @@ def test_readyz_503_and_livez_200_while_postgresql_is_stopped(env, base_url):
     finally:
         _dev(env, "pg-start")
     assert wait_until(lambda: requests.get(base_url + "/readyz", timeout=5).status_code == 200, 10)
+    fresh_children(env, base_url)

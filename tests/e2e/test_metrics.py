@@ -19,7 +19,7 @@ import pytest
 import requests
 
 import client
-from conftest import master_pid, wait_until, worker_pids
+from conftest import auth_pids, master_pid, wait_until, worker_pids
 
 WORKERS = int(os.environ.get("FINICOM_WORKERS", "4"))
 SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?) (\S+)$')
@@ -173,6 +173,25 @@ def _dev(env, command):
     assert run.returncode == 0, f"deploy/dev {command}: {run.stdout}{run.stderr}"
 
 
+def fresh_children(env, base_url):
+    """After PostgreSQL came back: SIGHUP, so every worker and auth process is
+    replaced by one with a fresh connection (a child's first statement on a
+    connection the restart broke is a 503), and the tests after this one find
+    the stack as it was."""
+    master = master_pid(env)
+    workers, auths = worker_pids(master), auth_pids(master)
+    os.kill(master, signal.SIGHUP)
+    assert wait_until(lambda: not (worker_pids(master) & workers) and not (auth_pids(master) & auths) and
+                      len(worker_pids(master)) == WORKERS, 30, interval=0.1), "the children were not replaced"
+    run = []
+
+    def clean_run():
+        run.append(requests.get(base_url + "/healthz", timeout=5).status_code)
+        return run[-20:] == [200] * 20
+
+    assert wait_until(clean_run, 10, interval=0.01), run[-30:]
+
+
 @pytest.mark.destructive
 def test_database_errors_and_reconnects_are_counted(env, base_url):
     before = scrape(base_url)
@@ -199,6 +218,7 @@ def test_database_errors_and_reconnects_are_counted(env, base_url):
     after = scrape(base_url)
     assert after['finicom_db_reconnects_total{pool="worker"}'] > before['finicom_db_reconnects_total{pool="worker"}']
     assert after['finicom_db_connects_total{pool="worker"}'] > before['finicom_db_connects_total{pool="worker"}']
+    fresh_children(env, base_url)
     # The mailer comes back by itself too, and says so.
     assert wait_until(lambda: mailer_scrape()["finicom_mailer_db_reconnects_total"] >
                       mailer_before["finicom_mailer_db_reconnects_total"], 40, interval=0.5), \
