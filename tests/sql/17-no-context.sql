@@ -34,7 +34,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
 BEGIN;
-SELECT plan(45);
+SELECT plan(47);
 
 SELECT gen_random_uuid() AS o, gen_random_uuid() AS u, gen_random_uuid() AS v, gen_random_uuid() AS k,
        gen_random_uuid() AS i, gen_random_uuid() AS s, gen_random_uuid() AS d, gen_random_uuid() AS g,
@@ -165,7 +165,10 @@ INSERT INTO listed VALUES
      'otherwise not_found, nothing changed'),
     ('finicom.email_verification_resend(bytea, bytea, text)', 'definer', 'needs a signed-in user: F0403'),
     ('finicom.require_email_verified(boolean)', 'definer',
-     'checks the context''s user: without one, nothing to refuse, and it changes nothing');
+     'checks the context''s user: without one, nothing to refuse, and it changes nothing'),
+    -- GET /readyz (sql/0028).
+    ('finicom.schema_version()', 'definer',
+     'the highest migration number, the same for everyone: no row of any user or org');
 
 SELECT set_eq(
     $$SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -420,6 +423,13 @@ SELECT is((SELECT count(*)::int FROM finicom.email_verifications
             WHERE user_id = :'u' AND used_at IS NULL AND replaced_at IS NULL
               AND token_hash = sha256('ev-token'::bytea)), 1,
           'and U''s verification token is still the live one, unused');
+
+-- GET /readyz's number (sql/0028): the same as the superuser reads, nothing else.
+SELECT max(version)::int AS top FROM finicom.schema_migrations \gset
+SELECT is(pg_temp.outcome(format($$SELECT 1 WHERE finicom.schema_version() = %s$$, :'top')), 'rows 1',
+          'schema_version() without a context: the highest migration, as the superuser reads it');
+SELECT is(pg_temp.outcome($$SELECT 1 FROM finicom.schema_migrations$$), 'SQLSTATE 42501',
+          'and the table behind it stays closed to finicom_app');
 
 -- ---------------------------------------------------------------------
 -- After all of it: nothing changed.
