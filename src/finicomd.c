@@ -92,10 +92,15 @@ on_sigchld(int sig)
 }
 
 static void
-usage(void)
+usage(FILE *to, int status)
 {
-	fprintf(stderr, "usage: finicomd [-c config_file]\n");
-	exit(2);
+	fprintf(to, "usage: finicomd [-c FILE]\n"
+	    "The FastCGI server of Finicom Team Access (finicomd(8)).\n"
+	    "  -c, --config FILE  the configuration (default: %s)\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      the version\n"
+	    "Signals: HUP re-reads the configuration, TERM stops.\n", config_path);
+	exit(status);
 }
 
 /* Bind the unix socket (mode and group from the config) or TCP address. */
@@ -375,6 +380,23 @@ auth_conninfo_check(const struct config *c, char *err, size_t len)
 	return 0;
 }
 
+/* Which keys encrypt and decrypt (their ids, never the keys). */
+static void
+log_keys(void)
+{
+	const char *ids[SECRET_OTHER_KEYS_MAX];
+	char others[SECRET_OTHER_KEYS_MAX * (SECRET_KEY_ID_CHARS + 1) + 1] = "";
+	size_t n = secret_other_key_ids(ids);
+
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(others, " ");
+		strcat(others, ids[i]);
+	}
+	log_msg(LOG_INFO, "secret key %s encrypts; decrypt-only keys: %s", secret_key_id(),
+	    n ? others : "none");
+}
+
 static void
 reload(void)
 {
@@ -383,10 +405,19 @@ reload(void)
 
 	if (config_load(config_path, &fresh, err, sizeof(err)) < 0 ||
 	    auth_conninfo_check(&fresh, err, sizeof(err)) < 0 ||
-	    secret_load_key(fresh.secret_key_file, err, sizeof(err)) < 0) {
+	    secret_load_other_keys(fresh.secret_decrypt_key_files, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERROR, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
+	if (secret_load_key(fresh.secret_key_file, err, sizeof(err)) < 0) {
+		char again[512];
+		/* The running keys stay: the other keys as they were too. */
+		if (secret_load_other_keys(cfg.secret_decrypt_key_files, again, sizeof(again)) < 0)
+			log_msg(LOG_ERROR, "could not load the running decrypt-only keys again: %s", again);
+		log_msg(LOG_ERROR, "reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	log_keys();
 	if (strcmp(fresh.listen, cfg.listen) != 0 || fresh.listen_mode != cfg.listen_mode ||
 	    strcmp(fresh.listen_group, cfg.listen_group) != 0) {
 		log_msg(LOG_WARN, "listen settings change only on restart; keeping \"%s\"", cfg.listen);
@@ -480,6 +511,13 @@ healthy(void)
 	return false;
 }
 
+static const struct option long_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
 int
 main(int argc, char **argv)
 {
@@ -488,27 +526,31 @@ main(int argc, char **argv)
 	sigset_t set;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:hV")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:hV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
 			break;
 		case 'V':
 			printf("finicomd %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (config_load(config_path, &cfg, err, sizeof(err)) < 0 ||
 	    auth_conninfo_check(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "finicomd: %s\n", err);
 		return 2;
 	}
-	/* Loaded once here; the workers inherit the key through fork. */
-	if (secret_load_key(cfg.secret_key_file, err, sizeof(err)) < 0) {
+	/* Loaded once here; the workers inherit the keys through fork. */
+	if (secret_load_key(cfg.secret_key_file, err, sizeof(err)) < 0 ||
+	    secret_load_other_keys(cfg.secret_decrypt_key_files, err, sizeof(err)) < 0) {
 		fprintf(stderr, "finicomd: %s\n", err);
 		return 2;
 	}
@@ -519,6 +561,7 @@ main(int argc, char **argv)
 	/* Before any fork: every child shares it. */
 	if (metrics_init() < 0)
 		log_msg(LOG_WARN, "could not map the metrics segment: %s; /metrics will answer 500", strerror(errno));
+	log_keys();
 	signal(SIGPIPE, SIG_IGN);
 
 	sigemptyset(&set);

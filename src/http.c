@@ -111,7 +111,7 @@ http_percent_decode(const char *in, size_t len, char *out, bool plus_is_space)
  */
 enum param {
 	PARAM_METHOD, PARAM_URI, PARAM_ID, PARAM_ADDR, PARAM_CTYPE, PARAM_CLEN, PARAM_AUTH,
-	PARAM_CSRF, PARAM_COOKIE, PARAM_COUNT
+	PARAM_CSRF, PARAM_COOKIE, PARAM_XFF, PARAM_COUNT
 };
 
 static const struct {
@@ -127,6 +127,7 @@ static const struct {
 	{"HTTP_AUTHORIZATION=", 19}, /* PARAM_AUTH */
 	{"HTTP_X_CSRF_TOKEN=", 18},  /* PARAM_CSRF */
 	{"HTTP_COOKIE=", 12},        /* PARAM_COOKIE */
+	{"HTTP_X_FORWARDED_FOR=", 21}, /* PARAM_XFF */
 };
 
 /* Point values[p] at the value of each parameter in envp, NULL when absent. */
@@ -249,6 +250,17 @@ http_parse_cookies(struct http_request *req, char *header)
 	}
 }
 
+void
+http_request_client_ip(struct http_request *req, const struct cidr_list *trusted)
+{
+	char buf[64];
+	const char *ip = client_ip(trusted, req->peer_addr, req->forwarded_for, buf, sizeof(buf));
+
+	req->remote_addr = ip == buf ? arena_strdup(req->arena, buf) : ip;
+	if (req->remote_addr == NULL)
+		req->remote_addr = req->peer_addr;
+}
+
 int
 http_request_parse(struct http_request *req, struct arena *a, char *const *envp,
     struct http_failure *fail)
@@ -265,7 +277,9 @@ http_request_parse(struct http_request *req, struct arena *a, char *const *envp,
 	req->arena = a;
 	v = param[PARAM_ID];
 	req->request_id = (v != NULL && request_id_ok(v)) ? v : make_request_id(a);
-	req->remote_addr = param[PARAM_ADDR];
+	req->peer_addr = param[PARAM_ADDR];
+	req->remote_addr = req->peer_addr; /* until http_request_client_ip() */
+	req->forwarded_for = param[PARAM_XFF];
 	req->method_name = method ? method : "";
 	req->method = http_method_from(req->method_name);
 	req->path = "/";

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "util/arena.h"
+#include "util/client_ip.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
 #define HTTP_JSON_DEPTH 32
@@ -57,7 +58,9 @@ struct http_request {
 	const char *authorization; /* NULL when absent */
 	const char *csrf_token;
 	const char *request_id;    /* always set: nginx's, or one made here */
-	const char *remote_addr;
+	const char *remote_addr;   /* the client's address: client_ip() (util/client_ip.h) */
+	const char *peer_addr;     /* REMOTE_ADDR, the address nginx saw */
+	const char *forwarded_for; /* X-Forwarded-For as sent, NULL when absent */
 	const char *body;          /* NULL when there is none */
 	size_t body_len;
 	json_object *json;         /* parsed body (an object) or NULL; freed by http_request_clear */
@@ -75,6 +78,12 @@ struct http_response {
 	char headers[2048];        /* extra "Name: value\r\n" lines */
 	size_t headers_len;
 };
+
+/*
+ * Set req->remote_addr to the client's address: client_ip() of the peer and
+ * X-Forwarded-For under trusted (finicom.conf's trusted_proxies).
+ */
+void http_request_client_ip(struct http_request *req, const struct cidr_list *trusted);
 
 /* Outcome of parsing: 0 or an HTTP status with code/message for http_error. */
 struct http_failure {

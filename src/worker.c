@@ -203,7 +203,11 @@ dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
 	const struct route *route;
 	char allow[128];
 
-	if (http_request_parse(req, ctx->arena, fcgx->envp, &fail) < 0) {
+	int parsed = http_request_parse(req, ctx->arena, fcgx->envp, &fail);
+
+	/* The client's address, decided once for everyone (rate limits, audit, sessions, log). */
+	http_request_client_ip(req, &ctx->cfg->trusted_proxies);
+	if (parsed < 0) {
 		http_fail(ctx->res, &fail);
 		return;
 	}

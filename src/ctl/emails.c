@@ -48,18 +48,6 @@ static const struct email_column columns[] = {
 	"UPDATE finicom.orgs SET billing_email = $2 WHERE id = $1::uuid"},
 };
 
-static bool
-command_ok(PGconn *conn, const char *sql)
-{
-	PGresult *r = PQexec(conn, sql);
-	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-
-	if (!ok)
-		fprintf(stderr, "finicomctl: %s", PQerrorMessage(conn));
-	PQclear(r);
-	return ok;
-}
-
 /*
  * Normalize every row of one column; *left counts the rows left as they
  * are (refused or in conflict).  Returns -1 on a database error.
@@ -90,7 +78,7 @@ normalize_column(PGconn *conn, const struct email_column *c, int *left)
 			continue;
 		params[0] = key;
 		params[1] = canonical;
-		if (!command_ok(conn, "SAVEPOINT normalize_email"))
+		if (!ctl_command_ok(conn, "SAVEPOINT normalize_email"))
 			goto fail;
 		r = PQexecParams(conn, c->update, 2, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
@@ -106,13 +94,13 @@ normalize_column(PGconn *conn, const struct email_column *c, int *left)
 			printf("%s %s: \"%s\" is left: \"%s\" is taken by another row\n", c->table, key,
 			    value, canonical);
 			conflicts++;
-			if (!command_ok(conn, "ROLLBACK TO SAVEPOINT normalize_email")) {
+			if (!ctl_command_ok(conn, "ROLLBACK TO SAVEPOINT normalize_email")) {
 				PQclear(r);
 				goto fail;
 			}
 		}
 		PQclear(r);
-		if (!command_ok(conn, "RELEASE SAVEPOINT normalize_email"))
+		if (!ctl_command_ok(conn, "RELEASE SAVEPOINT normalize_email"))
 			goto fail;
 	}
 	PQclear(rows);
@@ -148,17 +136,17 @@ validate_constraint(PGconn *conn, const struct email_column *c)
 		return 0;
 	/* Names from the table above, never from input. */
 	snprintf(sql, sizeof(sql), "ALTER TABLE %s VALIDATE CONSTRAINT %s", c->table, c->constraint);
-	if (!command_ok(conn, "SAVEPOINT validate_email"))
+	if (!ctl_command_ok(conn, "SAVEPOINT validate_email"))
 		return -1;
 	r = PQexec(conn, sql);
 	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 		printf("%s: %s validated\n", c->table, c->constraint);
 		PQclear(r);
-		return command_ok(conn, "RELEASE SAVEPOINT validate_email") ? 0 : -1;
+		return ctl_command_ok(conn, "RELEASE SAVEPOINT validate_email") ? 0 : -1;
 	}
 	printf("%s: %s stays NOT VALID: %s", c->table, c->constraint, PQerrorMessage(conn));
 	PQclear(r);
-	return command_ok(conn, "ROLLBACK TO SAVEPOINT validate_email") ? 1 : -1;
+	return ctl_command_ok(conn, "ROLLBACK TO SAVEPOINT validate_email") ? 1 : -1;
 }
 
 int
@@ -194,7 +182,7 @@ ctl_normalize_emails(int argc, char **argv)
 		PQfinish(conn);
 		return 1;
 	}
-	ok = command_ok(conn, "BEGIN");
+	ok = ctl_command_ok(conn, "BEGIN");
 	for (size_t i = 0; ok && i < sizeof(columns) / sizeof(columns[0]); i++) {
 		int column_left = 0;
 		ok = normalize_column(conn, &columns[i], &column_left) == 0;
@@ -203,10 +191,10 @@ ctl_normalize_emails(int argc, char **argv)
 		left += column_left;
 	}
 	if (ok && dry_run) {
-		ok = command_ok(conn, "ROLLBACK");
+		ok = ctl_command_ok(conn, "ROLLBACK");
 		printf("dry run: nothing was changed\n");
 	} else if (ok) {
-		ok = command_ok(conn, "COMMIT");
+		ok = ctl_command_ok(conn, "COMMIT");
 	}
 	PQfinish(conn);
 	if (!ok)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "config.h"
 #include "ctl/ctl.h"
 #include "util/config.h"
@@ -24,17 +26,33 @@ static const struct {
 	{"set-plan", ctl_set_plan, "set-plan --org ID --plan free|trial|pro [--database CONNINFO]"},
 	{"verify-audit", ctl_verify_audit, "verify-audit [--org ID] [--anchors FILE] [--database CONNINFO]"},
 	{"audit-anchor", ctl_audit_anchor, "audit-anchor --file PATH [--database CONNINFO]"},
-	{"gen-key", ctl_gen_key, "gen-key FILE"},
+	{"gen-key", ctl_gen_key, "gen-key [--owner USER] [--group GROUP] FILE"},
+	{"rotate-key", ctl_rotate_key, "rotate-key [-c FILE] [--database CONNINFO] [--batch N] [--pause MSms] [--check]"},
 	{"normalize-emails", ctl_normalize_emails, "normalize-emails [--dry-run] [--database CONNINFO]"},
 };
 
 static int
-usage(void)
+usage(FILE *to, int status)
 {
-	fprintf(stderr, "usage:\n");
+	fprintf(to, "usage:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(stderr, "  finicomctl %s\n", commands[i].usage);
-	return 2;
+		fprintf(to, "  finicomctl %s\n", commands[i].usage);
+	if (status == 0)
+		fprintf(to, "  finicomctl --help | --version\n"
+		    "The operator's command line of Finicom Team Access; see finicomctl(8).\n");
+	return status;
+}
+
+bool
+ctl_command_ok(PGconn *conn, const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		fprintf(stderr, "finicomctl: %s", PQerrorMessage(conn));
+	PQclear(r);
+	return ok;
 }
 
 int
@@ -59,7 +77,9 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage();
+		return usage(stderr, 2);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		return usage(stdout, 0);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("finicomctl %s\n", PACKAGE_VERSION);
 		return 0;
@@ -68,5 +88,5 @@ main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "finicomctl: unknown command \"%s\"\n", argv[1]);
-	return usage();
+	return usage(stderr, 2);
 }

@@ -67,14 +67,14 @@ ready_reply(struct request_ctx *ctx, int status, const char *state, const char *
 }
 
 /*
- * GET /readyz: one round trip, finicom.schema_version() (sql/0028).
+ * GET /readyz: one round trip, finicom.schema_version() (sql/0027).
  * 200 {"status":"ready","reason":null,"schema_version":N,"expected_schema_version":E}
  *   when N >= E (a database migrated ahead of this binary is ready: an
  *   upgrade migrates first, then restarts the workers);
  * 503 {"status":"unavailable","reason":"database_unreachable",...} when the
  *   database does not answer;
  * 503 {"status":"not_ready","reason":"schema_behind",...} when N < E, or
- *   the function itself is missing (a database from before 0028).
+ *   the function itself is missing (a database from before 0027).
  */
 void
 readyz_get(struct request_ctx *ctx)

@@ -92,11 +92,23 @@ static int seal_failing; /* the last seal failed (and that was logged) */
 static const char *config_path = SYSCONFDIR "/finicom/finicom.conf";
 
 static void
-usage(void)
+usage(FILE *to, int status)
 {
-	fprintf(stderr, "usage: finicom-mailer [-c config_file]\n");
-	exit(2);
+	fprintf(to, "usage: finicom-mailer [-c FILE]\n"
+	    "Sends the mail queued in finicom.mail_outbox (finicom-mailer(8)).\n"
+	    "  -c, --config FILE  the configuration (default: %s)\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      the version\n"
+	    "Signals: TERM and INT stop after the message being sent.\n", config_path);
+	exit(status);
 }
+
+static const struct option long_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
 
 static void
 on_stop_signal(int sig)
@@ -597,20 +609,23 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:hV")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:hV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
 			break;
 		case 'V':
 			printf("finicom-mailer %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "finicom-mailer: %s\n", err);
 		return 2;

@@ -378,6 +378,13 @@ parse_group(const char *v, void *dst, size_t size, const char **why)
 	return parse_string(v, dst, size, why);
 }
 
+static int
+parse_cidrs(const char *v, void *dst, size_t size, const char **why)
+{
+	(void)size;
+	return cidr_list_parse(v, dst, why);
+}
+
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 
 static const struct key_spec keys[] = {
@@ -397,6 +404,8 @@ static const struct key_spec keys[] = {
 	{"signup", parse_signup, F(signup), false},
 	{"plan_changes", parse_plan_changes, F(plan_changes), false},
 	{"secret_key_file", parse_nonempty, F(secret_key_file), false},
+	{"secret_decrypt_key_files", parse_string, F(secret_decrypt_key_files), false},
+	{"trusted_proxies", parse_cidrs, F(trusted_proxies), false},
 	{"session_idle_timeout", parse_duration, F(session_idle_timeout), false},
 	{"session_max_age", parse_duration, F(session_max_age), false},
 	{"log_level", parse_log_level, F(log_level), false},
@@ -541,6 +550,12 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	rc = config_parse(fp, path, cfg, err, errlen);
 	fclose(fp);
 	return rc;
+}
+
+const char *
+config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
 }
 
 int

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "util/client_ip.h"
 #include "util/log.h"
 
 #define CONFIG_PATH_MAX 1024
@@ -39,6 +40,8 @@ struct config {
 	enum signup_mode signup;
 	enum plan_changes plan_changes;   /* who moves an org to pro or trial: the operator (finicomctl set-plan) or its admins too */
 	char secret_key_file[CONFIG_PATH_MAX];
+	char secret_decrypt_key_files[4 * CONFIG_PATH_MAX]; /* decrypt-only keys, separated by spaces (rotation) */
+	struct cidr_list trusted_proxies; /* peers whose X-Forwarded-For names the client */
 	int session_idle_timeout;         /* seconds; sessions end after this idle */
 	int session_max_age;              /* seconds; and after this in any case */
 	enum log_level log_level;
@@ -69,6 +72,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
 /* Same, from an open stream; name is used in messages. */
 int config_parse(FILE *fp, const char *name, struct config *cfg, char *err, size_t errlen);
+
+/* The name of the parser's i-th key, NULL past the last (tests: the sample lists every key). */
+const char *config_key_name(size_t i);
 
 /* How many auth processes finicomd forks: auth_processes, or workers when that is 0. */
 int config_auth_processes(const struct config *cfg);

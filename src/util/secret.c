@@ -23,11 +23,15 @@
 #define TAG_BYTES 16
 #define PLAIN_MAX_BYTES (1024 * 1024)
 
-static struct {
+struct key_slot {
 	bool loaded;
 	unsigned char key[SECRET_KEY_BYTES];
 	char id[SECRET_KEY_ID_CHARS + 1];
-} current;
+};
+
+/* The current key (encrypts and decrypts) and the others (decrypt only). */
+static struct key_slot current;
+static struct key_slot others[SECRET_OTHER_KEYS_MAX];
 
 void
 secret_key_id_of(const unsigned char key[SECRET_KEY_BYTES], char out[SECRET_KEY_ID_CHARS + 1])
@@ -53,6 +57,29 @@ secret_forget_key(void)
 	OPENSSL_cleanse(current.key, sizeof(current.key));
 	current.id[0] = '\0';
 	current.loaded = false;
+	secret_forget_other_keys();
+}
+
+void
+secret_forget_other_keys(void)
+{
+	for (size_t i = 0; i < SECRET_OTHER_KEYS_MAX; i++) {
+		OPENSSL_cleanse(others[i].key, sizeof(others[i].key));
+		others[i].id[0] = '\0';
+		others[i].loaded = false;
+	}
+}
+
+/* The loaded key (current or other) whose id is id, or NULL. */
+static const struct key_slot *
+key_by_id(const char *id)
+{
+	if (current.loaded && !strcmp(current.id, id))
+		return &current;
+	for (size_t i = 0; i < SECRET_OTHER_KEYS_MAX; i++)
+		if (others[i].loaded && !strcmp(others[i].id, id))
+			return &others[i];
+	return NULL;
 }
 
 const char *
@@ -70,10 +97,10 @@ hex_value(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-int
-secret_load_key(const char *path, char *err, size_t errlen)
+/* Read and check the key file at path into key; 0, or -1 with a message. */
+static int
+read_key_file(const char *path, unsigned char key[SECRET_KEY_BYTES], char *err, size_t errlen)
 {
-	unsigned char key[SECRET_KEY_BYTES];
 	char text[2 * SECRET_KEY_BYTES + 2];
 	struct stat st;
 	ssize_t got;
@@ -128,13 +155,92 @@ secret_load_key(const char *path, char *err, size_t errlen)
 		}
 		key[i] = (unsigned char)(hi << 4 | lo);
 	}
-	secret_use_key(key);
 	rc = 0;
 out:
-	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(text, sizeof(text));
 	close(fd);
 	return rc;
+}
+
+int
+secret_load_key(const char *path, char *err, size_t errlen)
+{
+	unsigned char key[SECRET_KEY_BYTES];
+	int rc = read_key_file(path, key, err, errlen);
+
+	if (rc == 0)
+		secret_use_key(key);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+int
+secret_load_other_keys(const char *paths, char *err, size_t errlen)
+{
+	struct key_slot loaded[SECRET_OTHER_KEYS_MAX];
+	size_t n = 0;
+	const char *p = paths ? paths : "";
+	int rc = -1;
+
+	memset(loaded, 0, sizeof(loaded));
+	while (*p) {
+		char path[1024];
+		size_t len;
+
+		p += strspn(p, " \t");
+		len = strcspn(p, " \t");
+		if (len == 0)
+			break;
+		if (len >= sizeof(path)) {
+			snprintf(err, errlen, "a path in secret_decrypt_key_files is too long");
+			goto out;
+		}
+		if (n == SECRET_OTHER_KEYS_MAX) {
+			snprintf(err, errlen, "secret_decrypt_key_files names more than %d files",
+			    SECRET_OTHER_KEYS_MAX);
+			goto out;
+		}
+		memcpy(path, p, len);
+		path[len] = '\0';
+		p += len;
+		if (read_key_file(path, loaded[n].key, err, errlen) < 0)
+			goto out;
+		secret_key_id_of(loaded[n].key, loaded[n].id);
+		loaded[n].loaded = true;
+		n++;
+	}
+	secret_forget_other_keys();
+	memcpy(others, loaded, sizeof(others));
+	rc = 0;
+out:
+	OPENSSL_cleanse(loaded, sizeof(loaded));
+	return rc;
+}
+
+size_t
+secret_other_key_ids(const char *ids[SECRET_OTHER_KEYS_MAX])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < SECRET_OTHER_KEYS_MAX; i++)
+		if (others[i].loaded)
+			ids[n++] = others[i].id;
+	return n;
+}
+
+bool
+secret_stored_key_id(const char *stored, char out[SECRET_KEY_ID_CHARS + 1])
+{
+	const char *p;
+
+	if (!secret_is_ciphertext(stored))
+		return false;
+	p = stored + strlen(SECRET_PREFIX);
+	if (strlen(p) < SECRET_KEY_ID_CHARS + 1 || p[SECRET_KEY_ID_CHARS] != ':')
+		return false;
+	memcpy(out, p, SECRET_KEY_ID_CHARS);
+	out[SECRET_KEY_ID_CHARS] = '\0';
+	return true;
 }
 
 /*
@@ -277,21 +383,18 @@ secret_decrypt(const char *stored, const char *aad, size_t *n)
 	EVP_CIPHER_CTX *c = NULL;
 	unsigned char *raw = NULL;
 	char *plain = NULL, *ad = NULL, key_id[SECRET_KEY_ID_CHARS + 1];
+	const struct key_slot *slot;
 	const char *p;
 	size_t ad_len, b64_len;
 	long raw_len;
 	int len, fin, ok = 0;
 
-	if (!current.loaded || !secret_is_ciphertext(stored) || aad == NULL)
+	if (aad == NULL || !secret_stored_key_id(stored, key_id))
 		return NULL;
-	p = stored + strlen(SECRET_PREFIX);
-	if (strlen(p) < SECRET_KEY_ID_CHARS + 1 || p[SECRET_KEY_ID_CHARS] != ':')
-		return NULL;
-	memcpy(key_id, p, SECRET_KEY_ID_CHARS);
-	key_id[SECRET_KEY_ID_CHARS] = '\0';
-	if (strcmp(key_id, current.id) != 0)
-		return NULL; /* another key: only the current one is loaded */
-	p += SECRET_KEY_ID_CHARS + 1;
+	slot = key_by_id(key_id);
+	if (slot == NULL)
+		return NULL; /* a key that is not loaded (neither current nor other) */
+	p = stored + strlen(SECRET_PREFIX) + SECRET_KEY_ID_CHARS + 1;
 	b64_len = strlen(p);
 	raw = malloc(b64_len * 3 / 4 + 3);
 	if (raw == NULL)
@@ -306,7 +409,7 @@ secret_decrypt(const char *stored, const char *aad, size_t *n)
 	if (plain == NULL || ad == NULL || c == NULL ||
 	    EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) != 1 ||
-	    EVP_DecryptInit_ex(c, NULL, NULL, current.key, raw) != 1 ||
+	    EVP_DecryptInit_ex(c, NULL, NULL, slot->key, raw) != 1 ||
 	    EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)ad, (int)ad_len) != 1 ||
 	    EVP_DecryptUpdate(c, (unsigned char *)plain, &len, raw + NONCE_BYTES, (int)*n) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, raw + NONCE_BYTES + *n) != 1 ||
@@ -598,4 +701,174 @@ config_merge_for_patch(json_object *config, json_object *stored, const char *aad
 	free(s->path);
 	free(s);
 	return rc;
+}
+
+/*
+ * Re-encryption (finicomctl rotate-key): every ciphertext of a config (a
+ * whole secret member's value or a URL's password) is found with its path
+ * and decrypted with its own key and the AAD of its path; one made under
+ * another key than the current one is encrypted again under the current
+ * key with the same AAD.  The pairs (old stored form, new stored form) are
+ * what the caller replaces in the config's text, which it stores as it
+ * was otherwise, byte for byte.
+ */
+struct rekey {
+	struct seal seal;
+	bool rewrite;
+	struct secret_rekey *out;
+};
+
+static int
+rekey_add(struct secret_rekey *out, const char *old, char *enc)
+{
+	char **olds = realloc(out->old, (out->n + 1) * sizeof(char *));
+	char **news;
+
+	if (olds == NULL)
+		return -1;
+	out->old = olds;
+	news = realloc(out->new, (out->n + 1) * sizeof(char *));
+	if (news == NULL)
+		return -1;
+	out->new = news;
+	out->old[out->n] = strdup(old);
+	if (out->old[out->n] == NULL)
+		return -1;
+	out->new[out->n++] = enc;
+	return 0;
+}
+
+/* One stored form at the walk's path: checked, counted, maybe re-encrypted; 0 or -1. */
+static int
+rekey_one(struct rekey *r, const char *stored)
+{
+	char id[SECRET_KEY_ID_CHARS + 1], *aad, *plain, *enc = NULL;
+	size_t aad_len = strlen(r->seal.aad_prefix) + r->seal.len, n;
+	bool is_current;
+
+	if (!secret_stored_key_id(stored, id)) {
+		snprintf(r->seal.err, r->seal.errlen, "config%s is not a valid ciphertext", r->seal.path);
+		return -1;
+	}
+	is_current = !strcmp(id, current.id);
+	aad = malloc(aad_len + 1);
+	if (aad == NULL) {
+		snprintf(r->seal.err, r->seal.errlen, "out of memory");
+		return -1;
+	}
+	snprintf(aad, aad_len + 1, "%s%s", r->seal.aad_prefix, r->seal.path);
+	plain = secret_decrypt(stored, aad, &n);
+	if (plain == NULL) {
+		snprintf(r->seal.err, r->seal.errlen, "config%s (key %s) does not decrypt%s",
+		    r->seal.path, id, key_by_id(id) ? " (damaged, or copied from another place)"
+		                                   : ": its key is not loaded");
+		free(aad);
+		return -1;
+	}
+	if (!is_current && r->rewrite)
+		enc = secret_encrypt(plain, n, aad);
+	OPENSSL_cleanse(plain, n);
+	free(plain);
+	free(aad);
+	if (is_current) {
+		r->out->current++;
+		return 0;
+	}
+	r->out->other++;
+	if (!r->rewrite)
+		return 0;
+	if (enc == NULL || rekey_add(r->out, stored, enc) < 0) {
+		free(enc);
+		snprintf(r->seal.err, r->seal.errlen, "could not encrypt config%s", r->seal.path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rekey_walk(struct rekey *r, json_object *v)
+{
+	size_t saved = r->seal.len;
+	int rc = 0;
+
+	if (json_object_is_type(v, json_type_string)) {
+		const char *text = json_object_get_string(v);
+		size_t start, len;
+		char *piece;
+
+		if (secret_is_ciphertext(text))
+			return rekey_one(r, text);
+		if (!secret_url_password(text, &start, &len) || !secret_is_ciphertext(text + start))
+			return 0;
+		piece = strndup(text + start, len);
+		if (piece == NULL) {
+			snprintf(r->seal.err, r->seal.errlen, "out of memory");
+			return -1;
+		}
+		rc = rekey_one(r, piece);
+		free(piece);
+		return rc;
+	}
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v) && rc == 0; i++) {
+			char idx[24];
+			snprintf(idx, sizeof(idx), "%zu", i);
+			if (path_push(&r->seal, idx) < 0)
+				goto nomem;
+			rc = rekey_walk(r, json_object_array_get_idx(v, i));
+			r->seal.len = saved;
+			r->seal.path[saved] = '\0';
+		}
+		return rc;
+	}
+	if (!json_object_is_type(v, json_type_object))
+		return 0;
+	json_object_object_foreach(v, key, val) {
+		if (path_push(&r->seal, key) < 0)
+			goto nomem;
+		rc = rekey_walk(r, val);
+		r->seal.len = saved;
+		r->seal.path[saved] = '\0';
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+nomem:
+	snprintf(r->seal.err, r->seal.errlen, "out of memory");
+	return -1;
+}
+
+int
+secret_rekey_config(json_object *config, const char *aad_prefix, bool rewrite,
+    struct secret_rekey *out, char *err, size_t errlen)
+{
+	struct rekey r = {.seal = {.aad_prefix = aad_prefix, .err = err, .errlen = errlen},
+	    .rewrite = rewrite, .out = out};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!current.loaded) {
+		snprintf(err, errlen, "no secret key is loaded");
+		return -1;
+	}
+	r.seal.path = calloc(1, 1);
+	if (r.seal.path == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = rekey_walk(&r, config);
+	free(r.seal.path);
+	return rc;
+}
+
+void
+secret_rekey_free(struct secret_rekey *out)
+{
+	for (size_t i = 0; i < out->n; i++) {
+		free(out->old[i]);
+		free(out->new[i]);
+	}
+	free(out->old);
+	free(out->new);
+	memset(out, 0, sizeof(*out));
 }

@@ -39,9 +39,12 @@
  *                writes one.
  *   key id       the first 8 hex characters of the SHA-256 of the key; it
  *                is stored beside each ciphertext so that keys can be
- *                rotated.  Decryption picks the key by id; for now one key
- *                is loaded, and a ciphertext under any other id does not
- *                decrypt (rotation will load the old keys beside the new).
+ *                rotated.  Decryption picks the key by id among the current
+ *                key (secret_key_file, which alone encrypts) and the other
+ *                keys (secret_decrypt_key_files, decrypt only); a ciphertext
+ *                under any other id does not decrypt.  finicomctl rotate-key
+ *                re-encrypts every ciphertext under the current key, after
+ *                which the other keys can go (docs/production.md).
  *
  * The key lives in this module's memory: finicomd loads it once in the
  * master before forking, so every worker has it.
@@ -58,12 +61,50 @@
 #define SECRET_KEY_ID_CHARS 8
 #define SECRET_MASK "********"
 #define SECRET_PREFIX "enc:v1:"
+#define SECRET_OTHER_KEYS_MAX 4
 
 /*
  * Load the key file at path and make it the current key.  Returns 0, or -1
  * with a message for the operator in err (the current key, if any, stays).
  */
 int secret_load_key(const char *path, char *err, size_t errlen);
+
+/*
+ * Load the key files named in paths (separated by spaces; "" for none) as
+ * the other keys, which decrypt but never encrypt, replacing the other keys
+ * loaded before.  Returns 0, or -1 with a message in err (nothing changes).
+ */
+int secret_load_other_keys(const char *paths, char *err, size_t errlen);
+
+/* Forget the other keys (the current one stays). */
+void secret_forget_other_keys(void);
+
+/* The ids of the other keys loaded, in ids; returns how many. */
+size_t secret_other_key_ids(const char *ids[SECRET_OTHER_KEYS_MAX]);
+
+/* The key id of a stored form, in out; false when stored is not one. */
+bool secret_stored_key_id(const char *stored, char out[SECRET_KEY_ID_CHARS + 1]);
+
+/* What secret_rekey_config found in one config. */
+struct secret_rekey {
+	int current;  /* ciphertexts under the current key (all decrypt) */
+	int other;    /* ciphertexts under another loaded key (all decrypt) */
+	size_t n;     /* with rewrite: the replacements, old[i] -> new[i] */
+	char **old, **new;
+};
+
+/*
+ * Decrypt every ciphertext of config (a secret member's value or a URL's
+ * password; aad_prefix as for config_merge_for_patch) and count them by
+ * key; with rewrite, each one under another key than the current one gets
+ * a new stored form under the current key, with the same AAD, as a pair in
+ * out (config itself is not changed: the caller replaces each old[i] by
+ * new[i] in the config's stored text).  Returns 0, or -1 with a message in
+ * err (a ciphertext that does not decrypt).  Free out with secret_rekey_free.
+ */
+int secret_rekey_config(json_object *config, const char *aad_prefix, bool rewrite,
+    struct secret_rekey *out, char *err, size_t errlen);
+void secret_rekey_free(struct secret_rekey *out);
 
 /* Make key the current key (tests; finicomctl gen-key). */
 void secret_use_key(const unsigned char key[SECRET_KEY_BYTES]);

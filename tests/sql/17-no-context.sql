@@ -166,7 +166,7 @@ INSERT INTO listed VALUES
     ('finicom.email_verification_resend(bytea, bytea, text)', 'definer', 'needs a signed-in user: F0403'),
     ('finicom.require_email_verified(boolean)', 'definer',
      'checks the context''s user: without one, nothing to refuse, and it changes nothing'),
-    -- GET /readyz (sql/0028).
+    -- GET /readyz (sql/0027).
     ('finicom.schema_version()', 'definer',
      'the highest migration number, the same for everyone: no row of any user or org');
 
@@ -424,7 +424,7 @@ SELECT is((SELECT count(*)::int FROM finicom.email_verifications
               AND token_hash = sha256('ev-token'::bytea)), 1,
           'and U''s verification token is still the live one, unused');
 
--- GET /readyz's number (sql/0028): the same as the superuser reads, nothing else.
+-- GET /readyz's number (sql/0027): the same as the superuser reads, nothing else.
 SELECT max(version)::int AS top FROM finicom.schema_migrations \gset
 SELECT is(pg_temp.outcome(format($$SELECT 1 WHERE finicom.schema_version() = %s$$, :'top')), 'rows 1',
           'schema_version() without a context: the highest migration, as the superuser reads it');

@@ -1,4 +1,4 @@
--- 0028_schema_version: GET /readyz compares the highest migration the
+-- 0027_schema_version: GET /readyz compares the highest migration the
 -- running binary was built with against the database's, so a worker whose
 -- database has not been migrated yet says it is not ready.  The workers'
 -- role cannot read finicom.schema_migrations (its policy is the owner's);
