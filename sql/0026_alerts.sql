@@ -475,9 +475,11 @@ GRANT SELECT ON audit.chain_checks TO finicom_auditor;
 -- raise audit_chain_broken for a break not raised before.  Returns the
 -- number of orgs checked.  Bounded: at most p_orgs x p_events hashes a
 -- run, so it stays cheap however long the chains grow; the whole chain is
--- finicomctl verify-audit's.  Each org in a subtransaction: one that
+-- finicomctl verify-audit's.  With p_org: that org only, whenever it was
+-- last checked (a DBA's check, and the tests').  Each org in a subtransaction: one that
 -- cannot be read does not stop the others.
-CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs integer DEFAULT 100)
+CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs integer DEFAULT 100,
+                                             p_org uuid DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
     AS $$
@@ -488,8 +490,9 @@ CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs
     BEGIN
         FOR h IN SELECT hd.org_id, hd.seq, c.bad_seq, c.bad_reason
                  FROM audit.chain_heads hd LEFT JOIN audit.chain_checks c ON c.org_id = hd.org_id
-                 WHERE c.org_id IS NULL OR c.head_seq <> hd.seq
-                    OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'
+                 WHERE (p_org IS NULL AND (c.org_id IS NULL OR c.head_seq <> hd.seq
+                                           OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'))
+                    OR hd.org_id = p_org
                  ORDER BY c.checked_at NULLS FIRST, hd.org_id
                  LIMIT p_orgs LOOP
             BEGIN

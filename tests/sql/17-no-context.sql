@@ -123,6 +123,11 @@ INSERT INTO listed VALUES
     ('finicom.api_key_json(uuid, text, finicom.role, text, timestamptz, timestamptz, timestamptz, uuid)', 'reader', 'the JSON of the values passed'),
     ('finicom.api_key_live(finicom.api_keys)', 'reader', 'whether a key row passed is live'),
     ('finicom.sync_run_json(finicom.sync_runs)', 'reader', 'the JSON of a run row passed'),
+    -- Activity alerts (sql/0026_alerts.sql).
+    ('finicom.alert_rule_names()', 'reader', 'the fixed list of alert rules'),
+    ('finicom.alert_json(finicom.alerts)', 'reader', 'the JSON of an alert row passed'),
+    ('finicom.alert_rules_json(uuid)', 'reader',
+     'reads the org''s rule settings as finicom_app may: without a context every rule shows its default'),
     ('audit.event_json(audit.events)', 'reader', 'the JSON of an event row passed'),
     ('finicom.invitation_json(finicom.invitations)', 'reader', 'reads invitation_items as finicom_app: NULL'),
     -- The request context: without one, nothing.
