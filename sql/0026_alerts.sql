@@ -204,7 +204,8 @@ CREATE FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[],
         v_mail := NOT EXISTS (SELECT FROM finicom.alerts a
                               WHERE a.org_id = p_org AND a.rule = p_rule AND a.mailed
                                 AND a.at > v_now - interval '10 minutes');
-        v_new := ARRAY(SELECT DISTINCT x FROM pg_catalog.unnest(p_event_ids) x WHERE x IS NOT NULL);
+        v_new := ARRAY(SELECT u.x FROM pg_catalog.unnest(p_event_ids) WITH ORDINALITY AS u (x, n)
+                       WHERE u.x IS NOT NULL GROUP BY u.x ORDER BY min(u.n));
         INSERT INTO finicom.alerts (org_id, rule, at, last_event_at, summary, event_ids, event_count, mailed)
         VALUES (p_org, p_rule, v_now, v_now, v_summary, v_new[1:1000], pg_catalog.cardinality(v_new), v_mail)
         RETURNING * INTO v_alert;
@@ -469,17 +470,23 @@ CREATE POLICY chain_checks_auditor ON audit.chain_checks FOR SELECT TO finicom_a
 REVOKE ALL ON audit.chain_checks FROM PUBLIC;
 GRANT SELECT ON audit.chain_checks TO finicom_auditor;
 
--- The job: verify the last p_events sealed events of up to p_orgs orgs
--- whose head moved since their last check or whose last check is older
--- than 10 minutes (never checked first, then the longest unchecked), and
--- raise audit_chain_broken for a break not raised before.  Returns the
--- number of orgs checked.  Bounded: at most p_orgs x p_events hashes a
--- run, so it stays cheap however long the chains grow; the whole chain is
--- finicomctl verify-audit's.  With p_org: that org only, whenever it was
--- last checked (a DBA's check, and the tests').  Each org in a subtransaction: one that
--- cannot be read does not stop the others.
-CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs integer DEFAULT 100,
-                                             p_org uuid DEFAULT NULL)
+-- The job: verify the recent part of the chains, and raise
+-- audit_chain_broken for a break not raised before.  Which orgs, and from
+-- which event:
+--   - an org never checked: its last p_events events;
+--   - an org whose head moved since its last check: from p_overlap events
+--     before the head it was last checked at, so every new event and the
+--     last p_overlap old ones are checked again;
+--   - an org not checked for 10 minutes: its last p_events events again;
+-- at most p_orgs orgs a run, in that order (oldest check first within
+-- each).  Returns the number of orgs checked.  Bounded: at most p_orgs x
+-- (p_events, or the new events plus p_overlap) hashes a run, so it stays
+-- cheap however long the chains grow; the whole chain is finicomctl
+-- verify-audit's.  With p_org: that org only, its last p_events, whenever
+-- it was last checked (a DBA's check, and the tests').  Each org in a
+-- subtransaction: one that cannot be read does not stop the others.
+CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs integer DEFAULT 500,
+                                           p_org uuid DEFAULT NULL, p_overlap integer DEFAULT 100)
     RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
     AS $$
@@ -488,15 +495,19 @@ CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs
         v record;
         n integer := 0;
     BEGIN
-        FOR h IN SELECT hd.org_id, hd.seq, c.bad_seq, c.bad_reason
+        FOR h IN SELECT hd.org_id, hd.seq, c.bad_seq, c.bad_reason,
+                        CASE WHEN c.org_id IS NULL OR p_org IS NOT NULL
+                                  OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'
+                             THEN hd.seq - p_events + 1
+                             ELSE LEAST(c.head_seq, hd.seq) - p_overlap + 1 END AS from_seq
                  FROM audit.chain_heads hd LEFT JOIN audit.chain_checks c ON c.org_id = hd.org_id
                  WHERE (p_org IS NULL AND (c.org_id IS NULL OR c.head_seq <> hd.seq
                                            OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'))
                     OR hd.org_id = p_org
-                 ORDER BY c.checked_at NULLS FIRST, hd.org_id
+                 ORDER BY c.org_id IS NOT NULL, c.head_seq = hd.seq, c.checked_at, hd.org_id
                  LIMIT p_orgs LOOP
             BEGIN
-                SELECT * INTO v FROM audit.verify_chain_from(h.org_id, h.seq - p_events + 1);
+                SELECT * INTO v FROM audit.verify_chain_from(h.org_id, h.from_seq);
                 INSERT INTO audit.chain_checks AS c (org_id, head_seq, checked_at, bad_seq, bad_reason)
                 VALUES (h.org_id, h.seq, pg_catalog.clock_timestamp(),
                         CASE WHEN NOT v.ok THEN v.first_bad_seq END, CASE WHEN NOT v.ok THEN v.reason END)

@@ -119,6 +119,15 @@ alert_rules_patch(struct request_ctx *ctx)
 	names[nl++] = '{';
 	values[vl++] = '{';
 	for (size_t i = 0; i < sizeof(rule_fields) / sizeof(rule_fields[0]); i++) {
+		/* The fieldset reads null as absent; a rule is on or off, never null. */
+		if (ctx->fields[i] == NULL && ctx->req->json != NULL &&
+		    json_object_object_get_ex(ctx->req->json, rule_fields[i].name, NULL)) {
+			char message[64];
+
+			snprintf(message, sizeof(message), "%s must be true or false", rule_fields[i].name);
+			http_error(ctx->res, 400, "validation_failed", message, rule_fields[i].name);
+			return;
+		}
 		if (ctx->fields[i] == NULL)
 			continue;
 		nl += (size_t)snprintf(names + nl, sizeof(names) - nl, "%s%s", nl > 1 ? "," : "", rule_fields[i].name);
