@@ -65,12 +65,10 @@ CREATE TABLE finicom.alerts (
     org_id                uuid NOT NULL REFERENCES finicom.orgs (id) ON DELETE CASCADE,
     rule                  text NOT NULL CHECK (rule = ANY (finicom.alert_rule_names())),
     at                    timestamptz NOT NULL DEFAULT clock_timestamp(),
-    last_event_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
     summary               text NOT NULL CHECK (char_length(summary) BETWEEN 1 AND 500),
-    -- audit.events ids; for failed_logins, audit.auth_events ids.  At most
-    -- 1000 (event_count counts them all).
-    event_ids             uuid[] NOT NULL CHECK (cardinality(event_ids) <= 1000),
-    event_count           integer NOT NULL CHECK (event_count >= cardinality(event_ids)),
+    -- audit.events ids; for failed_logins, audit.auth_events ids; the
+    -- first 100 (a full alert takes no more, so it is no longer written).
+    event_ids             uuid[] NOT NULL CHECK (cardinality(event_ids) <= 100),
     mailed                boolean NOT NULL,
     acknowledged_at       timestamptz,
     acknowledged_by_type  text CHECK (acknowledged_by_type IN ('user', 'api_key', 'db')),
@@ -163,6 +161,8 @@ CREATE FUNCTION finicom.alert_rule_text(p_rule text) RETURNS text
 
 -- Raise (or group) an alert of rule p_rule in org p_org about the events
 -- p_event_ids, described by p_summary; see the grouping rule at the top.
+-- A new alert takes every id; an open one only the last, the event that
+-- made this call (the counting rules pass the whole window, that one last).
 -- Does nothing when the org has turned the rule off.  Counting rules
 -- (mass_removal, failed_logins) pass a summary with the count so far,
 -- which replaces the open alert's; the others keep their first summary.
@@ -183,20 +183,35 @@ CREATE FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[],
                    WHERE s.org_id = p_org AND s.rule = p_rule AND NOT s.enabled) THEN
             RETURN;
         END IF;
-        PERFORM pg_catalog.pg_advisory_xact_lock(
-            pg_catalog.hashtextextended('finicom alert ' || p_org || ' ' || p_rule, 0));
+        -- An open alert to join: looked up without a lock; only opening a
+        -- new one takes the org's rule lock (held to commit, so a second
+        -- writer waits and then finds the first one's alert).
         SELECT * INTO v_alert FROM finicom.alerts a
         WHERE a.org_id = p_org AND a.rule = p_rule AND a.acknowledged_at IS NULL
           AND a.at > v_now - interval '10 minutes'
         ORDER BY a.at DESC LIMIT 1;
+        IF NOT FOUND THEN
+            PERFORM pg_catalog.pg_advisory_xact_lock(
+                pg_catalog.hashtextextended('finicom alert ' || p_org || ' ' || p_rule, 0));
+            SELECT * INTO v_alert FROM finicom.alerts a
+            WHERE a.org_id = p_org AND a.rule = p_rule AND a.acknowledged_at IS NULL
+              AND a.at > v_now - interval '10 minutes'
+            ORDER BY a.at DESC LIMIT 1;
+        END IF;
         IF FOUND THEN
-            v_new := ARRAY(SELECT x FROM pg_catalog.unnest(p_event_ids) x
+            -- The event that made this call (the last id) joins the alert;
+            -- a full one (100 events) is left as it is, unless its summary
+            -- counts (mass_removal, failed_logins: rare events).  So a burst
+            -- of psql changes writes the alert row 100 times, not once per
+            -- event, and its writers stop taking turns on that row.
+            v_new := ARRAY(SELECT x FROM pg_catalog.unnest(p_event_ids[pg_catalog.cardinality(p_event_ids):]) x
                            WHERE x IS NOT NULL AND NOT (x = ANY (v_alert.event_ids)));
+            IF pg_catalog.cardinality(v_alert.event_ids) >= 100 AND p_rule NOT IN ('mass_removal', 'failed_logins') THEN
+                RETURN;
+            END IF;
             UPDATE finicom.alerts a
-            SET event_ids = CASE WHEN pg_catalog.cardinality(a.event_ids) + pg_catalog.cardinality(v_new) <= 1000
+            SET event_ids = CASE WHEN pg_catalog.cardinality(a.event_ids) + pg_catalog.cardinality(v_new) <= 100
                                  THEN a.event_ids || v_new ELSE a.event_ids END,
-                event_count = a.event_count + pg_catalog.cardinality(v_new),
-                last_event_at = v_now,
                 summary = CASE WHEN p_rule IN ('mass_removal', 'failed_logins') THEN v_summary ELSE a.summary END
             WHERE a.id = v_alert.id;
             RETURN;
@@ -206,8 +221,8 @@ CREATE FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[],
                                 AND a.at > v_now - interval '10 minutes');
         v_new := ARRAY(SELECT u.x FROM pg_catalog.unnest(p_event_ids) WITH ORDINALITY AS u (x, n)
                        WHERE u.x IS NOT NULL GROUP BY u.x ORDER BY min(u.n));
-        INSERT INTO finicom.alerts (org_id, rule, at, last_event_at, summary, event_ids, event_count, mailed)
-        VALUES (p_org, p_rule, v_now, v_now, v_summary, v_new[1:1000], pg_catalog.cardinality(v_new), v_mail)
+        INSERT INTO finicom.alerts (org_id, rule, at, summary, event_ids, mailed)
+        VALUES (p_org, p_rule, v_now, v_summary, v_new[1:100], v_mail)
         RETURNING * INTO v_alert;
         IF NOT v_mail THEN
             RETURN;
@@ -262,9 +277,9 @@ CREATE FUNCTION audit.alerts_on_event() RETURNS trigger
                         coalesce(NEW.actor_label, NEW.actor_type)));
             ELSIF NEW.action = 'member.removed' THEN
                 v_ids := ARRAY(SELECT e.id FROM audit.events e
-                               WHERE e.org_id = NEW.org_id AND e.action = 'member.removed'
+                               WHERE e.org_id = NEW.org_id AND e.action = 'member.removed' AND e.id <> NEW.id
                                  AND e.at > pg_catalog.clock_timestamp() - interval '10 minutes'
-                               ORDER BY e.at, e.id LIMIT 1000);
+                               ORDER BY e.at, e.id LIMIT 999) || NEW.id;
                 IF pg_catalog.cardinality(v_ids) >= 5 THEN
                     PERFORM finicom.alert_raise(NEW.org_id, 'mass_removal', v_ids,
                         pg_catalog.format('%s members removed in 10 minutes', pg_catalog.cardinality(v_ids)));
@@ -294,9 +309,9 @@ CREATE FUNCTION audit.alerts_on_auth_event() RETURNS trigger
     BEGIN
         BEGIN
             v_ids := ARRAY(SELECT a.id FROM audit.auth_events a
-                           WHERE a.user_id = NEW.user_id AND a.event = 'login.failed'
+                           WHERE a.user_id = NEW.user_id AND a.event = 'login.failed' AND a.id <> NEW.id
                              AND a.at > pg_catalog.clock_timestamp() - interval '10 minutes'
-                           ORDER BY a.at, a.id LIMIT 1000);
+                           ORDER BY a.at, a.id LIMIT 999) || NEW.id;
             IF pg_catalog.cardinality(v_ids) >= 10 THEN
                 FOR v_org IN SELECT m.org_id FROM finicom.memberships m WHERE m.user_id = NEW.user_id LOOP
                     PERFORM finicom.alert_raise(v_org, 'failed_logins', v_ids,

@@ -39,7 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
---   b7f4919537f4c9207cc8fe384ec326d58693eb3746466f10b45ae7e2e7c3dcf4  0026_alerts.sql
+--   33f230db6e9959df0520f8d1126fe846a3a3abb5fa932b702e25fb1847c31dfa  0026_alerts.sql
 
 --
 -- PostgreSQL database dump
@@ -112,9 +112,9 @@ CREATE FUNCTION audit.alerts_on_auth_event() RETURNS trigger
     BEGIN
         BEGIN
             v_ids := ARRAY(SELECT a.id FROM audit.auth_events a
-                           WHERE a.user_id = NEW.user_id AND a.event = 'login.failed'
+                           WHERE a.user_id = NEW.user_id AND a.event = 'login.failed' AND a.id <> NEW.id
                              AND a.at > pg_catalog.clock_timestamp() - interval '10 minutes'
-                           ORDER BY a.at, a.id LIMIT 1000);
+                           ORDER BY a.at, a.id LIMIT 999) || NEW.id;
             IF pg_catalog.cardinality(v_ids) >= 10 THEN
                 FOR v_org IN SELECT m.org_id FROM finicom.memberships m WHERE m.user_id = NEW.user_id LOOP
                     PERFORM finicom.alert_raise(v_org, 'failed_logins', v_ids,
@@ -165,9 +165,9 @@ CREATE FUNCTION audit.alerts_on_event() RETURNS trigger
                         coalesce(NEW.actor_label, NEW.actor_type)));
             ELSIF NEW.action = 'member.removed' THEN
                 v_ids := ARRAY(SELECT e.id FROM audit.events e
-                               WHERE e.org_id = NEW.org_id AND e.action = 'member.removed'
+                               WHERE e.org_id = NEW.org_id AND e.action = 'member.removed' AND e.id <> NEW.id
                                  AND e.at > pg_catalog.clock_timestamp() - interval '10 minutes'
-                               ORDER BY e.at, e.id LIMIT 1000);
+                               ORDER BY e.at, e.id LIMIT 999) || NEW.id;
                 IF pg_catalog.cardinality(v_ids) >= 5 THEN
                     PERFORM finicom.alert_raise(NEW.org_id, 'mass_removal', v_ids,
                         pg_catalog.format('%s members removed in 10 minutes', pg_catalog.cardinality(v_ids)));
@@ -750,10 +750,10 @@ CREATE FUNCTION audit.verify_chain_from(p_org uuid, p_from bigint) RETURNS TABLE
 ALTER FUNCTION audit.verify_chain_from(p_org uuid, p_from bigint) OWNER TO finicom_owner;
 
 --
--- Name: verify_recent_chains(integer, integer); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+-- Name: verify_recent_chains(integer, integer, uuid, integer); Type: FUNCTION; Schema: audit; Owner: finicom_owner
 --
 
-CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs integer DEFAULT 100) RETURNS integer
+CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs integer DEFAULT 500, p_org uuid DEFAULT NULL::uuid, p_overlap integer DEFAULT 100) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -762,14 +762,19 @@ CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs
         v record;
         n integer := 0;
     BEGIN
-        FOR h IN SELECT hd.org_id, hd.seq, c.bad_seq, c.bad_reason
+        FOR h IN SELECT hd.org_id, hd.seq, c.bad_seq, c.bad_reason,
+                        CASE WHEN c.org_id IS NULL OR p_org IS NOT NULL
+                                  OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'
+                             THEN hd.seq - p_events + 1
+                             ELSE LEAST(c.head_seq, hd.seq) - p_overlap + 1 END AS from_seq
                  FROM audit.chain_heads hd LEFT JOIN audit.chain_checks c ON c.org_id = hd.org_id
-                 WHERE c.org_id IS NULL OR c.head_seq <> hd.seq
-                    OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'
-                 ORDER BY c.checked_at NULLS FIRST, hd.org_id
+                 WHERE (p_org IS NULL AND (c.org_id IS NULL OR c.head_seq <> hd.seq
+                                           OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'))
+                    OR hd.org_id = p_org
+                 ORDER BY c.org_id IS NOT NULL, c.head_seq = hd.seq, c.checked_at, hd.org_id
                  LIMIT p_orgs LOOP
             BEGIN
-                SELECT * INTO v FROM audit.verify_chain_from(h.org_id, h.seq - p_events + 1);
+                SELECT * INTO v FROM audit.verify_chain_from(h.org_id, h.from_seq);
                 INSERT INTO audit.chain_checks AS c (org_id, head_seq, checked_at, bad_seq, bad_reason)
                 VALUES (h.org_id, h.seq, pg_catalog.clock_timestamp(),
                         CASE WHEN NOT v.ok THEN v.first_bad_seq END, CASE WHEN NOT v.ok THEN v.reason END)
@@ -792,7 +797,7 @@ CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs
     END
     $$;
 
-ALTER FUNCTION audit.verify_recent_chains(p_events integer, p_orgs integer) OWNER TO finicom_owner;
+ALTER FUNCTION audit.verify_recent_chains(p_events integer, p_orgs integer, p_org uuid, p_overlap integer) OWNER TO finicom_owner;
 
 --
 -- Name: alert_acknowledge_stamp(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -857,18 +862,15 @@ CREATE TABLE finicom.alerts (
     org_id uuid NOT NULL,
     rule text NOT NULL,
     at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    last_event_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     summary text NOT NULL,
     event_ids uuid[] NOT NULL,
-    event_count integer NOT NULL,
     mailed boolean NOT NULL,
     acknowledged_at timestamp with time zone,
     acknowledged_by_type text,
     acknowledged_by_id uuid,
     acknowledged_by_label text,
     CONSTRAINT alerts_acknowledged_by_type_check CHECK ((acknowledged_by_type = ANY (ARRAY['user'::text, 'api_key'::text, 'db'::text]))),
-    CONSTRAINT alerts_check CHECK ((event_count >= cardinality(event_ids))),
-    CONSTRAINT alerts_event_ids_check CHECK ((cardinality(event_ids) <= 1000)),
+    CONSTRAINT alerts_event_ids_check CHECK ((cardinality(event_ids) <= 100)),
     CONSTRAINT alerts_rule_check CHECK ((rule = ANY (finicom.alert_rule_names()))),
     CONSTRAINT alerts_summary_check CHECK (((char_length(summary) >= 1) AND (char_length(summary) <= 500)))
 );
@@ -917,20 +919,35 @@ CREATE FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[],
                    WHERE s.org_id = p_org AND s.rule = p_rule AND NOT s.enabled) THEN
             RETURN;
         END IF;
-        PERFORM pg_catalog.pg_advisory_xact_lock(
-            pg_catalog.hashtextextended('finicom alert ' || p_org || ' ' || p_rule, 0));
+        -- An open alert to join: looked up without a lock; only opening a
+        -- new one takes the org's rule lock (held to commit, so a second
+        -- writer waits and then finds the first one's alert).
         SELECT * INTO v_alert FROM finicom.alerts a
         WHERE a.org_id = p_org AND a.rule = p_rule AND a.acknowledged_at IS NULL
           AND a.at > v_now - interval '10 minutes'
         ORDER BY a.at DESC LIMIT 1;
+        IF NOT FOUND THEN
+            PERFORM pg_catalog.pg_advisory_xact_lock(
+                pg_catalog.hashtextextended('finicom alert ' || p_org || ' ' || p_rule, 0));
+            SELECT * INTO v_alert FROM finicom.alerts a
+            WHERE a.org_id = p_org AND a.rule = p_rule AND a.acknowledged_at IS NULL
+              AND a.at > v_now - interval '10 minutes'
+            ORDER BY a.at DESC LIMIT 1;
+        END IF;
         IF FOUND THEN
-            v_new := ARRAY(SELECT x FROM pg_catalog.unnest(p_event_ids) x
+            -- The event that made this call (the last id) joins the alert;
+            -- a full one (100 events) is left as it is, unless its summary
+            -- counts (mass_removal, failed_logins: rare events).  So a burst
+            -- of psql changes writes the alert row 100 times, not once per
+            -- event, and its writers stop taking turns on that row.
+            v_new := ARRAY(SELECT x FROM pg_catalog.unnest(p_event_ids[pg_catalog.cardinality(p_event_ids):]) x
                            WHERE x IS NOT NULL AND NOT (x = ANY (v_alert.event_ids)));
+            IF pg_catalog.cardinality(v_alert.event_ids) >= 100 AND p_rule NOT IN ('mass_removal', 'failed_logins') THEN
+                RETURN;
+            END IF;
             UPDATE finicom.alerts a
-            SET event_ids = CASE WHEN pg_catalog.cardinality(a.event_ids) + pg_catalog.cardinality(v_new) <= 1000
+            SET event_ids = CASE WHEN pg_catalog.cardinality(a.event_ids) + pg_catalog.cardinality(v_new) <= 100
                                  THEN a.event_ids || v_new ELSE a.event_ids END,
-                event_count = a.event_count + pg_catalog.cardinality(v_new),
-                last_event_at = v_now,
                 summary = CASE WHEN p_rule IN ('mass_removal', 'failed_logins') THEN v_summary ELSE a.summary END
             WHERE a.id = v_alert.id;
             RETURN;
@@ -938,9 +955,10 @@ CREATE FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[],
         v_mail := NOT EXISTS (SELECT FROM finicom.alerts a
                               WHERE a.org_id = p_org AND a.rule = p_rule AND a.mailed
                                 AND a.at > v_now - interval '10 minutes');
-        v_new := ARRAY(SELECT DISTINCT x FROM pg_catalog.unnest(p_event_ids) x WHERE x IS NOT NULL);
-        INSERT INTO finicom.alerts (org_id, rule, at, last_event_at, summary, event_ids, event_count, mailed)
-        VALUES (p_org, p_rule, v_now, v_now, v_summary, v_new[1:1000], pg_catalog.cardinality(v_new), v_mail)
+        v_new := ARRAY(SELECT u.x FROM pg_catalog.unnest(p_event_ids) WITH ORDINALITY AS u (x, n)
+                       WHERE u.x IS NOT NULL GROUP BY u.x ORDER BY min(u.n));
+        INSERT INTO finicom.alerts (org_id, rule, at, summary, event_ids, mailed)
+        VALUES (p_org, p_rule, v_now, v_summary, v_new[1:100], v_mail)
         RETURNING * INTO v_alert;
         IF NOT v_mail THEN
             RETURN;
@@ -4586,10 +4604,10 @@ REVOKE ALL ON FUNCTION audit.verify_chain_from(p_org uuid, p_from bigint) FROM P
 GRANT ALL ON FUNCTION audit.verify_chain_from(p_org uuid, p_from bigint) TO finicom_auditor;
 
 --
--- Name: FUNCTION verify_recent_chains(p_events integer, p_orgs integer); Type: ACL; Schema: audit; Owner: finicom_owner
+-- Name: FUNCTION verify_recent_chains(p_events integer, p_orgs integer, p_org uuid, p_overlap integer); Type: ACL; Schema: audit; Owner: finicom_owner
 --
 
-REVOKE ALL ON FUNCTION audit.verify_recent_chains(p_events integer, p_orgs integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION audit.verify_recent_chains(p_events integer, p_orgs integer, p_org uuid, p_overlap integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION alert_acknowledge_stamp(); Type: ACL; Schema: finicom; Owner: finicom_owner

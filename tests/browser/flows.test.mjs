@@ -936,7 +936,7 @@ describe('team access flows', () => {
 		await toggle.click();
 		assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
 		const links = page.getByRole('navigation').getByRole('link');
-		assert.equal(await links.count(), 9);
+		assert.equal(await links.count(), 10);
 		const xs = await links.evaluateAll((as) => as.map((a) => a.getBoundingClientRect()).map((r) => [Math.round(r.left), Math.round(r.right)]));
 		assert.ok(xs.every(([l, r]) => l >= 0 && r <= 390), `every menu item is on screen: ${JSON.stringify(xs)}`);
 		await t.check('the phone menu, open');

@@ -40,9 +40,9 @@ FROM (VALUES ('o1', 'a', 'admin'), ('o1', 'w', 'write'), ('o1', 'r', 'read'), ('
 -- for the admins) in each org.  They are not what the tests below are about.
 DELETE FROM finicom.alerts WHERE org_id IN (SELECT id FROM fx);
 DELETE FROM finicom.mail_outbox WHERE org_id IN (SELECT id FROM fx);
-INSERT INTO finicom.alerts (id, org_id, rule, summary, event_ids, event_count, mailed)
-VALUES (pg_temp.fx('al1'), pg_temp.fx('o1'), 'db_change', 'fixture 1', '{}', 0, false),
-       (pg_temp.fx('al2'), pg_temp.fx('o2'), 'db_change', 'fixture 2', '{}', 0, false);
+INSERT INTO finicom.alerts (id, org_id, rule, summary, event_ids, mailed)
+VALUES (pg_temp.fx('al1'), pg_temp.fx('o1'), 'db_change', 'fixture 1', '{}', false),
+       (pg_temp.fx('al2'), pg_temp.fx('o2'), 'db_change', 'fixture 2', '{}', false);
 
 -- {name} in a statement becomes the fixture's id.
 CREATE FUNCTION pg_temp.sub(p_sql text) RETURNS text
@@ -114,8 +114,8 @@ INSERT INTO cases (actor, org, sql, expect) VALUES
     ('a', 'o1', $$UPDATE finicom.alerts SET acknowledged_at = now() WHERE id = '{al2}'$$, 'rows 0'),
     ('none', NULL, $$UPDATE finicom.alerts SET acknowledged_at = now()$$, 'rows 0'),
     ('a', 'o1', $$UPDATE finicom.alerts SET summary = 'forged' WHERE id = '{al1}'$$, 'SQLSTATE 42501'),
-    ('a', 'o1', $$INSERT INTO finicom.alerts (org_id, rule, summary, event_ids, event_count, mailed)
-                  VALUES ('{o1}', 'db_change', 'forged', '{}', 0, false)$$, 'SQLSTATE 42501'),
+    ('a', 'o1', $$INSERT INTO finicom.alerts (org_id, rule, summary, event_ids, mailed)
+                  VALUES ('{o1}', 'db_change', 'forged', '{}', false)$$, 'SQLSTATE 42501'),
     ('a', 'o1', $$DELETE FROM finicom.alerts WHERE id = '{al1}'$$, 'SQLSTATE 42501'),
     ('a', 'o1', $$INSERT INTO finicom.alert_rule_settings (org_id, rule, enabled) VALUES ('{o1}', 'db_change', false)$$,
      'rows 1'),
