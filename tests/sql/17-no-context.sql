@@ -58,6 +58,10 @@ INSERT INTO finicom.mail_outbox (org_id, invitation_id, recipient, subject, body
 VALUES (:'o', :'i', 'invitee@no-context.test', 's', 'body http://x/invite/T', 'http://x/invite/T',
         '<' || :'i' || '@no-context.test>');
 INSERT INTO finicom.sources (org_id, id, name, type) VALUES (:'o', :'s', 'S', 'postgres');
+-- An alert and a rule setting (sql/0026_alerts.sql; O is made in this
+-- transaction, so its own events raise none).
+INSERT INTO finicom.alerts (org_id, rule, summary, event_ids, mailed) VALUES (:'o', 'db_change', 'A', '{}', false);
+INSERT INTO finicom.alert_rule_settings (org_id, rule, enabled) VALUES (:'o', 'db_change', false);
 INSERT INTO finicom.destinations (org_id, id, name, type) VALUES (:'o', :'d', 'D', 's3');
 INSERT INTO finicom.integrations (org_id, id, name, type) VALUES (:'o', :'g', 'G', 'slack');
 INSERT INTO finicom.connections (org_id, id, name, source_id, destination_id) VALUES (:'o', :'c', 'C', :'s', :'d');
