@@ -64,6 +64,13 @@ const struct route router_routes[] = {
 	    ROUTE_NO_API_KEY, NULL},
 
 	{HTTP_GET, "/api/v1/orgs/{org:uuid}/audit-events", audit_events_list, PERM_AUDIT_VIEW, ROUTE_ONE_TRIP, NULL},
+	/* Activity alerts (alerts.c): admins only, like the audit events they come from. */
+	{HTTP_GET, "/api/v1/orgs/{org:uuid}/alerts", alerts_list, PERM_AUDIT_VIEW, ROUTE_ONE_TRIP, NULL},
+	{HTTP_POST, "/api/v1/orgs/{org:uuid}/alerts/{id:uuid}/acknowledge", alert_acknowledge, PERM_AUDIT_VIEW,
+	    0, NULL},
+	{HTTP_GET, "/api/v1/orgs/{org:uuid}/alert-rules", alert_rules_get, PERM_AUDIT_VIEW, ROUTE_ONE_TRIP, NULL},
+	{HTTP_PATCH, "/api/v1/orgs/{org:uuid}/alert-rules", alert_rules_patch, PERM_SETTINGS_MANAGE,
+	    ROUTE_BODY, &alert_rules_body},
 	{HTTP_POST, "/api/v1/orgs/{org:uuid}/connections/{id:uuid}/sync", connection_sync, PERM_OBJECTS_WRITE,
 	    0, NULL},
 	{HTTP_GET, "/api/v1/orgs/{org:uuid}/connections/{id:uuid}/runs", connection_runs_list, PERM_ORG_VIEW,

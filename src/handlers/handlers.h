@@ -59,6 +59,13 @@ extern const struct fieldset api_key_body;
 /* audit.c */
 void audit_events_list(struct request_ctx *ctx);
 
+/* alerts.c */
+void alerts_list(struct request_ctx *ctx);
+void alert_acknowledge(struct request_ctx *ctx);
+void alert_rules_get(struct request_ctx *ctx);
+void alert_rules_patch(struct request_ctx *ctx);
+extern const struct fieldset alert_rules_body;
+
 /* objects.c */
 void objects_list(struct request_ctx *ctx);
 void object_get(struct request_ctx *ctx);

@@ -25,6 +25,7 @@ import {membersPage, reviewPage} from './js/members.js';
 import {objectsPage, connectionsPage} from './js/objects.js';
 import {apiKeysPage, settingsPage} from './js/admin.js';
 import {auditPage} from './js/audit.js';
+import {alertsPage} from './js/alerts.js';
 import {invitePage} from './js/invite.js';
 import {verifyPage, verifyBanner} from './js/verify.js';
 
@@ -43,6 +44,7 @@ const ORG_PAGES = {
 	'api-keys': apiKeysPage,
 	settings: settingsPage,
 	audit: auditPage,
+	alerts: alertsPage,
 	review: reviewPage,
 };
 

@@ -172,8 +172,8 @@ function writes(page) {
 
 const ORG_PAGES = [['members', 'Members'], ['sources', 'Sources'], ['integrations', 'Integrations'],
 	['destinations', 'Destinations'], ['connections', 'Connections'], ['api-keys', 'API keys'],
-	['settings', 'Settings & billing'], ['audit', 'Audit log'], ['review', 'Access review']];
-const ADMIN_NAV = ['API keys', 'Settings & billing', 'Audit log', 'Access review'];
+	['settings', 'Settings & billing'], ['audit', 'Audit log'], ['alerts', 'Alerts'], ['review', 'Access review']];
+const ADMIN_NAV = ['API keys', 'Settings & billing', 'Audit log', 'Alerts', 'Access review'];
 const DATA_PAGES = [['sources', 'Sources', 'source'], ['integrations', 'Integrations', 'integration'],
 	['destinations', 'Destinations', 'destination'], ['connections', 'Connections', 'connection']];
 
@@ -930,13 +930,13 @@ describe('team access flows', () => {
 		await page.setViewportSize({width: NARROW, height: 844});
 		await gotoOrgPage(page, 'members', 'Members');
 		const toggle = page.getByRole('button', {name: /^Menu/});
-		assert.match(await toggle.innerText(), /Menu\s*·?\s*Members\s*9 pages/);
+		assert.match(await toggle.innerText(), /Menu\s*·?\s*Members\s*10 pages/);
 		assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
 		assert.equal(await page.getByRole('navigation').getByRole('link', {name: 'Sources'}).isVisible(), false);
 		await toggle.click();
 		assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
 		const links = page.getByRole('navigation').getByRole('link');
-		assert.equal(await links.count(), 9);
+		assert.equal(await links.count(), 10);
 		const xs = await links.evaluateAll((as) => as.map((a) => a.getBoundingClientRect()).map((r) => [Math.round(r.left), Math.round(r.right)]));
 		assert.ok(xs.every(([l, r]) => l >= 0 && r <= 390), `every menu item is on screen: ${JSON.stringify(xs)}`);
 		await t.check('the phone menu, open');

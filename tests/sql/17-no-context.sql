@@ -58,6 +58,10 @@ INSERT INTO finicom.mail_outbox (org_id, invitation_id, recipient, subject, body
 VALUES (:'o', :'i', 'invitee@no-context.test', 's', 'body http://x/invite/T', 'http://x/invite/T',
         '<' || :'i' || '@no-context.test>');
 INSERT INTO finicom.sources (org_id, id, name, type) VALUES (:'o', :'s', 'S', 'postgres');
+-- An alert and a rule setting (sql/0026_alerts.sql; O is made in this
+-- transaction, so its own events raise none).
+INSERT INTO finicom.alerts (org_id, rule, summary, event_ids, mailed) VALUES (:'o', 'db_change', 'A', '{}', false);
+INSERT INTO finicom.alert_rule_settings (org_id, rule, enabled) VALUES (:'o', 'db_change', false);
 INSERT INTO finicom.destinations (org_id, id, name, type) VALUES (:'o', :'d', 'D', 's3');
 INSERT INTO finicom.integrations (org_id, id, name, type) VALUES (:'o', :'g', 'G', 'slack');
 INSERT INTO finicom.connections (org_id, id, name, source_id, destination_id) VALUES (:'o', :'c', 'C', :'s', :'d');
@@ -123,6 +127,11 @@ INSERT INTO listed VALUES
     ('finicom.api_key_json(uuid, text, finicom.role, text, timestamptz, timestamptz, timestamptz, uuid)', 'reader', 'the JSON of the values passed'),
     ('finicom.api_key_live(finicom.api_keys)', 'reader', 'whether a key row passed is live'),
     ('finicom.sync_run_json(finicom.sync_runs)', 'reader', 'the JSON of a run row passed'),
+    -- Activity alerts (sql/0026_alerts.sql).
+    ('finicom.alert_rule_names()', 'reader', 'the fixed list of alert rules'),
+    ('finicom.alert_json(finicom.alerts)', 'reader', 'the JSON of an alert row passed'),
+    ('finicom.alert_rules_json(uuid)', 'reader',
+     'reads the org''s rule settings as finicom_app may: without a context every rule shows its default'),
     ('audit.event_json(audit.events)', 'reader', 'the JSON of an event row passed'),
     ('finicom.invitation_json(finicom.invitations)', 'reader', 'reads invitation_items as finicom_app: NULL'),
     -- The request context: without one, nothing.

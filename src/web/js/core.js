@@ -44,6 +44,7 @@ export const PAGES = [
 	{id: 'api-keys', label: 'API keys', admin: true},
 	{id: 'settings', label: 'Settings & billing', admin: true},
 	{id: 'audit', label: 'Audit log', admin: true},
+	{id: 'alerts', label: 'Alerts', admin: true},
 	{id: 'review', label: 'Access review', admin: true},
 ];
 
