@@ -40,6 +40,7 @@
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
 --   33f230db6e9959df0520f8d1126fe846a3a3abb5fa932b702e25fb1847c31dfa  0026_alerts.sql
+--   32df4e259d09ec98abc9fa651c1199007f1ebdc9dd0ae0597eae5c19ce254a25  0027_schema_version.sql
 
 --
 -- PostgreSQL database dump
@@ -2537,6 +2538,19 @@ CREATE FUNCTION finicom.schedule_ok(p_schedule text) RETURNS boolean
     $_$;
 
 ALTER FUNCTION finicom.schedule_ok(p_schedule text) OWNER TO finicom_owner;
+
+--
+-- Name: schema_version(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.schema_version() RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT pg_catalog.max(m.version)::integer FROM finicom.schema_migrations m
+    $$;
+
+ALTER FUNCTION finicom.schema_version() OWNER TO finicom_owner;
 
 --
 -- Name: session_create(uuid, bytea, integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -5242,6 +5256,13 @@ REVOKE ALL ON FUNCTION finicom.retry_seconds(p timestamp with time zone) FROM PU
 
 REVOKE ALL ON FUNCTION finicom.schedule_ok(p_schedule text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.schedule_ok(p_schedule text) TO finicom_app;
+
+--
+-- Name: FUNCTION schema_version(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.schema_version() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.schema_version() TO finicom_app;
 
 --
 -- Name: FUNCTION session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer); Type: ACL; Schema: finicom; Owner: finicom_owner
