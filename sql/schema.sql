@@ -39,6 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
+--   304d6de61cf82191edd8771359dc3f92400c65789542d759c4cd6886345226c8  0022_account_self_service.sql
 
 --
 -- PostgreSQL database dump
@@ -841,6 +842,152 @@ CREATE FUNCTION finicom.auth_logout(p_token_hash bytea) RETURNS boolean
     $$;
 
 ALTER FUNCTION finicom.auth_logout(p_token_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_password_change(uuid, bytea, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_email text;
+    BEGIN
+        SELECT u.email INTO v_email FROM finicom.sessions s JOIN finicom.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_session_hash AND s.user_id = p_user AND s.expires_at > pg_catalog.now()
+        FOR UPDATE OF u;
+        IF v_email IS NULL THEN
+            RETURN false;
+        END IF;
+        UPDATE finicom.users u SET password_hash = p_new_hash WHERE u.id = p_user;
+        DELETE FROM finicom.sessions s WHERE s.user_id = p_user AND s.token_hash <> p_session_hash;
+        DELETE FROM finicom.login_failures f WHERE f.email = finicom.ascii_lower(v_email);
+        UPDATE finicom.password_resets r SET replaced_at = pg_catalog.now()
+        WHERE r.user_id = p_user AND r.used_at IS NULL AND r.replaced_at IS NULL;
+        PERFORM audit.auth_event('password.changed', p_user, v_email, p_ip, p_request_id);
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_password_change_begin(uuid, bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) RETURNS TABLE(password_hash text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_email text;
+    BEGIN
+        SELECT u.email INTO v_email FROM finicom.sessions s JOIN finicom.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_session_hash AND s.user_id = p_user AND s.expires_at > pg_catalog.now();
+        IF v_email IS NULL THEN
+            RETURN;
+        END IF;
+        RETURN QUERY SELECT b.password_hash FROM finicom.auth_login_begin(v_email) b WHERE b.user_id = p_user;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_password_reset(bytea, text, bytea, integer, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) RETURNS TABLE(outcome text, status text, user_json text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v finicom.password_resets%ROWTYPE;
+        v_user finicom.users%ROWTYPE;
+    BEGIN
+        SELECT * INTO v FROM finicom.password_resets r WHERE r.token_hash = p_token_hash FOR UPDATE;
+        IF NOT FOUND OR v.user_id IS NULL THEN
+            RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+        IF v.used_at IS NOT NULL OR v.replaced_at IS NOT NULL OR v.expires_at <= pg_catalog.now() THEN
+            RETURN QUERY SELECT 'gone'::text, CASE WHEN v.used_at IS NOT NULL THEN 'used'
+                                                  WHEN v.replaced_at IS NOT NULL THEN 'replaced'
+                                                  ELSE 'expired' END, NULL::text;
+            RETURN;
+        END IF;
+        SELECT * INTO v_user FROM finicom.users u WHERE u.id = v.user_id FOR UPDATE;
+        IF v_user.email_verified_at IS NULL THEN
+            PERFORM audit.auth_event('account.taken_over', v_user.id, v_user.email, p_ip, p_request_id);
+        END IF;
+        UPDATE finicom.users u SET password_hash = p_password_hash WHERE u.id = v_user.id;
+        DELETE FROM finicom.sessions s WHERE s.user_id = v_user.id;
+        DELETE FROM finicom.login_failures f WHERE f.email = finicom.ascii_lower(v_user.email);
+        UPDATE finicom.password_resets r SET used_at = pg_catalog.now() WHERE r.id = v.id;
+        UPDATE finicom.password_resets r SET replaced_at = pg_catalog.now()
+        WHERE r.user_id = v_user.id AND r.used_at IS NULL AND r.replaced_at IS NULL;
+        PERFORM finicom.email_verified_mark(v_user.id, p_ip, p_request_id);
+        PERFORM finicom.session_create(v_user.id, p_session_hash, p_max_age_seconds);
+        PERFORM finicom.session_describe(p_session_hash, p_ip, p_user_agent);
+        PERFORM audit.auth_event('password.reset', v_user.id, v_user.email, p_ip, p_request_id);
+        RETURN QUERY SELECT 'ok'::text, NULL::text, finicom.session_user_json(p_session_hash)::text;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_password_reset_request(text, bytea, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_key text := finicom.ascii_lower(p_email);
+        v_user finicom.users%ROWTYPE;
+        v_count bigint;
+        v_oldest timestamptz;
+        v_mail uuid;
+        v_expires timestamptz := pg_catalog.now() + interval '1 hour';
+    BEGIN
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('finicom.password_reset:' || v_key, 0));
+        SELECT pg_catalog.count(*), pg_catalog.min(r.created_at) INTO v_count, v_oldest
+        FROM finicom.password_resets r
+        WHERE finicom.ascii_lower(r.email) = v_key AND r.created_at > pg_catalog.now() - interval '1 hour';
+        IF v_count >= 5 THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                DETAIL = 'too many password reset requests for this email; try again later',
+                HINT = finicom.retry_seconds(v_oldest + interval '1 hour');
+        END IF;
+        SELECT * INTO v_user FROM finicom.users u WHERE finicom.ascii_lower(u.email) = v_key;
+        UPDATE finicom.mail_outbox m
+        SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link replaced)'), link = NULL
+        WHERE m.id IN (SELECT x.id FROM finicom.mail_outbox x JOIN finicom.password_resets r ON r.mail_id = x.id
+                       WHERE finicom.ascii_lower(r.email) = v_key AND r.used_at IS NULL AND r.replaced_at IS NULL
+                         AND x.status = 'queued' FOR UPDATE OF x SKIP LOCKED);
+        UPDATE finicom.password_resets r SET replaced_at = pg_catalog.now()
+        WHERE finicom.ascii_lower(r.email) = v_key AND r.used_at IS NULL AND r.replaced_at IS NULL;
+        IF v_user.id IS NOT NULL THEN
+            INSERT INTO finicom.mail_outbox (recipient, subject, body, link, message_id)
+            VALUES (v_user.email, 'Reset your Finicom password',
+                pg_catalog.format(E'Hello %s,\n\nSomeone asked to reset the password of the Finicom account for %s.\nTo choose a new password, open this link:\n\n%s\n\nThe link works once and expires at %s (UTC).\nSetting a new password signs the account out everywhere.\nIf you did not ask for this, you can ignore this email: your password stays as it is.\n',
+                    v_user.name, v_user.email, p_link,
+                    pg_catalog.to_char(v_expires AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
+                p_link, '<' || gen_random_uuid() || '@finicom.invalid>')
+            RETURNING id INTO v_mail;
+            PERFORM pg_catalog.pg_notify('finicom_mail', '');
+        END IF;
+        INSERT INTO finicom.password_resets (email, user_id, token_hash, mail_id, expires_at)
+        VALUES (coalesce(v_user.email, p_email), v_user.id, p_token_hash, v_mail, v_expires);
+        PERFORM audit.auth_event('password.reset_requested', v_user.id, coalesce(v_user.email, p_email),
+                                 p_ip, p_request_id);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text) OWNER TO finicom_owner;
 
 --
 -- Name: auth_signup(text, text, text, bytea, integer, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1862,6 +2009,20 @@ CREATE FUNCTION finicom.mail_sent(p_id uuid) RETURNS void
 ALTER FUNCTION finicom.mail_sent(p_id uuid) OWNER TO finicom_owner;
 
 --
+-- Name: me_update(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.me_update(p_name text) RETURNS json
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        UPDATE finicom.users u SET name = p_name WHERE u.id = finicom.request_user_id()
+        RETURNING finicom.user_json(u)
+    $$;
+
+ALTER FUNCTION finicom.me_update(p_name text) OWNER TO finicom_owner;
+
+--
 -- Name: member_item(uuid, text, text, finicom.role, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1927,6 +2088,29 @@ CREATE FUNCTION finicom.memberships_keep_an_admin() RETURNS trigger
     $$;
 
 ALTER FUNCTION finicom.memberships_keep_an_admin() OWNER TO finicom_owner;
+
+--
+-- Name: my_sessions(bytea, integer, integer, timestamp with time zone, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid) RETURNS TABLE(item json, kt timestamp with time zone, ki uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT pg_catalog.json_build_object('id', s.id, 'created_at', finicom.ts(s.created_at),
+                   'last_seen_at', finicom.ts(s.last_seen_at), 'ip', s.ip, 'user_agent', s.user_agent,
+                   'current', s.token_hash = p_current_hash),
+               s.created_at, s.id
+        FROM finicom.sessions s
+        WHERE s.user_id = finicom.request_user_id()
+          AND s.expires_at > pg_catalog.now()
+          AND s.last_seen_at > pg_catalog.now() - pg_catalog.make_interval(secs => p_idle_seconds)
+          AND (p_after_t IS NULL OR (s.created_at, s.id) < (p_after_t, p_after_id))
+        ORDER BY s.created_at DESC, s.id DESC
+        LIMIT p_limit + 1
+    $$;
+
+ALTER FUNCTION finicom.my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid) OWNER TO finicom_owner;
 
 --
 -- Name: object_delete(text, uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2000,6 +2184,28 @@ CREATE FUNCTION finicom.org_json(o finicom.orgs, p_role text) RETURNS json
 ALTER FUNCTION finicom.org_json(o finicom.orgs, p_role text) OWNER TO finicom_owner;
 
 --
+-- Name: password_reset_preview(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.password_reset_preview(p_token_hash bytea) RETURNS TABLE(outcome text, status text, email text, name text, expires_at text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT CASE WHEN r.id IS NULL OR r.user_id IS NULL THEN 'not_found'
+                    WHEN r.used_at IS NOT NULL OR r.replaced_at IS NOT NULL
+                         OR r.expires_at <= pg_catalog.now() THEN 'gone'
+                    ELSE 'ok' END,
+               CASE WHEN r.used_at IS NOT NULL THEN 'used' WHEN r.replaced_at IS NOT NULL THEN 'replaced'
+                    WHEN r.expires_at <= pg_catalog.now() THEN 'expired' END,
+               u.email, u.name, finicom.ts(r.expires_at)
+        FROM (SELECT 1) one
+        LEFT JOIN finicom.password_resets r ON r.token_hash = p_token_hash
+        LEFT JOIN finicom.users u ON u.id = r.user_id
+    $$;
+
+ALTER FUNCTION finicom.password_reset_preview(p_token_hash bytea) OWNER TO finicom_owner;
+
+--
 -- Name: purge_sessions(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2015,6 +2221,7 @@ CREATE FUNCTION finicom.purge_sessions() RETURNS integer
         DELETE FROM finicom.login_failures f
         WHERE f.last_failed_at <= pg_catalog.now() - interval '15 minutes'
           AND (f.locked_until IS NULL OR f.locked_until <= pg_catalog.now());
+        DELETE FROM finicom.password_resets r WHERE r.created_at <= pg_catalog.now() - interval '1 day';
         RETURN n;
     END
     $$;
@@ -2154,6 +2361,48 @@ CREATE FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max
 ALTER FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) OWNER TO finicom_owner;
 
 --
+-- Name: session_describe(bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.session_describe(p_token_hash bytea, p_ip text, p_user_agent text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        UPDATE finicom.sessions s
+        SET ip = pg_catalog.left(p_ip, 100), user_agent = pg_catalog.left(p_user_agent, 256)
+        WHERE s.token_hash = p_token_hash AND s.ip IS NULL AND s.user_agent IS NULL
+    $$;
+
+ALTER FUNCTION finicom.session_describe(p_token_hash bytea, p_ip text, p_user_agent text) OWNER TO finicom_owner;
+
+--
+-- Name: session_revoke(uuid, bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.session_revoke(p_id uuid, p_current_hash bytea) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid;
+        v_hash bytea;
+    BEGIN
+        DELETE FROM finicom.sessions s WHERE s.id = p_id AND s.user_id = finicom.request_user_id()
+        RETURNING s.user_id, s.token_hash INTO v_user, v_hash;
+        IF v_user IS NULL THEN
+            RETURN NULL;
+        END IF;
+        PERFORM audit.auth_event('session.revoked', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user),
+            nullif(pg_catalog.current_setting('finicom.client_ip', true), ''),
+            nullif(pg_catalog.current_setting('finicom.request_id', true), ''));
+        RETURN CASE WHEN v_hash = p_current_hash THEN 'current' ELSE 'other' END;
+    END
+    $$;
+
+ALTER FUNCTION finicom.session_revoke(p_id uuid, p_current_hash bytea) OWNER TO finicom_owner;
+
+--
 -- Name: session_user_json(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2167,6 +2416,35 @@ CREATE FUNCTION finicom.session_user_json(p_session_hash bytea) RETURNS json
     $$;
 
 ALTER FUNCTION finicom.session_user_json(p_session_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: sessions_revoke_others(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.sessions_revoke_others(p_current_hash bytea) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.request_user_id();
+        v_email text;
+        v_n integer;
+    BEGIN
+        IF v_user IS NULL THEN
+            RETURN 0;
+        END IF;
+        DELETE FROM finicom.sessions s WHERE s.user_id = v_user AND s.token_hash <> p_current_hash;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        SELECT u.email INTO v_email FROM finicom.users u WHERE u.id = v_user;
+        PERFORM audit.auth_event('session.revoked', v_user, v_email,
+            nullif(pg_catalog.current_setting('finicom.client_ip', true), ''),
+            nullif(pg_catalog.current_setting('finicom.request_id', true), ''))
+        FROM pg_catalog.generate_series(1, v_n);
+        RETURN v_n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.sessions_revoke_others(p_current_hash bytea) OWNER TO finicom_owner;
 
 --
 -- Name: sync_request(uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2370,7 +2648,7 @@ CREATE TABLE audit.auth_events (
     email text,
     ip text,
     request_id text,
-    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text])))
+    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text, 'password.reset_requested'::text, 'password.reset'::text, 'password.changed'::text, 'session.revoked'::text])))
 );
 
 ALTER TABLE ONLY audit.auth_events FORCE ROW LEVEL SECURITY;
@@ -2609,6 +2887,28 @@ CREATE VIEW finicom.member_rows WITH (security_barrier='true') AS
 ALTER TABLE finicom.member_rows OWNER TO finicom_owner;
 
 --
+-- Name: password_resets; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.password_resets (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    user_id uuid,
+    token_hash bytea NOT NULL,
+    mail_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    replaced_at timestamp with time zone,
+    CONSTRAINT password_resets_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
+    CONSTRAINT password_resets_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.password_resets FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.password_resets OWNER TO finicom_owner;
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2636,7 +2936,11 @@ CREATE TABLE finicom.sessions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
-    CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32))
+    ip text,
+    user_agent text,
+    CONSTRAINT sessions_ip_check CHECK ((octet_length(ip) <= 100)),
+    CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32)),
+    CONSTRAINT sessions_user_agent_check CHECK ((octet_length(user_agent) <= 256))
 );
 
 ALTER TABLE ONLY finicom.sessions FORCE ROW LEVEL SECURITY;
@@ -2833,6 +3137,20 @@ ALTER TABLE ONLY finicom.memberships
 
 ALTER TABLE ONLY finicom.orgs
     ADD CONSTRAINT orgs_pkey PRIMARY KEY (id);
+
+--
+-- Name: password_resets password_resets_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.password_resets
+    ADD CONSTRAINT password_resets_pkey PRIMARY KEY (id);
+
+--
+-- Name: password_resets password_resets_token_hash_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.password_resets
+    ADD CONSTRAINT password_resets_token_hash_key UNIQUE (token_hash);
 
 --
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -3053,6 +3371,18 @@ CREATE INDEX memberships_org_joined_idx ON finicom.memberships USING btree (org_
 CREATE INDEX memberships_user_idx ON finicom.memberships USING btree (user_id, org_id);
 
 --
+-- Name: password_resets_email_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX password_resets_email_idx ON finicom.password_resets USING btree (finicom.ascii_lower(email), created_at);
+
+--
+-- Name: password_resets_live_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX password_resets_live_idx ON finicom.password_resets USING btree (user_id) WHERE ((used_at IS NULL) AND (replaced_at IS NULL));
+
+--
 -- Name: sessions_expires_at_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3063,6 +3393,12 @@ CREATE INDEX sessions_expires_at_idx ON finicom.sessions USING btree (expires_at
 --
 
 CREATE INDEX sessions_user_id_idx ON finicom.sessions USING btree (user_id);
+
+--
+-- Name: sessions_user_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX sessions_user_idx ON finicom.sessions USING btree (user_id, created_at);
 
 --
 -- Name: sources_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
@@ -3347,6 +3683,13 @@ ALTER TABLE ONLY finicom.memberships
 
 ALTER TABLE ONLY finicom.memberships
     ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: password_resets password_resets_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.password_resets
+    ADD CONSTRAINT password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
 
 --
 -- Name: sessions sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -3787,6 +4130,18 @@ CREATE POLICY orgs_select ON finicom.orgs FOR SELECT TO finicom_app USING (((id 
 CREATE POLICY orgs_update ON finicom.orgs FOR UPDATE TO finicom_app USING ((id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
 
 --
+-- Name: password_resets; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.password_resets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: password_resets password_resets_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY password_resets_owner ON finicom.password_resets TO finicom_owner USING (true) WITH CHECK (true);
+
+--
 -- Name: schema_migrations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4133,6 +4488,34 @@ REVOKE ALL ON FUNCTION finicom.auth_logout(p_token_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.auth_logout(p_token_hash bytea) TO finicom_app;
 
 --
+-- Name: FUNCTION auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_password_change_begin(p_user uuid, p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text) TO finicom_auth;
+
+--
 -- Name: FUNCTION auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4446,6 +4829,13 @@ REVOKE ALL ON FUNCTION finicom.mail_sent(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.mail_sent(p_id uuid) TO finicom_mailer;
 
 --
+-- Name: FUNCTION me_update(p_name text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.me_update(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.me_update(p_name text) TO finicom_app;
+
+--
 -- Name: FUNCTION member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4478,6 +4868,13 @@ GRANT ALL ON FUNCTION finicom.member_json(m finicom.memberships, p_email text, p
 REVOKE ALL ON FUNCTION finicom.memberships_keep_an_admin() FROM PUBLIC;
 
 --
+-- Name: FUNCTION my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid) TO finicom_app;
+
+--
 -- Name: FUNCTION object_delete(p_kind text, p_org uuid, p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4497,6 +4894,13 @@ GRANT ALL ON FUNCTION finicom.org_create(p_name text) TO finicom_app;
 
 REVOKE ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) TO finicom_app;
+
+--
+-- Name: FUNCTION password_reset_preview(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.password_reset_preview(p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.password_reset_preview(p_token_hash bytea) TO finicom_app;
 
 --
 -- Name: FUNCTION purge_sessions(); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4585,12 +4989,33 @@ GRANT ALL ON FUNCTION finicom.schedule_ok(p_schedule text) TO finicom_app;
 REVOKE ALL ON FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION session_describe(p_token_hash bytea, p_ip text, p_user_agent text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.session_describe(p_token_hash bytea, p_ip text, p_user_agent text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.session_describe(p_token_hash bytea, p_ip text, p_user_agent text) TO finicom_auth;
+
+--
+-- Name: FUNCTION session_revoke(p_id uuid, p_current_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.session_revoke(p_id uuid, p_current_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.session_revoke(p_id uuid, p_current_hash bytea) TO finicom_app;
+
+--
 -- Name: FUNCTION session_user_json(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) TO finicom_app;
 GRANT ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) TO finicom_auth;
+
+--
+-- Name: FUNCTION sessions_revoke_others(p_current_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.sessions_revoke_others(p_current_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.sessions_revoke_others(p_current_hash bytea) TO finicom_app;
 
 --
 -- Name: FUNCTION sync_request(p_org uuid, p_connection uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
