@@ -39,7 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
---   304d6de61cf82191edd8771359dc3f92400c65789542d759c4cd6886345226c8  0022_account_self_service.sql
+--   5f8dccc3700291213dd4a11e84cc7b65ac2d8796a6cd1ff08eb1ee9bc7ef1133  0022_account_self_service.sql
 
 --
 -- PostgreSQL database dump
@@ -970,16 +970,17 @@ CREATE FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash b
                          AND x.status = 'queued' FOR UPDATE OF x SKIP LOCKED);
         UPDATE finicom.password_resets r SET replaced_at = pg_catalog.now()
         WHERE finicom.ascii_lower(r.email) = v_key AND r.used_at IS NULL AND r.replaced_at IS NULL;
-        IF v_user.id IS NOT NULL THEN
-            INSERT INTO finicom.mail_outbox (recipient, subject, body, link, message_id)
-            VALUES (v_user.email, 'Reset your Finicom password',
-                pg_catalog.format(E'Hello %s,\n\nSomeone asked to reset the password of the Finicom account for %s.\nTo choose a new password, open this link:\n\n%s\n\nThe link works once and expires at %s (UTC).\nSetting a new password signs the account out everywhere.\nIf you did not ask for this, you can ignore this email: your password stays as it is.\n',
-                    v_user.name, v_user.email, p_link,
-                    pg_catalog.to_char(v_expires AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
-                p_link, '<' || gen_random_uuid() || '@finicom.invalid>')
-            RETURNING id INTO v_mail;
-            PERFORM pg_catalog.pg_notify('finicom_mail', '');
-        END IF;
+        -- The same row either way; for an unknown address it is canceled
+        -- from the start (never sent) and holds no link.
+        INSERT INTO finicom.mail_outbox (recipient, subject, body, link, message_id, status)
+        VALUES (coalesce(v_user.email, p_email), 'Reset your Finicom password',
+            pg_catalog.format(E'Hello %s,\n\nSomeone asked to reset the password of the Finicom account for %s.\nTo choose a new password, open this link:\n\n%s\n\nThe link works once and expires at %s (UTC).\nSetting a new password signs the account out everywhere.\nIf you did not ask for this, you can ignore this email: your password stays as it is.\n',
+                coalesce(v_user.name, '-'), coalesce(v_user.email, p_email),
+                CASE WHEN v_user.id IS NOT NULL THEN p_link ELSE '(no account has this address)' END,
+                pg_catalog.to_char(v_expires AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
+            CASE WHEN v_user.id IS NOT NULL THEN p_link END, '<' || gen_random_uuid() || '@finicom.invalid>',
+            CASE WHEN v_user.id IS NOT NULL THEN 'queued' ELSE 'canceled' END)
+        RETURNING id INTO v_mail;
         INSERT INTO finicom.password_resets (email, user_id, token_hash, mail_id, expires_at)
         VALUES (coalesce(v_user.email, p_email), v_user.id, p_token_hash, v_mail, v_expires);
         PERFORM audit.auth_event('password.reset_requested', v_user.id, coalesce(v_user.email, p_email),
@@ -2221,6 +2222,8 @@ CREATE FUNCTION finicom.purge_sessions() RETURNS integer
         DELETE FROM finicom.login_failures f
         WHERE f.last_failed_at <= pg_catalog.now() - interval '15 minutes'
           AND (f.locked_until IS NULL OR f.locked_until <= pg_catalog.now());
+        DELETE FROM finicom.mail_outbox m USING finicom.password_resets r
+        WHERE m.id = r.mail_id AND r.user_id IS NULL AND r.created_at <= pg_catalog.now() - interval '1 day';
         DELETE FROM finicom.password_resets r WHERE r.created_at <= pg_catalog.now() - interval '1 day';
         RETURN n;
     END
