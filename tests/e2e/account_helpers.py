@@ -59,10 +59,14 @@ def request_reset(email, **kw):
     return fc.Client().post("/api/v1/auth/password-reset", {"email": email}, **kw)
 
 
-def reset_with(token, password, c=None):
-    """POST the new password to the reset link as c (a new Client by default)."""
+def reset_with(token, password, c=None, refused=False):
+    """POST the new password to the reset link as c (a new Client by default).
+    A password the test expects to be refused (refused=True: "password1",
+    an email) is not a secret the log scans look for: such words are in
+    other logs (the unit tests' output) anyway."""
     c = c or fc.Client()
-    secret(password)
+    if not refused:
+        secret(password)
     return c, c.post("/api/v1/auth/password-reset/" + token, {"password": password})
 
 
