@@ -111,7 +111,7 @@ http_percent_decode(const char *in, size_t len, char *out, bool plus_is_space)
  */
 enum param {
 	PARAM_METHOD, PARAM_URI, PARAM_ID, PARAM_ADDR, PARAM_CTYPE, PARAM_CLEN, PARAM_AUTH,
-	PARAM_CSRF, PARAM_COOKIE, PARAM_XFF, PARAM_COUNT
+	PARAM_CSRF, PARAM_COOKIE, PARAM_XFF, PARAM_UA, PARAM_COUNT
 };
 
 static const struct {
@@ -128,6 +128,7 @@ static const struct {
 	{"HTTP_X_CSRF_TOKEN=", 18},  /* PARAM_CSRF */
 	{"HTTP_COOKIE=", 12},        /* PARAM_COOKIE */
 	{"HTTP_X_FORWARDED_FOR=", 21}, /* PARAM_XFF */
+	{"HTTP_USER_AGENT=", 16},    /* PARAM_UA */
 };
 
 /* Point values[p] at the value of each parameter in envp, NULL when absent. */
@@ -152,6 +153,29 @@ params_pick(char *const *envp, const char *values[PARAM_COUNT])
 			}
 		}
 	}
+}
+
+/*
+ * The User-Agent as sessions keep it: its first HTTP_USER_AGENT_MAX bytes,
+ * each byte outside printable ASCII replaced by '?' (so it is always valid
+ * text for the database, whatever the client sent), in the arena; NULL for
+ * none or an empty one.
+ */
+static const char *
+user_agent_copy(struct arena *a, const char *v)
+{
+	size_t n;
+	char *out;
+
+	if (v == NULL || *v == '\0')
+		return NULL;
+	n = strnlen(v, HTTP_USER_AGENT_MAX);
+	if ((out = arena_alloc(a, n + 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (v[i] >= 0x20 && v[i] <= 0x7e) ? v[i] : '?';
+	out[n] = '\0';
+	return out;
 }
 
 /* A request id we accept from nginx: 1-64 chars of [A-Za-z0-9_-]. */
@@ -280,6 +304,7 @@ http_request_parse(struct http_request *req, struct arena *a, char *const *envp,
 	req->peer_addr = param[PARAM_ADDR];
 	req->remote_addr = req->peer_addr; /* until http_request_client_ip() */
 	req->forwarded_for = param[PARAM_XFF];
+	req->user_agent = user_agent_copy(a, param[PARAM_UA]);
 	req->method_name = method ? method : "";
 	req->method = http_method_from(req->method_name);
 	req->path = "/";

@@ -40,6 +40,9 @@ enum http_method {
 	HTTP_OTHER,
 };
 
+/* The longest User-Agent kept (sessions record it: API v1.1). */
+#define HTTP_USER_AGENT_MAX 256
+
 struct http_pair {
 	const char *name;
 	const char *value;
@@ -61,6 +64,8 @@ struct http_request {
 	const char *remote_addr;   /* the client's address: client_ip() (util/client_ip.h) */
 	const char *peer_addr;     /* REMOTE_ADDR, the address nginx saw */
 	const char *forwarded_for; /* X-Forwarded-For as sent, NULL when absent */
+	const char *user_agent;    /* User-Agent, printable ASCII (others '?'), at most
+	                              HTTP_USER_AGENT_MAX bytes; NULL when absent */
 	const char *body;          /* NULL when there is none */
 	size_t body_len;
 	json_object *json;         /* parsed body (an object) or NULL; freed by http_request_clear */

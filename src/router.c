@@ -133,7 +133,7 @@ segment_noun(const char *seg, size_t n)
 	} nouns[] = {
 		{"members", "member"}, {"invitations", "invitation"}, {"api-keys", "API key"},
 		{"sources", "source"}, {"integrations", "integration"}, {"destinations", "destination"},
-		{"connections", "connection"}, {"alerts", "alert"}, {"orgs", "resource"},
+		{"connections", "connection"}, {"alerts", "alert"}, {"orgs", "resource"}, {"sessions", "session"},
 	};
 
 	for (size_t i = 0; seg != NULL && i < sizeof(nouns) / sizeof(nouns[0]); i++)

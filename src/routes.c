@@ -27,6 +27,18 @@ const struct route router_routes[] = {
 	{HTTP_POST, "/api/v1/auth/verify", auth_verify_resend, PERM_USER, ROUTE_NO_API_KEY, NULL},
 	{HTTP_POST, "/api/v1/auth/verify/{token}", auth_verify, PERM_PUBLIC,
 	    ROUTE_SECRET_PATH | ROUTE_NO_API_KEY, NULL},
+	/* Password reset, password change, profile, sessions: handlers/account.c. */
+	{HTTP_POST, "/api/v1/auth/password-reset", password_reset_request, PERM_PUBLIC,
+	    ROUTE_BODY | ROUTE_NO_API_KEY, &password_reset_request_body},
+	{HTTP_GET, "/api/v1/auth/password-reset/{token}", password_reset_preview, PERM_PUBLIC,
+	    ROUTE_SECRET_PATH | ROUTE_NO_API_KEY, NULL},
+	{HTTP_POST, "/api/v1/auth/password-reset/{token}", password_reset_complete, PERM_PUBLIC,
+	    ROUTE_BODY | ROUTE_SECRET_PATH | ROUTE_NO_API_KEY, &password_reset_body},
+	{HTTP_PATCH, "/api/v1/me", me_patch, PERM_USER, ROUTE_BODY | ROUTE_NO_API_KEY, &me_patch_body},
+	{HTTP_POST, "/api/v1/me/password", me_password, PERM_USER, ROUTE_BODY | ROUTE_NO_API_KEY, &me_password_body},
+	{HTTP_GET, "/api/v1/me/sessions", my_sessions_list, PERM_USER, ROUTE_NO_API_KEY, NULL},
+	{HTTP_DELETE, "/api/v1/me/sessions", my_sessions_delete_others, PERM_USER, ROUTE_NO_API_KEY, NULL},
+	{HTTP_DELETE, "/api/v1/me/sessions/{id:uuid}", my_session_delete, PERM_USER, ROUTE_NO_API_KEY, NULL},
 
 	{HTTP_POST, "/api/v1/orgs", org_create, PERM_USER, ROUTE_BODY, &org_create_body},
 	{HTTP_GET, "/api/v1/orgs/{org:uuid}", org_get, PERM_ORG_VIEW, 0, NULL},

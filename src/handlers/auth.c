@@ -26,8 +26,8 @@
 #include "util/password.h"
 #include "validate.h"
 
-/* Reply {user, csrf_token} with a fresh session cookie. */
-static void
+/* Reply {user, csrf_token} with a fresh session cookie (also account.c's). */
+void
 respond_session(struct request_ctx *ctx, int status, const char *user_json, const char *token)
 {
 	json_object *body = json_object_new_object();

@@ -24,6 +24,19 @@ void auth_me(struct request_ctx *ctx);
 extern const struct fieldset login_body;
 void auth_verify(struct request_ctx *ctx);
 void auth_verify_resend(struct request_ctx *ctx);
+/* Reply status {user, csrf_token} and the cookie of the new session token. */
+void respond_session(struct request_ctx *ctx, int status, const char *user_json, const char *token);
+
+/* account.c */
+void password_reset_request(struct request_ctx *ctx);
+void password_reset_preview(struct request_ctx *ctx);
+void password_reset_complete(struct request_ctx *ctx);
+void me_password(struct request_ctx *ctx);
+void me_patch(struct request_ctx *ctx);
+void my_sessions_list(struct request_ctx *ctx);
+void my_session_delete(struct request_ctx *ctx);
+void my_sessions_delete_others(struct request_ctx *ctx);
+extern const struct fieldset password_reset_request_body, password_reset_body, me_password_body, me_patch_body;
 
 /* orgs.c */
 void org_create(struct request_ctx *ctx);

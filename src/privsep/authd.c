@@ -8,8 +8,8 @@
  * reply socket.  Several auth processes share the queue; each is as
  * simple as one worker.
  *
- * Secrets: the password, the password hash, the verification link, the new
- * session token and its reply are wiped from this process's buffers once
+ * Secrets: the password, the password hash, the verification link, the
+ * reset token and its link, the new session token and its reply are wiped from this process's buffers once
  * sent; none is logged.
  * The process is not dumpable (no ptrace or /proc/<pid>/mem for the
  * workers, which run as the same user).
@@ -179,6 +179,27 @@ reply_session(struct reply *rep, const char *token, const char *user_json)
 }
 
 /*
+ * Record where the session just made came from (finicom.session_describe,
+ * sql/0022: its client address and User-Agent).  The session exists
+ * already and the reply is set: a failure here is logged, not answered.
+ */
+static void
+describe_session(struct db *db, const char *token_hash, const char *ip, const char *user_agent)
+{
+	const char *params[3] = {token_hash, ip, user_agent};
+	PGresult *r;
+
+	if (db->conn == NULL)
+		return;
+	r = PQexecParams(db->conn, "SELECT finicom.session_describe($1, $2, $3)", 3, NULL, params, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		log_msg(LOG_WARN, "could not record where a new session came from: %s", db_sqlstate(r));
+		db_check(db);
+	}
+	PQclear(r);
+}
+
+/*
  * LOGIN: count the attempt and get the hash (auth_login_begin: F0429 while
  * the email is throttled), verify (an unknown email against a dummy hash:
  * the same work), then either record the failure or replace an outdated
@@ -242,6 +263,7 @@ handle_login(const struct config *cfg, struct db *db, const struct authp_msg *m,
 	if (r != NULL) {
 		reply_session(rep, token, PQgetvalue(r, 0, 0));
 		PQclear(r);
+		describe_session(db, token_hash, m->field[AUTHP_LOGIN_IP], m->field[AUTHP_LOGIN_USER_AGENT]);
 	}
 	OPENSSL_cleanse(token, sizeof(token));
 }
@@ -308,6 +330,7 @@ handle_signup(const struct config *cfg, struct db *db, const struct authp_msg *m
 		reply_start(rep, AUTHP_R_FAILED);
 	} else if (r != NULL) {
 		reply_session(rep, token, PQgetvalue(r, 0, 0));
+		describe_session(db, token_hash, m->field[AUTHP_SIGNUP_IP], m->field[AUTHP_SIGNUP_USER_AGENT]);
 	}
 	PQclear(r);
 	OPENSSL_cleanse(token, sizeof(token));
@@ -361,9 +384,136 @@ handle_accept(const struct config *cfg, struct db *db, const struct authp_msg *m
 		for (int i = ACC_OUTCOME; i <= ACC_USER; i++)
 			reply_set(rep, AUTHP_ACCEPTED_OUTCOME + i, PQgetisnull(r, 0, i) ? NULL : PQgetvalue(r, 0, i));
 		reply_set(rep, AUTHP_ACCEPTED_TOKEN, accepted ? token : NULL);
+		if (accepted)
+			describe_session(db, token_hash, m->field[AUTHP_ACCEPT_IP], m->field[AUTHP_ACCEPT_USER_AGENT]);
 	}
 	PQclear(r);
 	OPENSSL_cleanse(token, sizeof(token));
+}
+
+/*
+ * RESET_REQUEST: make the reset token and its link here, so that no worker
+ * ever holds one, then the same statement for a known and an unknown
+ * address (finicom.auth_password_reset_request, sql/0022: the throttle,
+ * the request's row, the mail when an account has the address).  The
+ * token and the link are wiped once the statement is done; the outbox row
+ * holds the link until the mailer sends it and scrubs it.
+ */
+static void
+handle_reset_request(const struct config *cfg, struct db *db, const struct authp_msg *m, struct reply *rep)
+{
+	char token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], link[sizeof(cfg->public_url) + 8 + TOKEN_CHARS];
+	const char *params[5] = {m->field[AUTHP_RESET_REQUEST_EMAIL], token_hash, link,
+	    m->field[AUTHP_RESET_REQUEST_IP], m->field[AUTHP_RESET_REQUEST_REQUEST_ID]};
+	PGresult *r;
+
+	if (token_generate(token) < 0) {
+		reply_start(rep, AUTHP_R_FAILED);
+		return;
+	}
+	sha256_bytea(token, token_hash);
+	snprintf(link, sizeof(link), "%s/reset/%s", cfg->public_url, token);
+	OPENSSL_cleanse(token, sizeof(token));
+	r = auth_exec(db, rep, "SELECT finicom.auth_password_reset_request($1, $2, $3, $4, $5)", 5, params);
+	OPENSSL_cleanse(link, sizeof(link));
+	if (r != NULL)
+		reply_start(rep, AUTHP_R_DONE);
+	PQclear(r);
+}
+
+/* The columns of finicom.auth_password_reset(). */
+enum { RESET_OUTCOME, RESET_STATUS, RESET_USER };
+
+/*
+ * RESET: hash the new password, then in one statement the password
+ * replaced, every session of the account ended and a new one made, the
+ * token spent and the address verified (finicom.auth_password_reset,
+ * sql/0022); R_REFUSED for a token that is unknown or gone.  The worker
+ * checked the new-password rule before it asked.
+ */
+static void
+handle_reset(const struct config *cfg, struct db *db, const struct authp_msg *m, struct reply *rep)
+{
+	char hash[PASSWORD_HASH_MAX], token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], max_age[16];
+	const char *params[7];
+	PGresult *r;
+
+	if (!authp_hash_ok(m->field[AUTHP_RESET_TOKEN])) {
+		log_msg(LOG_WARN, "refused a reset request: malformed token hash");
+		reply_start(rep, AUTHP_R_FAILED);
+		return;
+	}
+	if (password_hash(m->field[AUTHP_RESET_PASSWORD], hash) < 0 || token_generate(token) < 0) {
+		reply_start(rep, AUTHP_R_FAILED);
+		return;
+	}
+	sha256_bytea(token, token_hash);
+	snprintf(max_age, sizeof(max_age), "%d", cfg->session_max_age);
+	params[0] = m->field[AUTHP_RESET_TOKEN];
+	params[1] = hash;
+	params[2] = token_hash;
+	params[3] = max_age;
+	params[4] = m->field[AUTHP_RESET_IP];
+	params[5] = m->field[AUTHP_RESET_REQUEST_ID];
+	params[6] = m->field[AUTHP_RESET_USER_AGENT];
+	r = auth_exec(db, rep, "SELECT outcome, status, user_json FROM finicom.auth_password_reset($1, $2, $3, $4, $5, $6, $7)",
+	    7, params);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	if (r != NULL && PQntuples(r) != 1) {
+		log_msg(LOG_ERROR, "auth_password_reset returned %d rows", PQntuples(r));
+		reply_start(rep, AUTHP_R_FAILED);
+	} else if (r != NULL && !strcmp(PQgetvalue(r, 0, RESET_OUTCOME), "ok")) {
+		reply_session(rep, token, PQgetvalue(r, 0, RESET_USER));
+	} else if (r != NULL) {
+		reply_start(rep, AUTHP_R_REFUSED);
+		reply_set(rep, AUTHP_REFUSED_OUTCOME, PQgetvalue(r, 0, RESET_OUTCOME));
+		reply_set(rep, AUTHP_REFUSED_STATUS, PQgetisnull(r, 0, RESET_STATUS) ? NULL : PQgetvalue(r, 0, RESET_STATUS));
+	}
+	PQclear(r);
+	OPENSSL_cleanse(token, sizeof(token));
+}
+
+/*
+ * PASSWORD: the hash of the asking session's account (counted in the
+ * login throttle: F0429 while throttled), verify the current password
+ * (R_INVALID when wrong), hash the new one and store it, ending every
+ * other session (finicom.auth_password_change_begin and _change, sql/0022).
+ * A session that is not the user's live one gets R_INVALID too.
+ */
+static void
+handle_password(struct db *db, const struct authp_msg *m, struct reply *rep)
+{
+	char hash[PASSWORD_HASH_MAX];
+	const char *params[5] = {m->field[AUTHP_PASSWORD_USER], m->field[AUTHP_PASSWORD_SESSION]};
+	PGresult *r;
+	bool ok;
+
+	if (!authp_hash_ok(m->field[AUTHP_PASSWORD_SESSION])) {
+		log_msg(LOG_WARN, "refused a password change: malformed session hash");
+		reply_start(rep, AUTHP_R_FAILED);
+		return;
+	}
+	r = auth_exec(db, rep, "SELECT password_hash FROM finicom.auth_password_change_begin($1, $2)", 2, params);
+	if (r == NULL)
+		return;
+	ok = PQntuples(r) == 1 && password_verify(PQgetvalue(r, 0, 0), m->field[AUTHP_PASSWORD_CURRENT]);
+	clear_wiped(r);
+	if (!ok) {
+		reply_start(rep, AUTHP_R_INVALID);
+		return;
+	}
+	if (password_hash(m->field[AUTHP_PASSWORD_NEW], hash) < 0) {
+		reply_start(rep, AUTHP_R_FAILED);
+		return;
+	}
+	params[2] = hash;
+	params[3] = m->field[AUTHP_PASSWORD_IP];
+	params[4] = m->field[AUTHP_PASSWORD_REQUEST_ID];
+	r = auth_exec(db, rep, "SELECT finicom.auth_password_change($1, $2, $3, $4, $5)", 5, params);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	if (r != NULL)
+		reply_start(rep, !strcmp(PQgetvalue(r, 0, 0), "t") ? AUTHP_R_DONE : AUTHP_R_INVALID);
+	PQclear(r);
 }
 
 /* True when the worker on the other end of fd has closed it (stopped waiting). */
@@ -435,6 +585,15 @@ serve(const struct config *cfg, struct db *db, const struct authp_msg *m, struct
 		break;
 	case AUTHP_ACCEPT:
 		handle_accept(cfg, db, m, rep);
+		break;
+	case AUTHP_RESET_REQUEST:
+		handle_reset_request(cfg, db, m, rep);
+		break;
+	case AUTHP_RESET:
+		handle_reset(cfg, db, m, rep);
+		break;
+	case AUTHP_PASSWORD:
+		handle_password(db, m, rep);
 		break;
 	default:
 		reply_start(rep, AUTHP_R_FAILED);

@@ -229,6 +229,7 @@ privsep_login(struct request_ctx *ctx, const char *email, const char *password,
 	req.field[AUTHP_LOGIN_OLD_SESSION] = old_session_hash;
 	req.field[AUTHP_LOGIN_IP] = ctx->req->remote_addr;
 	req.field[AUTHP_LOGIN_REQUEST_ID] = ctx->req->request_id;
+	req.field[AUTHP_LOGIN_USER_AGENT] = ctx->req->user_agent;
 	rc = call(ctx, &req, &rep, text, sizeof(text));
 	scrub(ctx, password);
 	if (rc == 0 && rep.type == AUTHP_R_INVALID)
@@ -255,6 +256,7 @@ privsep_signup(struct request_ctx *ctx, const char *email, const char *name, con
 	req.field[AUTHP_SIGNUP_REQUEST_ID] = ctx->req->request_id;
 	req.field[AUTHP_SIGNUP_VERIFY_HASH] = verify_hash;
 	req.field[AUTHP_SIGNUP_VERIFY_LINK] = verify_link;
+	req.field[AUTHP_SIGNUP_USER_AGENT] = ctx->req->user_agent;
 	rc = call(ctx, &req, &rep, text, sizeof(text));
 	scrub(ctx, password);
 	if (rc == 0)
@@ -285,6 +287,7 @@ privsep_accept(struct request_ctx *ctx, const char *invitation_hash, const char 
 	req.field[AUTHP_ACCEPT_PASSWORD] = password;
 	req.field[AUTHP_ACCEPT_IP] = ctx->req->remote_addr;
 	req.field[AUTHP_ACCEPT_REQUEST_ID] = ctx->req->request_id;
+	req.field[AUTHP_ACCEPT_USER_AGENT] = ctx->req->user_agent;
 	rc = call(ctx, &req, &rep, text, sizeof(text));
 	scrub(ctx, password);
 	if (rc == 0 && rep.type != AUTHP_R_ACCEPTED)
@@ -305,6 +308,77 @@ privsep_accept(struct request_ctx *ctx, const char *invitation_hash, const char 
 		else if (token != NULL)
 			memcpy(out->token, token, strlen(token) + 1);
 	}
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int
+privsep_reset_request(struct request_ctx *ctx, const char *email)
+{
+	struct authp_msg req, rep;
+	char text[AUTHP_MSG_MAX];
+	int rc;
+
+	authp_init(&req, AUTHP_RESET_REQUEST);
+	req.field[AUTHP_RESET_REQUEST_EMAIL] = email;
+	req.field[AUTHP_RESET_REQUEST_IP] = ctx->req->remote_addr;
+	req.field[AUTHP_RESET_REQUEST_REQUEST_ID] = ctx->req->request_id;
+	rc = call(ctx, &req, &rep, text, sizeof(text));
+	if (rc == 0 && rep.type != AUTHP_R_DONE)
+		rc = unexpected(ctx, &rep);
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int
+privsep_reset(struct request_ctx *ctx, const char *token_hash, const char *password,
+    struct privsep_session *out, const char **outcome, const char **status)
+{
+	struct authp_msg req, rep;
+	char text[AUTHP_MSG_MAX];
+	int rc;
+
+	authp_init(&req, AUTHP_RESET);
+	req.field[AUTHP_RESET_TOKEN] = token_hash;
+	req.field[AUTHP_RESET_PASSWORD] = password;
+	req.field[AUTHP_RESET_IP] = ctx->req->remote_addr;
+	req.field[AUTHP_RESET_REQUEST_ID] = ctx->req->request_id;
+	req.field[AUTHP_RESET_USER_AGENT] = ctx->req->user_agent;
+	rc = call(ctx, &req, &rep, text, sizeof(text));
+	scrub(ctx, password);
+	if (rc == 0 && rep.type == AUTHP_R_REFUSED) {
+		*outcome = copy_field(ctx, rep.field[AUTHP_REFUSED_OUTCOME]);
+		*status = copy_field(ctx, rep.field[AUTHP_REFUSED_STATUS]);
+		rc = PRIVSEP_REFUSED;
+	} else if (rc == 0) {
+		rc = rep.type == AUTHP_R_SESSION ? take_session(ctx, &rep, out) : unexpected(ctx, &rep);
+	}
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int
+privsep_password_change(struct request_ctx *ctx, const char *session_hash, const char *current,
+    const char *new_password)
+{
+	struct authp_msg req, rep;
+	char text[AUTHP_MSG_MAX];
+	int rc;
+
+	authp_init(&req, AUTHP_PASSWORD);
+	req.field[AUTHP_PASSWORD_USER] = ctx->actor.id;
+	req.field[AUTHP_PASSWORD_SESSION] = session_hash;
+	req.field[AUTHP_PASSWORD_CURRENT] = current;
+	req.field[AUTHP_PASSWORD_NEW] = new_password;
+	req.field[AUTHP_PASSWORD_IP] = ctx->req->remote_addr;
+	req.field[AUTHP_PASSWORD_REQUEST_ID] = ctx->req->request_id;
+	rc = call(ctx, &req, &rep, text, sizeof(text));
+	scrub(ctx, current);
+	scrub(ctx, new_password);
+	if (rc == 0 && rep.type == AUTHP_R_INVALID)
+		rc = PRIVSEP_INVALID;
+	else if (rc == 0 && rep.type != AUTHP_R_DONE)
+		rc = unexpected(ctx, &rep);
 	OPENSSL_cleanse(text, sizeof(text));
 	return rc;
 }

@@ -51,7 +51,7 @@ struct privsep_accepted {
 	char token[TOKEN_CHARS + 1]; /* with outcome "ok": the new session's token; wipe it */
 };
 
-enum { PRIVSEP_OK = 0, PRIVSEP_INVALID = 1 };
+enum { PRIVSEP_OK = 0, PRIVSEP_INVALID = 1, PRIVSEP_REFUSED = 2 };
 
 /*
  * The credential steps, each one round trip to an auth process.  They
@@ -73,5 +73,25 @@ int privsep_signup(struct request_ctx *ctx, const char *email, const char *name,
     const char *password, const char *verify_hash, const char *verify_link, struct privsep_session *out);
 int privsep_accept(struct request_ctx *ctx, const char *invitation_hash, const char *name,
     const char *password, struct privsep_accepted *out);
+
+/*
+ * Password reset and change (sql/0022), with the same -1 cases.
+ * privsep_reset_request: the auth process makes the token and its link
+ * {public_url}/reset/{token} (no worker ever holds one) and queues the mail
+ * when an account has the address, the same work either way: PRIVSEP_OK.
+ * privsep_reset: PRIVSEP_OK with the new session in *out (every other
+ * session of the account ended), or PRIVSEP_REFUSED with *outcome
+ * "not_found" or "gone" and *status ("used", "replaced", "expired"), in
+ * the arena.  privsep_password_change: the actor's password, checked
+ * against current (PRIVSEP_INVALID when wrong), becomes new_password; the
+ * session whose hash is session_hash stays, every other ends.  Every
+ * password given is wiped once sent.  Each request carries the client's
+ * address, request id and (for sessions made) User-Agent.
+ */
+int privsep_reset_request(struct request_ctx *ctx, const char *email);
+int privsep_reset(struct request_ctx *ctx, const char *token_hash, const char *password,
+    struct privsep_session *out, const char **outcome, const char **status);
+int privsep_password_change(struct request_ctx *ctx, const char *session_hash, const char *current,
+    const char *new_password);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "http.h"
 #include "util/config.h"
 #include "util/crypto.h"
 #include "util/email.h"
@@ -33,14 +34,15 @@ struct type_spec {
 };
 
 static const struct type_spec types[] = {
-	{AUTHP_LOGIN, 5, {
+	{AUTHP_LOGIN, 6, {
 		{EMAIL_MAX, false},         /* AUTHP_LOGIN_EMAIL */
 		{PASSWORD_MAX_BYTES, false}, /* AUTHP_LOGIN_PASSWORD */
 		{HASH_TEXT, true},           /* AUTHP_LOGIN_OLD_SESSION */
 		{255, true},                 /* AUTHP_LOGIN_IP */
 		{64, false},                 /* AUTHP_LOGIN_REQUEST_ID */
+		{HTTP_USER_AGENT_MAX, true}, /* AUTHP_LOGIN_USER_AGENT */
 	}},
-	{AUTHP_SIGNUP, 7, {
+	{AUTHP_SIGNUP, 8, {
 		{EMAIL_MAX, false},         /* AUTHP_SIGNUP_EMAIL */
 		{NAME_BYTES, false},         /* AUTHP_SIGNUP_NAME */
 		{PASSWORD_MAX_BYTES, false}, /* AUTHP_SIGNUP_PASSWORD */
@@ -48,13 +50,35 @@ static const struct type_spec types[] = {
 		{64, false},                 /* AUTHP_SIGNUP_REQUEST_ID */
 		{HASH_TEXT, false},          /* AUTHP_SIGNUP_VERIFY_HASH */
 		{LINK_BYTES, false},         /* AUTHP_SIGNUP_VERIFY_LINK */
+		{HTTP_USER_AGENT_MAX, true}, /* AUTHP_SIGNUP_USER_AGENT */
 	}},
-	{AUTHP_ACCEPT, 5, {
+	{AUTHP_ACCEPT, 6, {
 		{HASH_TEXT, false},          /* AUTHP_ACCEPT_INVITATION */
 		{NAME_BYTES, false},         /* AUTHP_ACCEPT_NAME */
 		{PASSWORD_MAX_BYTES, false}, /* AUTHP_ACCEPT_PASSWORD */
 		{255, true},                 /* AUTHP_ACCEPT_IP */
 		{64, false},                 /* AUTHP_ACCEPT_REQUEST_ID */
+		{HTTP_USER_AGENT_MAX, true}, /* AUTHP_ACCEPT_USER_AGENT */
+	}},
+	{AUTHP_RESET_REQUEST, 3, {
+		{EMAIL_MAX, false},          /* AUTHP_RESET_REQUEST_EMAIL */
+		{255, true},                 /* AUTHP_RESET_REQUEST_IP */
+		{64, false},                 /* AUTHP_RESET_REQUEST_REQUEST_ID */
+	}},
+	{AUTHP_RESET, 5, {
+		{HASH_TEXT, false},          /* AUTHP_RESET_TOKEN */
+		{PASSWORD_MAX_BYTES, false}, /* AUTHP_RESET_PASSWORD */
+		{255, true},                 /* AUTHP_RESET_IP */
+		{64, false},                 /* AUTHP_RESET_REQUEST_ID */
+		{HTTP_USER_AGENT_MAX, true}, /* AUTHP_RESET_USER_AGENT */
+	}},
+	{AUTHP_PASSWORD, 6, {
+		{36, false},                 /* AUTHP_PASSWORD_USER */
+		{HASH_TEXT, false},          /* AUTHP_PASSWORD_SESSION */
+		{PASSWORD_MAX_BYTES, false}, /* AUTHP_PASSWORD_CURRENT */
+		{PASSWORD_MAX_BYTES, false}, /* AUTHP_PASSWORD_NEW */
+		{255, true},                 /* AUTHP_PASSWORD_IP */
+		{64, false},                 /* AUTHP_PASSWORD_REQUEST_ID */
 	}},
 	{AUTHP_R_SESSION, 2, {
 		{TOKEN_CHARS, false},        /* AUTHP_SESSION_TOKEN */
@@ -80,6 +104,11 @@ static const struct type_spec types[] = {
 		{64, true},                  /* AUTHP_DB_TABLE */
 	}},
 	{AUTHP_R_FAILED, 0, {{0, false}}},
+	{AUTHP_R_DONE, 0, {{0, false}}},
+	{AUTHP_R_REFUSED, 2, {
+		{32, false},                 /* AUTHP_REFUSED_OUTCOME */
+		{16, true},                  /* AUTHP_REFUSED_STATUS */
+	}},
 };
 
 static const struct type_spec *
@@ -112,7 +141,8 @@ authp_field_max(enum authp_type type, int i)
 bool
 authp_is_request(uint8_t type)
 {
-	return type == AUTHP_LOGIN || type == AUTHP_SIGNUP || type == AUTHP_ACCEPT;
+	return type == AUTHP_LOGIN || type == AUTHP_SIGNUP || type == AUTHP_ACCEPT ||
+	    type == AUTHP_RESET_REQUEST || type == AUTHP_RESET || type == AUTHP_PASSWORD;
 }
 
 bool

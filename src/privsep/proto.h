@@ -31,6 +31,16 @@
  *           the mail)                     → R_SESSION
  *   ACCEPT  invitation token's hash, name, password, client address,
  *           request id                    → R_ACCEPTED
+ *   RESET_REQUEST  email, client address, request id: the auth process
+ *           makes the reset token and its link {public_url}/reset/{token}
+ *           and queues the mail (for a known address)   → R_DONE
+ *   RESET   reset token's hash, new password, client address, request id,
+ *           User-Agent                    → R_SESSION or R_REFUSED
+ *   PASSWORD  user id, the asking session's hash, current password, new
+ *           password, client address, request id
+ *                                         → R_DONE or R_INVALID
+ * LOGIN, SIGNUP and ACCEPT end with the client's User-Agent (or absent),
+ * which the new session records.
  * Hashes travel as bytea text ("\x" and 64 hex digits).  The password
  * travels because the auth process verifies or hashes it; nothing that
  * comes back holds a password hash.  The verification link travels because
@@ -54,20 +64,31 @@ enum authp_type {
 	AUTHP_LOGIN = 1,
 	AUTHP_SIGNUP = 2,
 	AUTHP_ACCEPT = 3,
+	AUTHP_RESET_REQUEST = 4,
+	AUTHP_RESET = 5,
+	AUTHP_PASSWORD = 6,
 	AUTHP_R_SESSION = 0x41,  /* token, user JSON */
 	AUTHP_R_INVALID = 0x42,  /* wrong email or password: nothing */
 	AUTHP_R_ACCEPTED = 0x43, /* outcome, status, org id, org name, role, user JSON, token */
 	AUTHP_R_DB_ERROR = 0x44, /* SQLSTATE, message, detail, hint, column, constraint, table */
 	AUTHP_R_FAILED = 0x45,   /* nothing */
+	AUTHP_R_DONE = 0x46,     /* nothing: done */
+	AUTHP_R_REFUSED = 0x47,  /* outcome (not_found, gone), status (used, replaced, expired) */
 };
 
 /* Field positions, by type. */
 enum { AUTHP_LOGIN_EMAIL, AUTHP_LOGIN_PASSWORD, AUTHP_LOGIN_OLD_SESSION, AUTHP_LOGIN_IP,
-	AUTHP_LOGIN_REQUEST_ID };
+	AUTHP_LOGIN_REQUEST_ID, AUTHP_LOGIN_USER_AGENT };
 enum { AUTHP_SIGNUP_EMAIL, AUTHP_SIGNUP_NAME, AUTHP_SIGNUP_PASSWORD, AUTHP_SIGNUP_IP,
-	AUTHP_SIGNUP_REQUEST_ID, AUTHP_SIGNUP_VERIFY_HASH, AUTHP_SIGNUP_VERIFY_LINK };
+	AUTHP_SIGNUP_REQUEST_ID, AUTHP_SIGNUP_VERIFY_HASH, AUTHP_SIGNUP_VERIFY_LINK, AUTHP_SIGNUP_USER_AGENT };
 enum { AUTHP_ACCEPT_INVITATION, AUTHP_ACCEPT_NAME, AUTHP_ACCEPT_PASSWORD, AUTHP_ACCEPT_IP,
-	AUTHP_ACCEPT_REQUEST_ID };
+	AUTHP_ACCEPT_REQUEST_ID, AUTHP_ACCEPT_USER_AGENT };
+enum { AUTHP_RESET_REQUEST_EMAIL, AUTHP_RESET_REQUEST_IP, AUTHP_RESET_REQUEST_REQUEST_ID };
+enum { AUTHP_RESET_TOKEN, AUTHP_RESET_PASSWORD, AUTHP_RESET_IP, AUTHP_RESET_REQUEST_ID,
+	AUTHP_RESET_USER_AGENT };
+enum { AUTHP_PASSWORD_USER, AUTHP_PASSWORD_SESSION, AUTHP_PASSWORD_CURRENT, AUTHP_PASSWORD_NEW,
+	AUTHP_PASSWORD_IP, AUTHP_PASSWORD_REQUEST_ID };
+enum { AUTHP_REFUSED_OUTCOME, AUTHP_REFUSED_STATUS };
 enum { AUTHP_SESSION_TOKEN, AUTHP_SESSION_USER };
 enum { AUTHP_ACCEPTED_OUTCOME, AUTHP_ACCEPTED_STATUS, AUTHP_ACCEPTED_ORG_ID, AUTHP_ACCEPTED_ORG_NAME,
 	AUTHP_ACCEPTED_ROLE, AUTHP_ACCEPTED_USER, AUTHP_ACCEPTED_TOKEN };
@@ -106,7 +127,7 @@ long authp_encode(const struct authp_msg *m, unsigned char *buf, size_t cap, con
 int authp_decode(const unsigned char *buf, size_t n, struct authp_msg *m, char *text, size_t cap,
     const char **why);
 
-/* True for a request type (LOGIN, SIGNUP, ACCEPT). */
+/* True for a request type (LOGIN, SIGNUP, ACCEPT, RESET_REQUEST, RESET, PASSWORD). */
 bool authp_is_request(uint8_t type);
 
 /* True for "\x" and 64 lowercase hex digits: the bytea text of a SHA-256. */

@@ -1,7 +1,8 @@
 // app.js: the Finicom dashboard's entry point: the router and the shell.
 //
-// Routes are hashes (#/signin, #/signup, #/orgs, #/o/{org}/{page}) and a few
-// paths that mail links open (PATH_ROUTES: /invite/{token}, /verify/{token}),
+// Routes are hashes (#/signin, #/signup, #/forgot, #/account, #/orgs,
+// #/o/{org}/{page}) and a few paths that mail links open (PATH_ROUTES:
+// /invite/{token}, /verify/{token}, /reset/{token}),
 // which nginx answers with this same page.  The shell is the header (org
 // switcher, user, sign out), the org menu drawn from the caller's role, and
 // the banners (BANNERS: "verify your email address"); each page module
@@ -28,6 +29,8 @@ import {auditPage} from './js/audit.js';
 import {alertsPage} from './js/alerts.js';
 import {invitePage} from './js/invite.js';
 import {verifyPage, verifyBanner} from './js/verify.js';
+import {accountPage} from './js/account.js';
+import {forgotPage, resetPage} from './js/reset.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -55,6 +58,7 @@ const MOVED = {invitations: 'members'};
 const PATH_ROUTES = [
 	{prefix: '/invite/', title: 'Invitation', render: (m, token) => invitePage(m, token, reload)},
 	{prefix: '/verify/', title: 'Verifying your email address', render: (m, token) => verifyPage(m, token)},
+	{prefix: '/reset/', title: 'Choose a new password', render: (m, token) => resetPage(m, token)},
 ];
 
 // BANNERS: functions of state.me returning a node (a banner above the page)
@@ -84,6 +88,7 @@ async function route() {
 			lastHref = location.href;
 		}
 		if (hash === '#/signup') return state.me ? go('#/') : (drawShell(null), await page('Create your account', signupPage));
+		if (hash === '#/forgot') return drawShell(null), await page('Reset your password', forgotPage);
 		if (hash === '#/signin' || !state.me) {
 			if (!state.me && hash !== '#/signin' && hash !== '#/') state.after = hash;
 			if (state.me) return go('#/');
@@ -99,6 +104,10 @@ async function route() {
 			return await orgPage(m[1], MOVED[m[2]]);
 		}
 		if (m) return await orgPage(m[1], m[2]);
+		if (hash === '#/account') {
+			drawShell(null);
+			return await page('Your account', (m) => accountPage(m, {reload, redrawShell: () => drawShell(null)}));
+		}
 		if (hash === '#/orgs') {
 			drawShell(null);
 			return await page('Organizations', orgsPage);
@@ -168,7 +177,7 @@ function drawShell(ctx) {
 		return;
 	}
 	swap(userbar,
-		h('span', {class: 'who', title: me.user.email}, me.user.name),
+		h('a', {href: '/#/account', class: 'who', title: `Your account (${me.user.email})`}, me.user.name),
 		h('button', {type: 'button', class: 'secondary small', onclick: signOut}, 'Sign out'));
 	const mem = me.memberships || [];
 	const sel = h('select', {id: 'org-switch'},
@@ -281,7 +290,8 @@ function signinPage(m) {
 	const email = field('Email', {type: 'email', name: 'email', required: true, autocomplete: 'username'});
 	const pw = field('Password', {type: 'password', name: 'password', required: true, autocomplete: 'current-password'});
 	const form = h('form', {class: 'card narrow', 'aria-label': 'Sign in'}, errorBox(), email, pw,
-		h('div', {class: 'actions'}, h('button', {type: 'submit'}, 'Sign in')));
+		h('div', {class: 'actions'}, h('button', {type: 'submit'}, 'Sign in')),
+		h('p', {}, h('a', {href: '/#/forgot'}, 'Forgot password?')));
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
 		busy(form, async () => {

@@ -177,7 +177,16 @@ INSERT INTO listed VALUES
      'checks the context''s user: without one, nothing to refuse, and it changes nothing'),
     -- GET /readyz (sql/0027).
     ('finicom.schema_version()', 'definer',
-     'the highest migration number, the same for everyone: no row of any user or org');
+     'the highest migration number, the same for everyone: no row of any user or org'),
+    -- Password reset and one's own account (sql/0022; tests/sql/21-accounts.sql calls each).
+    ('finicom.password_reset_preview(bytea)', 'definer',
+     'needs the SHA-256 of a reset token, which only its mail holds (no privilege on the table): '
+     'otherwise not_found, and it changes nothing'),
+    ('finicom.my_sessions(bytea, integer, integer, timestamptz, uuid)', 'definer',
+     'the sessions of the context''s user: without one, no row'),
+    ('finicom.session_revoke(uuid, bytea)', 'definer', 'ends only a session of the context''s user: NULL'),
+    ('finicom.sessions_revoke_others(bytea)', 'definer', 'ends only sessions of the context''s user: 0'),
+    ('finicom.me_update(text)', 'definer', 'renames only the context''s user: NULL');
 
 SELECT set_eq(
     $$SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

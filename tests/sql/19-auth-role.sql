@@ -59,7 +59,12 @@ SELECT set_eq(
          AND p.proname IN ('auth_login_begin', 'auth_login_failed', 'auth_login_complete', 'auth_signup_verify',
                            'invitation_accept_new_user')
       UNION ALL SELECT 'finicom.ts(timestamptz)'::regprocedure
-      UNION ALL SELECT 'finicom.session_user_json(bytea)'::regprocedure$$,
+      UNION ALL SELECT 'finicom.session_user_json(bytea)'::regprocedure
+      -- sql/0022 (tests/sql/21-accounts.sql)
+      UNION ALL SELECT p.oid::regprocedure FROM pg_proc p
+       WHERE p.pronamespace = 'finicom'::regnamespace
+         AND p.proname IN ('auth_password_reset_request', 'auth_password_reset', 'auth_password_change_begin',
+                           'auth_password_change', 'session_describe')$$,
     'finicom_auth may execute the credential functions, finicom.ts and finicom.session_user_json, nothing else');
 SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'finicom'::regnamespace
             AND p.proname IN ('auth_login_begin', 'auth_login_failed', 'auth_login_complete', 'auth_signup_verify',

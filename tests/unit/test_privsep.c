@@ -56,6 +56,16 @@ test_privsep_round_trips(void)
 		    "signup with UTF-8 name and its verification mail"},
 		{AUTHP_ACCEPT, {"\\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "N", "pw-12345",
 		    "10.0.0.1", "rid"}, "accept"},
+		{AUTHP_LOGIN, {"a@example.test", "pw-12345", NULL, "::1", "rid", "Mozilla/5.0 (X11; Linux x86_64)"},
+		    "login with a User-Agent"},
+		{AUTHP_RESET_REQUEST, {"a@example.test", "10.0.0.1", "rid"}, "password reset request"},
+		{AUTHP_RESET, {"\\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "pw-12345",
+		    "10.0.0.1", "rid", "curl/8"}, "password reset"},
+		{AUTHP_PASSWORD, {"6f0c0000-0000-0000-0000-000000000000",
+		    "\\x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "old-pass-1", "new-pass-2",
+		    NULL, "rid"}, "password change"},
+		{AUTHP_R_DONE, {NULL}, "done reply (no fields)"},
+		{AUTHP_R_REFUSED, {"gone", "used"}, "refused reply"},
 		{AUTHP_R_SESSION, {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "{\"id\" : \"x\"}"}, "session reply"},
 		{AUTHP_R_INVALID, {NULL}, "invalid reply (no fields)"},
 		{AUTHP_R_ACCEPTED, {"gone", "expired", NULL, NULL, NULL, NULL, NULL}, "accepted reply, gone"},
@@ -94,7 +104,7 @@ test_privsep_round_trips(void)
 static void
 test_privsep_bad_records(void)
 {
-	static const char *const t5[] = {"a@example.test", "password", "x", "127.0.0.1", "rid"};
+	static const char *const t5[] = {"a@example.test", "password", "x", "127.0.0.1", "rid", "ua"};
 	static const struct {
 		int version, type, nfields, zero;
 		int lens[AUTHP_FIELDS_MAX + 2];
@@ -102,15 +112,15 @@ test_privsep_bad_records(void)
 		size_t cut;   /* bytes taken off the end */
 		const char *name;
 	} invalid[] = {
-		{2, AUTHP_LOGIN, 5, 0, {14, 8, -1, 9, 3, -2}, 0, 0, "test-privsep-bad-version"},
-		{1, 9, 5, 0, {14, 8, -1, 9, 3, -2}, 0, 0, "test-privsep-bad-type"},
+		{2, AUTHP_LOGIN, 6, 0, {14, 8, -1, 9, 3, -1, -2}, 0, 0, "test-privsep-bad-version"},
+		{1, 9, 5, 0, {14, 8, -1, 9, 3, -1, -2}, 0, 0, "test-privsep-bad-type"},
 		{1, AUTHP_LOGIN, 4, 0, {14, 8, -1, 9, -2}, 0, 0, "test-privsep-bad-field-count"},
-		{1, AUTHP_LOGIN, 5, 1, {14, 8, -1, 9, 3, -2}, 0, 0, "test-privsep-bad-reserved-byte"},
-		{1, AUTHP_LOGIN, 5, 0, {14, 8, -1, 9, 3, -2}, 1, 0, "test-privsep-bad-trailing-byte"},
-		{1, AUTHP_LOGIN, 5, 0, {14, 8, -1, 9, 3, -2}, 0, 1, "test-privsep-bad-truncated-field"},
-		{1, AUTHP_LOGIN, 5, 0, {14, 8, -1, 9, 3, -2}, 0, 4, "test-privsep-bad-missing-field"},
-		{1, AUTHP_LOGIN, 5, 0, {-1, 8, -1, 9, 3, -2}, 0, 0, "test-privsep-bad-required-field-absent"},
-		{1, AUTHP_LOGIN, 5, 0, {14, 8, 1, 9, 3, -2}, 0, 0, "test-privsep-bad-old-session-short (decodes; hash check refuses)"},
+		{1, AUTHP_LOGIN, 6, 1, {14, 8, -1, 9, 3, -1, -2}, 0, 0, "test-privsep-bad-reserved-byte"},
+		{1, AUTHP_LOGIN, 6, 0, {14, 8, -1, 9, 3, -1, -2}, 1, 0, "test-privsep-bad-trailing-byte"},
+		{1, AUTHP_LOGIN, 6, 0, {14, 8, -1, 9, 3, -1, -2}, 0, 1, "test-privsep-bad-truncated-field"},
+		{1, AUTHP_LOGIN, 6, 0, {14, 8, -1, 9, 3, -1, -2}, 0, 2, "test-privsep-bad-missing-field"},
+		{1, AUTHP_LOGIN, 6, 0, {-1, 8, -1, 9, 3, -1, -2}, 0, 0, "test-privsep-bad-required-field-absent"},
+		{1, AUTHP_LOGIN, 6, 0, {14, 8, 1, 9, 3, -1, -2}, 0, 0, "test-privsep-bad-old-session-short (decodes; hash check refuses)"},
 	};
 	unsigned char buf[AUTHP_MSG_MAX + 16];
 	char text[AUTHP_MSG_MAX];
@@ -135,22 +145,22 @@ test_privsep_bad_records(void)
 
 	/* A NUL inside a field, a field over its limit, a record too short or too long. */
 	{
-		static const char *const nul[] = {"a@ex\0mple.test", "password", "", "127.0.0.1", "rid"};
-		static const int lens[] = {14, 8, -1, 9, 3, -2};
-		size_t n = record(buf, 1, AUTHP_LOGIN, 5, 0, lens, nul);
+		static const char *const nul[] = {"a@ex\0mple.test", "password", "", "127.0.0.1", "rid", ""};
+		static const int lens[] = {14, 8, -1, 9, 3, -1, -2};
+		size_t n = record(buf, 1, AUTHP_LOGIN, 6, 0, lens, nul);
 		int rc = authp_decode(buf, n, &m, text, sizeof(text), &why);
 		ok(rc < 0, "test-privsep-bad-nul-in-field (%s)", why);
 	}
 	{
 		static char email[300];
-		const char *big[] = {email, "password", "", "127.0.0.1", "rid"};
-		int lens[] = {255, 8, -1, 9, 3, -2};
+		const char *big[] = {email, "password", "", "127.0.0.1", "rid", ""};
+		int lens[] = {255, 8, -1, 9, 3, -1, -2};
 		memset(email, 'e', 255);
-		size_t n = record(buf, 1, AUTHP_LOGIN, 5, 0, lens, big);
+		size_t n = record(buf, 1, AUTHP_LOGIN, 6, 0, lens, big);
 		int rc = authp_decode(buf, n, &m, text, sizeof(text), &why);
 		ok(rc < 0, "test-privsep-bad-email-over-254 (%s)", why);
 		lens[0] = 254;
-		n = record(buf, 1, AUTHP_LOGIN, 5, 0, lens, big);
+		n = record(buf, 1, AUTHP_LOGIN, 6, 0, lens, big);
 		ok(authp_decode(buf, n, &m, text, sizeof(text), &why) == 0, "an email of 254 bytes decodes");
 	}
 	ok(authp_decode(buf, AUTHP_HEADER - 1, &m, text, sizeof(text), &why) < 0, "test-privsep-bad-short-header");

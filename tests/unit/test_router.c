@@ -160,6 +160,52 @@ test_routes_documented(void)
 	json_object_put(root);
 }
 
+/* The route of (method in lower case, plain pattern), or NULL. */
+static const struct route *
+route_for(const char *method, const char *path)
+{
+	char plain[160], lower[16];
+
+	for (size_t i = 0; i < router_nroutes; i++) {
+		const char *m = http_method_name(router_routes[i].method);
+		size_t k;
+
+		for (k = 0; m[k] && k < sizeof(lower) - 1; k++)
+			lower[k] = (char)(m[k] - 'A' + 'a');
+		lower[k] = '\0';
+		router_plain_pattern(router_routes[i].pattern, plain, sizeof(plain));
+		if (!strcmp(lower, method) && !strcmp(plain, path))
+			return &router_routes[i];
+	}
+	return NULL;
+}
+
+/* And the other way: every operation the OpenAPI document describes has its route. */
+static void
+test_operations_routed(void)
+{
+	static const char *const methods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
+	size_t len, operations = 0;
+	const char *doc = openapi_document(&len);
+	json_object *root = json_tokener_parse(doc), *paths = NULL;
+
+	if (root != NULL)
+		json_object_object_get_ex(root, "paths", &paths);
+	if (paths != NULL) {
+		json_object_object_foreach(paths, path, item) {
+			for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+				if (!json_object_object_get_ex(item, methods[i], NULL))
+					continue;
+				operations++;
+				ok(route_for(methods[i], path) != NULL, "openapi operation %s %s has a route", methods[i], path);
+			}
+		}
+	}
+	ok(operations >= router_nroutes, "control: the document has %zu operations, the table %zu routes",
+	    operations, router_nroutes);
+	json_object_put(root);
+}
+
 int
 main(void)
 {
@@ -170,6 +216,7 @@ main(void)
 	test_router_bad(&a);
 	test_router_typed(&a);
 	test_routes_documented();
+	test_operations_routed();
 	arena_free(&a);
 	return done_testing();
 }
