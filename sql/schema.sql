@@ -39,6 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
+--   4ebb1139463c780278a8360213ccbd934a03845e5eb4735ab0003a0c3907c2bb  0023_totp.sql
 
 --
 -- PostgreSQL database dump
@@ -816,6 +817,40 @@ CREATE FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id 
 ALTER FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) OWNER TO finicom_owner;
 
 --
+-- Name: auth_login_proceed(uuid, bytea, integer, text, bytea, text, text, bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea) RETURNS TABLE(totp_required boolean, user_json json)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t
+                       WHERE t.user_id = p_user_id AND t.confirmed_at IS NOT NULL) THEN
+            PERFORM finicom.auth_login_complete(p_user_id, p_token_hash, p_max_age_seconds, p_new_hash,
+                                                p_old_token_hash, p_ip, p_request_id);
+            RETURN QUERY SELECT false, finicom.session_user_json(p_token_hash);
+            RETURN;
+        END IF;
+        IF p_new_hash IS NOT NULL THEN
+            UPDATE finicom.users u SET password_hash = p_new_hash WHERE u.id = p_user_id;
+        END IF;
+        DELETE FROM finicom.login_failures f
+        WHERE f.email = (SELECT finicom.ascii_lower(u.email) FROM finicom.users u WHERE u.id = p_user_id);
+        -- Expired tokens of this user go now: no job needed, no growth.
+        DELETE FROM finicom.totp_login_tokens l
+        WHERE l.user_id = p_user_id AND l.expires_at <= pg_catalog.now();
+        INSERT INTO finicom.totp_login_tokens (token_hash, user_id, expires_at)
+        VALUES (p_login_hash, p_user_id, pg_catalog.now() + interval '5 minutes');
+        PERFORM audit.auth_event('login.totp_required', p_user_id,
+            (SELECT u.email FROM finicom.users u WHERE u.id = p_user_id), p_ip, p_request_id);
+        RETURN QUERY SELECT true, NULL::json;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea) OWNER TO finicom_owner;
+
+--
 -- Name: auth_logout(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -883,10 +918,222 @@ CREATE FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password
 ALTER FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) OWNER TO finicom_owner;
 
 --
+-- Name: auth_totp_begin(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_begin(p_session_hash bytea) RETURNS TABLE(user_id uuid, secret_enc text, enabled boolean, last_step bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.totp_session_user(p_session_hash);
+    BEGIN
+        IF v_user IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0401', MESSAGE = 'unauthenticated',
+                DETAIL = 'the session is not valid or has expired';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t WHERE t.user_id = v_user) THEN
+            RETURN;
+        END IF;
+        PERFORM finicom.totp_throttle(v_user);
+        RETURN QUERY SELECT t.user_id, t.secret_enc, t.confirmed_at IS NOT NULL, t.last_step
+                     FROM finicom.totp_credentials t WHERE t.user_id = v_user;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_begin(p_session_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_confirm(bytea, bigint, bytea[], text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.totp_session_user(p_session_hash);
+    BEGIN
+        IF pg_catalog.cardinality(p_codes) <> 10 THEN
+            RAISE EXCEPTION 'ten recovery codes expected';
+        END IF;
+        UPDATE finicom.totp_credentials t SET confirmed_at = pg_catalog.now(), last_step = p_step
+        WHERE t.user_id = v_user AND t.confirmed_at IS NULL
+          AND (t.last_step IS NULL OR t.last_step < p_step);
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        DELETE FROM finicom.totp_recovery_codes c WHERE c.user_id = v_user;
+        INSERT INTO finicom.totp_recovery_codes (user_id, code_hash)
+        SELECT v_user, h FROM pg_catalog.unnest(p_codes) h;
+        DELETE FROM finicom.totp_failures f WHERE f.user_id = v_user;
+        PERFORM audit.auth_event('totp.enabled', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user), p_ip, p_request_id);
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_disable(bytea, bigint, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.totp_session_user(p_session_hash);
+    BEGIN
+        IF v_user IS NULL OR NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t
+                                         WHERE t.user_id = v_user AND t.confirmed_at IS NOT NULL) THEN
+            RETURN false;
+        END IF;
+        IF NOT finicom.totp_accept(v_user, p_step, p_recovery, p_ip, p_request_id) THEN
+            RETURN false;
+        END IF;
+        DELETE FROM finicom.totp_credentials t WHERE t.user_id = v_user;
+        DELETE FROM finicom.totp_recovery_codes c WHERE c.user_id = v_user;
+        DELETE FROM finicom.totp_login_tokens l WHERE l.user_id = v_user;
+        DELETE FROM finicom.totp_failures f WHERE f.user_id = v_user;
+        PERFORM audit.auth_event('totp.disabled', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user), p_ip, p_request_id);
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_enrol(bytea, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.totp_session_user(p_session_hash);
+    BEGIN
+        IF v_user IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0401', MESSAGE = 'unauthenticated',
+                DETAIL = 'the session is not valid or has expired';
+        END IF;
+        INSERT INTO finicom.totp_credentials AS t (user_id, secret_enc)
+        VALUES (v_user, p_secret_enc)
+        ON CONFLICT (user_id) DO UPDATE SET secret_enc = excluded.secret_enc, last_step = NULL,
+            created_at = pg_catalog.now()
+        WHERE t.confirmed_at IS NULL;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'conflict',
+                DETAIL = 'two-factor authentication is already on; turn it off first to enrol again';
+        END IF;
+        PERFORM audit.auth_event('totp.enrolled', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user), p_ip, p_request_id);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_failed(uuid, boolean, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT audit.auth_event(CASE WHEN p_login THEN 'login.totp_failed' ELSE 'totp.failed' END,
+            p_user, (SELECT u.email FROM finicom.users u WHERE u.id = p_user), p_ip, p_request_id)
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_login_begin(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_login_begin(p_login_hash bytea) RETURNS TABLE(user_id uuid, secret_enc text, last_step bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_tok finicom.totp_login_tokens%ROWTYPE;
+    BEGIN
+        SELECT * INTO v_tok FROM finicom.totp_login_tokens l
+        WHERE l.token_hash = p_login_hash AND l.expires_at > pg_catalog.now() FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        PERFORM finicom.totp_throttle(v_tok.user_id);
+        IF v_tok.attempts >= 4 THEN
+            DELETE FROM finicom.totp_login_tokens l WHERE l.token_hash = p_login_hash;
+        ELSE
+            UPDATE finicom.totp_login_tokens l SET attempts = l.attempts + 1
+            WHERE l.token_hash = p_login_hash;
+        END IF;
+        RETURN QUERY SELECT t.user_id, t.secret_enc, t.last_step
+                     FROM finicom.totp_credentials t
+                     WHERE t.user_id = v_tok.user_id AND t.confirmed_at IS NOT NULL;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_login_begin(p_login_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_login_complete(bytea, bigint, bytea, bytea, integer, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid;
+    BEGIN
+        SELECT l.user_id INTO v_user FROM finicom.totp_login_tokens l
+        WHERE l.token_hash = p_login_hash FOR UPDATE;
+        IF v_user IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT finicom.totp_accept(v_user, p_step, p_recovery, p_ip, p_request_id) THEN
+            RETURN NULL;
+        END IF;
+        DELETE FROM finicom.totp_login_tokens l WHERE l.token_hash = p_login_hash;
+        DELETE FROM finicom.totp_failures f WHERE f.user_id = v_user;
+        IF p_old_token_hash IS NOT NULL THEN
+            DELETE FROM finicom.sessions s WHERE s.token_hash = p_old_token_hash;
+        END IF;
+        PERFORM audit.auth_event('login.totp_succeeded', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user), p_ip, p_request_id);
+        PERFORM finicom.session_create(v_user, p_token_hash, p_max_age_seconds);
+        RETURN finicom.session_user_json(p_token_hash);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_user(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_user(p_session_hash bytea) RETURNS TABLE(user_id uuid, email text, enabled boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT u.id, u.email, t.confirmed_at IS NOT NULL
+        FROM finicom.users u LEFT JOIN finicom.totp_credentials t ON t.user_id = u.id
+        WHERE u.id = finicom.totp_session_user(p_session_hash)
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_user(p_session_hash bytea) OWNER TO finicom_owner;
+
+--
 -- Name: begin_request(text, bytea, uuid, integer, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) RETURNS TABLE(actor_type text, actor_id uuid, email text, name text, created_at text, org_id uuid, org_role text)
+CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) RETURNS TABLE(actor_type text, actor_id uuid, email text, name text, created_at text, org_id uuid, org_role text, two_factor_required boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -900,6 +1147,7 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
         v_role finicom.role;
         v_idle interval;
         v_set boolean;
+        v_2fa boolean := false; -- 0023
     BEGIN
         IF p_token_hash IS NULL OR p_credential IS NULL OR p_credential NOT IN ('api_key', 'session') THEN
             NULL;
@@ -933,24 +1181,34 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
                     UPDATE finicom.sessions s SET last_seen_at = pg_catalog.now() WHERE s.id = v_session.id;
                 END IF;
                 IF p_org_id IS NOT NULL THEN
-                    SELECT m.org_id, m.role INTO v_org, v_role FROM finicom.memberships m
+                    SELECT m.org_id, m.role,
+                           o.require_2fa AND NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t -- 0023
+                               WHERE t.user_id = m.user_id AND t.confirmed_at IS NOT NULL)     -- 0023
+                    INTO v_org, v_role, v_2fa
+                    FROM finicom.memberships m
+                    JOIN finicom.orgs o ON o.id = m.org_id -- 0023
                     WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
+                    v_2fa := coalesce(v_2fa, false); -- 0023
                 END IF;
             END IF;
         END IF;
 
         -- The context: an actor only when the credential verified, an org
-        -- only when the actor holds a role there.  One expression.
+        -- only when the actor holds a role there (and, 0023, has the 2FA
+        -- the org requires).  One expression.
         v_set := finicom.context_guard()
             AND pg_catalog.set_config('finicom.actor_type', coalesce(v_type, ''), true) IS NOT NULL
             AND pg_catalog.set_config('finicom.actor_id', coalesce(v_actor::text, ''), true) IS NOT NULL
-            AND pg_catalog.set_config('finicom.org_id', coalesce(v_org::text, ''), true) IS NOT NULL
-            AND pg_catalog.set_config('finicom.org_role', coalesce(v_role::text, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.org_id',
+                    CASE WHEN v_2fa THEN '' ELSE coalesce(v_org::text, '') END, true) IS NOT NULL -- 0023
+            AND pg_catalog.set_config('finicom.org_role',
+                    CASE WHEN v_2fa THEN '' ELSE coalesce(v_role::text, '') END, true) IS NOT NULL -- 0023
             AND pg_catalog.set_config('finicom.request_id',
                     pg_catalog.left(coalesce(p_request_id, ''), 200), true) IS NOT NULL
             AND pg_catalog.set_config('finicom.client_ip',
                     pg_catalog.left(coalesce(p_client_ip, ''), 100), true) IS NOT NULL;
 
+        two_factor_required := v_2fa; -- 0023
         IF v_type = 'api_key' THEN
             actor_type := 'api_key';
             actor_id := v_key.id;
@@ -960,7 +1218,7 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
             org_role := CASE WHEN p_org_id IS NULL OR p_org_id = v_key.org_id THEN v_key.role::text END;
             RETURN NEXT;
         ELSIF v_type = 'user' AND v_user.id IS NOT NULL THEN
-            IF v_org IS NOT NULL THEN
+            IF v_org IS NOT NULL AND NOT v_2fa THEN -- 0023: a refused request is no activity
                 INSERT INTO finicom.member_activity AS a (org_id, user_id, last_active_at)
                 VALUES (v_org, v_user.id, pg_catalog.now())
                 ON CONFLICT ON CONSTRAINT member_activity_pkey DO UPDATE SET last_active_at = excluded.last_active_at
@@ -1178,6 +1436,7 @@ CREATE TABLE finicom.orgs (
     trial_ends_at timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
     billing_email text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    require_2fa boolean DEFAULT false NOT NULL,
     CONSTRAINT orgs_billing_email_check CHECK ((((octet_length(billing_email) >= 3) AND (octet_length(billing_email) <= 254)) AND (billing_email !~ '[^!-~]'::text))),
     CONSTRAINT orgs_invite_ttl_hours_check CHECK (((invite_ttl_hours >= 1) AND (invite_ttl_hours <= 720))),
     CONSTRAINT orgs_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)))
@@ -1994,10 +2253,32 @@ CREATE FUNCTION finicom.org_json(o finicom.orgs, p_role text) RETURNS json
     AS $$
         SELECT pg_catalog.json_build_object('id', o.id, 'name', o.name,
             'created_at', finicom.ts(o.created_at), 'role', p_role,
-            'invite_ttl_hours', o.invite_ttl_hours)
+            'invite_ttl_hours', o.invite_ttl_hours,
+            'require_2fa', o.require_2fa) -- 0023
     $$;
 
 ALTER FUNCTION finicom.org_json(o finicom.orgs, p_role text) OWNER TO finicom_owner;
+
+--
+-- Name: orgs_require_2fa_check(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.orgs_require_2fa_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF NEW.require_2fa AND NOT OLD.require_2fa AND finicom.request_actor_type() = 'user'
+           AND NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t
+                           WHERE t.user_id = finicom.request_user_id() AND t.confirmed_at IS NOT NULL) THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'two_factor_required',
+                DETAIL = 'turn on two-factor authentication for your own account before requiring it of the organization';
+        END IF;
+        RETURN NEW;
+    END
+    $$;
+
+ALTER FUNCTION finicom.orgs_require_2fa_check() OWNER TO finicom_owner;
 
 --
 -- Name: purge_sessions(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2232,6 +2513,110 @@ CREATE FUNCTION finicom.sync_run_json(r finicom.sync_runs) RETURNS json
 ALTER FUNCTION finicom.sync_run_json(r finicom.sync_runs) OWNER TO finicom_owner;
 
 --
+-- Name: totp_accept(uuid, bigint, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_accept(p_user uuid, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT CASE WHEN p_step IS NOT NULL THEN finicom.totp_accept_step(p_user, p_step)
+                    ELSE finicom.totp_spend_recovery(p_user, p_recovery, p_ip, p_request_id) END
+    $$;
+
+ALTER FUNCTION finicom.totp_accept(p_user uuid, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: totp_accept_step(uuid, bigint); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        UPDATE finicom.totp_credentials t SET last_step = p_step
+        WHERE t.user_id = p_user AND (t.last_step IS NULL OR t.last_step < p_step);
+        RETURN FOUND;
+    END
+    $$;
+
+ALTER FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) OWNER TO finicom_owner;
+
+--
+-- Name: totp_session_user(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_session_user(p_session_hash bytea) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT s.user_id FROM finicom.sessions s
+        WHERE s.token_hash = p_session_hash AND s.expires_at > pg_catalog.now()
+    $$;
+
+ALTER FUNCTION finicom.totp_session_user(p_session_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: totp_spend_recovery(uuid, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_spend_recovery(p_user uuid, p_hash bytea, p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        UPDATE finicom.totp_recovery_codes c SET used_at = pg_catalog.now()
+        WHERE c.user_id = p_user AND c.code_hash = p_hash AND c.used_at IS NULL;
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        PERFORM audit.auth_event('totp.recovery_code_used', p_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = p_user), p_ip, p_request_id);
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.totp_spend_recovery(p_user uuid, p_hash bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: totp_throttle(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_throttle(p_user uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_row finicom.totp_failures%ROWTYPE;
+        v_now timestamptz := pg_catalog.now();
+    BEGIN
+        INSERT INTO finicom.totp_failures (user_id, failures, last_failed_at)
+        VALUES (p_user, 0, v_now) ON CONFLICT (user_id) DO NOTHING;
+        SELECT * INTO v_row FROM finicom.totp_failures f WHERE f.user_id = p_user FOR UPDATE;
+        IF v_row.locked_until IS NOT NULL AND v_row.locked_until > pg_catalog.clock_timestamp() THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                DETAIL = 'too many wrong codes for this account; try again later',
+                HINT = GREATEST(1, pg_catalog.ceil(EXTRACT(epoch FROM
+                    v_row.locked_until - pg_catalog.clock_timestamp())))::bigint::text;
+        END IF;
+        IF v_row.failures = 0 OR v_row.last_failed_at <= v_now - interval '15 minutes' THEN
+            v_row.failures := 1;
+        ELSE
+            v_row.failures := v_row.failures + 1;
+        END IF;
+        UPDATE finicom.totp_failures f
+        SET failures = v_row.failures, last_failed_at = v_now,
+            locked_until = CASE WHEN finicom.login_lock_seconds(v_row.failures) > 0
+                THEN pg_catalog.clock_timestamp()
+                     + pg_catalog.make_interval(secs => finicom.login_lock_seconds(v_row.failures)) END
+        WHERE f.user_id = p_user;
+    END
+    $$;
+
+ALTER FUNCTION finicom.totp_throttle(p_user uuid) OWNER TO finicom_owner;
+
+--
 -- Name: touch_updated_at(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2370,7 +2755,7 @@ CREATE TABLE audit.auth_events (
     email text,
     ip text,
     request_id text,
-    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text])))
+    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text, 'totp.enrolled'::text, 'totp.enabled'::text, 'totp.disabled'::text, 'totp.failed'::text, 'totp.recovery_code_used'::text, 'login.totp_required'::text, 'login.totp_succeeded'::text, 'login.totp_failed'::text])))
 );
 
 ALTER TABLE ONLY audit.auth_events FORCE ROW LEVEL SECURITY;
@@ -2667,6 +3052,72 @@ ALTER TABLE ONLY finicom.sources FORCE ROW LEVEL SECURITY;
 ALTER TABLE finicom.sources OWNER TO finicom_owner;
 
 --
+-- Name: totp_credentials; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.totp_credentials (
+    user_id uuid NOT NULL,
+    secret_enc text NOT NULL,
+    confirmed_at timestamp with time zone,
+    last_step bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT totp_credentials_secret_enc_check CHECK (((secret_enc ~~ 'enc:v1:%'::text) AND (octet_length(secret_enc) <= 200)))
+);
+
+ALTER TABLE ONLY finicom.totp_credentials FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.totp_credentials OWNER TO finicom_owner;
+
+--
+-- Name: totp_failures; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.totp_failures (
+    user_id uuid NOT NULL,
+    failures integer NOT NULL,
+    last_failed_at timestamp with time zone NOT NULL,
+    locked_until timestamp with time zone,
+    CONSTRAINT totp_failures_failures_check CHECK ((failures >= 0))
+);
+
+ALTER TABLE ONLY finicom.totp_failures FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.totp_failures OWNER TO finicom_owner;
+
+--
+-- Name: totp_login_tokens; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.totp_login_tokens (
+    token_hash bytea NOT NULL,
+    user_id uuid NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT totp_login_tokens_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT totp_login_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.totp_login_tokens FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.totp_login_tokens OWNER TO finicom_owner;
+
+--
+-- Name: totp_recovery_codes; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.totp_recovery_codes (
+    user_id uuid NOT NULL,
+    code_hash bytea NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT totp_recovery_codes_code_hash_check CHECK ((octet_length(code_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.totp_recovery_codes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.totp_recovery_codes OWNER TO finicom_owner;
+
+--
 -- Name: auth_events auth_events_pkey; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
 --
 
@@ -2884,6 +3335,34 @@ ALTER TABLE ONLY finicom.sync_runs
     ADD CONSTRAINT sync_runs_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: totp_credentials totp_credentials_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_credentials
+    ADD CONSTRAINT totp_credentials_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: totp_failures totp_failures_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_failures
+    ADD CONSTRAINT totp_failures_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: totp_login_tokens totp_login_tokens_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_login_tokens
+    ADD CONSTRAINT totp_login_tokens_pkey PRIMARY KEY (token_hash);
+
+--
+-- Name: totp_recovery_codes totp_recovery_codes_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_recovery_codes
+    ADD CONSTRAINT totp_recovery_codes_pkey PRIMARY KEY (user_id, code_hash);
+
+--
 -- Name: users users_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3077,6 +3556,12 @@ CREATE INDEX sources_org_created_idx ON finicom.sources USING btree (org_id, cre
 CREATE INDEX sync_runs_org_connection_idx ON finicom.sync_runs USING btree (org_id, connection_id, requested_at, id);
 
 --
+-- Name: totp_login_tokens_user_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX totp_login_tokens_user_idx ON finicom.totp_login_tokens USING btree (user_id);
+
+--
 -- Name: users_email_ascii_lower_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3141,6 +3626,12 @@ CREATE TRIGGER integrations_touch BEFORE UPDATE ON finicom.integrations FOR EACH
 --
 
 CREATE CONSTRAINT TRIGGER memberships_keep_an_admin AFTER DELETE OR UPDATE OF role ON finicom.memberships NOT DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION finicom.memberships_keep_an_admin();
+
+--
+-- Name: orgs orgs_require_2fa_check; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER orgs_require_2fa_check BEFORE UPDATE OF require_2fa ON finicom.orgs FOR EACH ROW EXECUTE FUNCTION finicom.orgs_require_2fa_check();
 
 --
 -- Name: sources sources_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
@@ -3375,6 +3866,34 @@ ALTER TABLE ONLY finicom.sync_runs
 
 ALTER TABLE ONLY finicom.sync_runs
     ADD CONSTRAINT sync_runs_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: totp_credentials totp_credentials_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_credentials
+    ADD CONSTRAINT totp_credentials_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: totp_failures totp_failures_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_failures
+    ADD CONSTRAINT totp_failures_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: totp_login_tokens totp_login_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_login_tokens
+    ADD CONSTRAINT totp_login_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: totp_recovery_codes totp_recovery_codes_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_recovery_codes
+    ADD CONSTRAINT totp_recovery_codes_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
 
 --
 -- Name: auth_events; Type: ROW SECURITY; Schema: audit; Owner: finicom_owner
@@ -3883,6 +4402,60 @@ CREATE POLICY sync_runs_select ON finicom.sync_runs FOR SELECT TO finicom_app US
 CREATE POLICY sync_runs_update ON finicom.sync_runs FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
 
 --
+-- Name: totp_credentials; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.totp_credentials ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_credentials totp_credentials_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_credentials_owner ON finicom.totp_credentials TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: totp_credentials totp_credentials_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_credentials_select ON finicom.totp_credentials FOR SELECT TO finicom_app USING ((user_id = ( SELECT finicom.request_user_id() AS request_user_id)));
+
+--
+-- Name: totp_failures; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.totp_failures ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_failures totp_failures_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_failures_owner ON finicom.totp_failures TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: totp_login_tokens; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.totp_login_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_login_tokens totp_login_tokens_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_login_tokens_owner ON finicom.totp_login_tokens TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: totp_recovery_codes; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.totp_recovery_codes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_recovery_codes totp_recovery_codes_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_recovery_codes_owner ON finicom.totp_recovery_codes TO finicom_owner USING (true) WITH CHECK (true);
+
+--
 -- Name: users; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4126,6 +4699,13 @@ REVOKE ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_requ
 GRANT ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) TO finicom_auth;
 
 --
+-- Name: FUNCTION auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea) TO finicom_auth;
+
+--
 -- Name: FUNCTION auth_logout(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4144,6 +4724,62 @@ REVOKE ALL ON FUNCTION finicom.auth_signup(p_email text, p_name text, p_password
 
 REVOKE ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_begin(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_begin(p_session_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_begin(p_session_hash bytea) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_login_begin(p_login_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_login_begin(p_login_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_login_begin(p_login_hash bytea) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_user(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_user(p_session_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_user(p_session_hash bytea) TO finicom_auth;
 
 --
 -- Name: FUNCTION begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4261,6 +4897,12 @@ GRANT UPDATE(plan) ON TABLE finicom.orgs TO finicom_app;
 --
 
 GRANT UPDATE(billing_email) ON TABLE finicom.orgs TO finicom_app;
+
+--
+-- Name: COLUMN orgs.require_2fa; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(require_2fa) ON TABLE finicom.orgs TO finicom_app;
 
 --
 -- Name: FUNCTION effective_plan(o finicom.orgs); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4499,6 +5141,12 @@ REVOKE ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) FROM PUBLIC
 GRANT ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) TO finicom_app;
 
 --
+-- Name: FUNCTION orgs_require_2fa_check(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.orgs_require_2fa_check() FROM PUBLIC;
+
+--
 -- Name: FUNCTION purge_sessions(); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4629,6 +5277,36 @@ GRANT UPDATE(finished_at) ON TABLE finicom.sync_runs TO finicom_app;
 
 REVOKE ALL ON FUNCTION finicom.sync_run_json(r finicom.sync_runs) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.sync_run_json(r finicom.sync_runs) TO finicom_app;
+
+--
+-- Name: FUNCTION totp_accept(p_user uuid, p_step bigint, p_recovery bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_accept(p_user uuid, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_accept_step(p_user uuid, p_step bigint); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_session_user(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_session_user(p_session_hash bytea) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_spend_recovery(p_user uuid, p_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_spend_recovery(p_user uuid, p_hash bytea, p_ip text, p_request_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_throttle(p_user uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_throttle(p_user uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION touch_updated_at(); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4903,6 +5581,18 @@ GRANT UPDATE(type) ON TABLE finicom.sources TO finicom_app;
 --
 
 GRANT UPDATE(config) ON TABLE finicom.sources TO finicom_app;
+
+--
+-- Name: COLUMN totp_credentials.user_id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(user_id) ON TABLE finicom.totp_credentials TO finicom_app;
+
+--
+-- Name: COLUMN totp_credentials.confirmed_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(confirmed_at) ON TABLE finicom.totp_credentials TO finicom_app;
 
 --
 -- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: finicom_owner

@@ -19,6 +19,15 @@ void auth_me(struct request_ctx *ctx);
 extern const struct fieldset login_body;
 void auth_verify(struct request_ctx *ctx);
 void auth_verify_resend(struct request_ctx *ctx);
+/* The reply {user, csrf_token} with a new session cookie (auth.c). */
+void auth_respond_session(struct request_ctx *ctx, int status, const char *user_json, const char *token);
+
+/* two-factor (totp.c) */
+void totp_enrol(struct request_ctx *ctx);
+void totp_confirm(struct request_ctx *ctx);
+void totp_disable(struct request_ctx *ctx);
+void auth_login_totp(struct request_ctx *ctx);
+extern const struct fieldset totp_code_body, login_totp_body;
 
 /* orgs.c */
 void org_create(struct request_ctx *ctx);

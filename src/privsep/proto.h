@@ -31,6 +31,16 @@
  *           the mail)                     → R_SESSION
  *   ACCEPT  invitation token's hash, name, password, client address,
  *           request id                    → R_ACCEPTED
+ *   LOGIN may also get R_TOTP_REQUIRED (the password was right, the
+ *           account has two-factor on: a login token, no session)
+ *   TOTP_ENROL    session's hash, (absent), client address, request id
+ *                                         → R_TOTP_SECRET
+ *   TOTP_CONFIRM  session's hash, code, client address, request id
+ *                                         → R_CODES or R_INVALID
+ *   TOTP_DISABLE  session's hash, code, client address, request id
+ *                                         → R_DONE or R_INVALID
+ *   LOGIN_TOTP    login token's hash, code, old session's hash (or
+ *           absent), client address, request id → R_SESSION or R_INVALID
  * Hashes travel as bytea text ("\x" and 64 hex digits).  The password
  * travels because the auth process verifies or hashes it; nothing that
  * comes back holds a password hash.  The verification link travels because
@@ -54,11 +64,19 @@ enum authp_type {
 	AUTHP_LOGIN = 1,
 	AUTHP_SIGNUP = 2,
 	AUTHP_ACCEPT = 3,
+	AUTHP_TOTP_ENROL = 4,    /* two-factor (docs/two-factor.md) */
+	AUTHP_TOTP_CONFIRM = 5,
+	AUTHP_TOTP_DISABLE = 6,
+	AUTHP_LOGIN_TOTP = 7,
 	AUTHP_R_SESSION = 0x41,  /* token, user JSON */
 	AUTHP_R_INVALID = 0x42,  /* wrong email or password: nothing */
 	AUTHP_R_ACCEPTED = 0x43, /* outcome, status, org id, org name, role, user JSON, token */
 	AUTHP_R_DB_ERROR = 0x44, /* SQLSTATE, message, detail, hint, column, constraint, table */
 	AUTHP_R_FAILED = 0x45,   /* nothing */
+	AUTHP_R_TOTP_SECRET = 0x46,   /* the new secret (base32), the user's email */
+	AUTHP_R_CODES = 0x47,         /* the ten recovery codes, space-separated */
+	AUTHP_R_DONE = 0x48,          /* nothing: done */
+	AUTHP_R_TOTP_REQUIRED = 0x49, /* the login token of the second step */
 };
 
 /* Field positions, by type. */
@@ -68,6 +86,11 @@ enum { AUTHP_SIGNUP_EMAIL, AUTHP_SIGNUP_NAME, AUTHP_SIGNUP_PASSWORD, AUTHP_SIGNU
 	AUTHP_SIGNUP_REQUEST_ID, AUTHP_SIGNUP_VERIFY_HASH, AUTHP_SIGNUP_VERIFY_LINK };
 enum { AUTHP_ACCEPT_INVITATION, AUTHP_ACCEPT_NAME, AUTHP_ACCEPT_PASSWORD, AUTHP_ACCEPT_IP,
 	AUTHP_ACCEPT_REQUEST_ID };
+/* The two-factor requests: the session's hash (enrol, confirm, disable) or the login token's. */
+enum { AUTHP_TOTP_SESSION, AUTHP_TOTP_CODE, AUTHP_TOTP_IP, AUTHP_TOTP_REQUEST_ID };
+enum { AUTHP_LOGIN_TOTP_TOKEN, AUTHP_LOGIN_TOTP_CODE, AUTHP_LOGIN_TOTP_OLD_SESSION, AUTHP_LOGIN_TOTP_IP,
+	AUTHP_LOGIN_TOTP_REQUEST_ID };
+enum { AUTHP_SECRET_BASE32, AUTHP_SECRET_EMAIL };
 enum { AUTHP_SESSION_TOKEN, AUTHP_SESSION_USER };
 enum { AUTHP_ACCEPTED_OUTCOME, AUTHP_ACCEPTED_STATUS, AUTHP_ACCEPTED_ORG_ID, AUTHP_ACCEPTED_ORG_NAME,
 	AUTHP_ACCEPTED_ROLE, AUTHP_ACCEPTED_USER, AUTHP_ACCEPTED_TOKEN };
