@@ -27,6 +27,7 @@ import {apiKeysPage, settingsPage} from './js/admin.js';
 import {auditPage} from './js/audit.js';
 import {invitePage} from './js/invite.js';
 import {verifyPage, verifyBanner} from './js/verify.js';
+import {securityPage, totpStep, SECURITY_HASH} from './js/security.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -53,6 +54,11 @@ const MOVED = {invitations: 'members'};
 const PATH_ROUTES = [
 	{prefix: '/invite/', title: 'Invitation', render: (m, token) => invitePage(m, token, reload)},
 	{prefix: '/verify/', title: 'Verifying your email address', render: (m, token) => verifyPage(m, token)},
+];
+
+// HASH_ROUTES: signed-in pages of one's own account, outside any org.
+const HASH_ROUTES = [
+	{hash: SECURITY_HASH, title: 'Two-factor authentication', render: securityPage},
 ];
 
 // BANNERS: functions of state.me returning a node (a banner above the page)
@@ -89,6 +95,11 @@ async function route() {
 			if (hash !== '#/signin') history.replaceState(null, '', '/#/signin');
 			lastHref = location.href;
 			return await page('Sign in', signinPage);
+		}
+		const hr = HASH_ROUTES.find((r) => r.hash === hash);
+		if (hr) {
+			drawShell(null);
+			return await page(hr.title, hr.render);
 		}
 		const m = /^#\/o\/([0-9a-fA-F-]{36})\/([a-z-]+)$/.exec(hash);
 		if (m && MOVED[m[2]]) {
@@ -167,6 +178,7 @@ function drawShell(ctx) {
 	}
 	swap(userbar,
 		h('span', {class: 'who', title: me.user.email}, me.user.name),
+		h('a', {href: '/' + SECURITY_HASH, class: 'small'}, 'Two-factor authentication'),
 		h('button', {type: 'button', class: 'secondary small', onclick: signOut}, 'Sign out'));
 	const mem = me.memberships || [];
 	const sel = h('select', {id: 'org-switch'},
@@ -244,6 +256,11 @@ async function orgPage(orgId, pageId) {
 			state.after = location.hash;
 			return go('#/signin');
 		}
+		if (err.code === 'two_factor_required') {
+			drawShell(null);
+			return notFoundPage('Two-factor authentication required', 'This organization requires two-factor authentication of its members. ',
+				h('a', {href: '/' + SECURITY_HASH}, 'Turn it on for your account'), ', then come back.');
+		}
 		if (err.status !== 404) throw err;
 		await loadMe();
 		drawShell(null);
@@ -283,11 +300,16 @@ function signinPage(m) {
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
 		busy(form, async () => {
-			await post('/auth/login', {email: ctlOf(email).value.trim(), password: ctlOf(pw).value});
-			await loadMe();
-			const next = state.after;
-			state.after = null;
-			go(next || '#/');
+			const r = await post('/auth/login', {email: ctlOf(email).value.trim(), password: ctlOf(pw).value});
+			const signedIn = async () => {
+				await loadMe();
+				const next = state.after;
+				state.after = null;
+				go(next || '#/');
+			};
+			// Two-factor on: the second step (security.js) before any session.
+			if (r && r.totp_required) return totpStep(m, r.login_token, signedIn);
+			await signedIn();
 		});
 	});
 	put(m, form, h('p', {}, 'New to Finicom? ', h('a', {href: '/#/signup'}, 'Create an account')));
