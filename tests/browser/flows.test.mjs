@@ -26,8 +26,7 @@ import assert from 'node:assert/strict';
 import {readdirSync, readFileSync, statSync, mkdirSync, rmSync} from 'node:fs';
 import {join, dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {chromium} from 'playwright-core';
-import {open as openWatched, shot as shotIn} from './lib/harness.mjs';
+import {open as openWatched, shot as shotIn, launch, heading} from './lib/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.FINICOM_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -53,12 +52,7 @@ let browser;
 before(async () => {
 	rmSync(SHOTS, {recursive: true, force: true}); // no picture from an older run
 	mkdirSync(SHOTS, {recursive: true});
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync', '--no-first-run'],
-	});
+	browser = await launch(CHROMIUM);
 });
 
 after(async () => {
@@ -68,12 +62,6 @@ after(async () => {
 const open = (opts) => openWatched(browser, BASE, opts);
 const shot = (page, name) => shotIn(page, SHOTS, name);
 
-// heading(page, text): waits for the page's <h1> to read text, and for
-// <main> to be done loading.
-async function heading(page, text) {
-	await page.locator('main h1', {hasText: text}).waitFor();
-	await page.locator('main:not([aria-busy])').waitFor();
-}
 
 async function signIn(t, who) {
 	const {page} = t;

@@ -17,8 +17,7 @@ import {execFileSync} from 'node:child_process';
 import {mkdirSync} from 'node:fs';
 import {join, dirname} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {chromium} from 'playwright-core';
-import {open as openWatched, shot as shotIn} from './lib/harness.mjs';
+import {open as openWatched, shot as shotIn, launch, heading} from './lib/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.FINICOM_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -33,12 +32,7 @@ let browser;
 
 before(async () => {
 	mkdirSync(SHOTS, {recursive: true});
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync', '--no-first-run'],
-	});
+	browser = await launch(CHROMIUM);
 });
 
 after(async () => {
@@ -48,10 +42,6 @@ after(async () => {
 const open = (opts) => openWatched(browser, BASE, opts);
 const shot = (page, name) => shotIn(page, SHOTS, name);
 
-async function heading(page, text) {
-	await page.locator('main h1', {hasText: text}).waitFor();
-	await page.locator('main:not([aria-busy])').waitFor();
-}
 
 // oathtool(secret, steps): the code of now + steps × 30 s, by Debian's oathtool.
 function oathtool(secret, steps = 0) {

@@ -199,3 +199,21 @@ export async function open(browser, base, opts = {}) {
 
 // shot(page, dir, name): a full-page screenshot, dir/name.png.
 export const shot = (page, dir, name) => page.screenshot({path: join(dir, `${name}.png`), fullPage: true});
+
+// launch(executablePath): the headless Chromium every test file drives.
+export async function launch(executablePath) {
+	const {chromium} = await import('playwright-core');
+	return chromium.launch({
+		executablePath,
+		headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync', '--no-first-run'],
+	});
+}
+
+// heading(page, text): waits for the page's <h1> to read text, and for
+// <main> to be done loading.
+export async function heading(page, text) {
+	await page.locator('main h1', {hasText: text}).waitFor();
+	await page.locator('main:not([aria-busy])').waitFor();
+}
