@@ -222,6 +222,7 @@ def test_me_200_shape_and_same_csrf():
     assert r.headers.get("X-Request-Id")
     body = r.json()
     assert set(body) == {"user", "csrf_token", "memberships"}, body
+    assert body["user"].pop("totp_enabled") is False  # GET /me only (docs/two-factor.md)
     assert body["user"] == c.user
     assert_user(body["user"], email=c.email, name="Me Myself", verified=True)
     assert body["csrf_token"] == signup_csrf
