@@ -14,6 +14,15 @@ import client as fc
 
 # (request id, code) of every request that carried a code
 CODES_SENT = []
+# every TOTP secret, otpauth URI, login token and recovery code seen
+VALUES = []
+
+
+def keep(value):
+    """Register value for the log tests (this module's and test_accounts')."""
+    fc.register_secret(value)
+    if value not in VALUES:
+        VALUES.append(value)
 
 
 def oathtool(secret, offset_steps=0):
@@ -44,8 +53,8 @@ def enrol(c):
     r = c.post("/api/v1/me/totp")
     assert r.status_code == 200, (r.status_code, r.text)
     body = r.json()
-    fc.register_secret(body["secret"])
-    fc.register_secret(body["otpauth_uri"])
+    keep(body["secret"])
+    keep(body["otpauth_uri"])
     return body
 
 
@@ -65,7 +74,7 @@ def enable(c):
     assert r.status_code == 200, (r.status_code, r.text)
     codes = r.json()["recovery_codes"]
     for k in codes:
-        fc.register_secret(k)
+        keep(k)
     return secret, codes
 
 
@@ -74,7 +83,7 @@ def login_step1(email, password):
     c = fc.Client()
     r = c.login(email, password)
     if r.status_code == 200 and r.json().get("login_token"):
-        fc.register_secret(r.json()["login_token"])
+        keep(r.json()["login_token"])
     return c, r
 
 
