@@ -3,13 +3,15 @@
 //
 // A new admin signs up and creates an org; asking the org to require
 // two-factor is refused in words (409) until they have it; they open
-// "Two-factor authentication" from the user menu, see the QR code and the
-// setup key, confirm with a code from Debian's oathtool (an implementation
-// nobody here wrote), save the recovery codes (Copy puts all ten on the
-// clipboard), sign out, and sign in again: password, then a wrong code (said
-// in words), then the right one.  A recovery code signs in too, and once
-// only.  Then the org can require two-factor.  Every state passes the harness checks and axe at 1280 and
-// 390 px.  Runs against the nginx of a deploy/dev stack (FINICOM_URL).
+// "Two-factor authentication" from the user menu, see the QR code (read
+// back by Debian's zbarimg as the enrolment's otpauth URI) and the setup
+// key, confirm with a code from Debian's oathtool (an implementation nobody
+// here wrote), save the recovery codes (Copy puts all ten on the
+// clipboard), sign out, and sign in again: password, then a wrong code
+// (said in words), then the right one.  A recovery code signs in too, and
+// once only.  Then the org can require two-factor.  Every state passes the
+// harness checks and axe at 1280 and 390 px.  Runs against the nginx of a
+// deploy/dev stack (FINICOM_URL).
 
 import {test, describe, before, after} from 'node:test';
 import assert from 'node:assert/strict';
@@ -124,7 +126,9 @@ describe('two-factor authentication', () => {
 		await page.getByRole('heading', {name: 'Two-factor authentication is off'}).waitFor();
 		await t.check('the security page, off');
 		await t.axe('security page, off');
+		const enrolled = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/me/totp');
 		await page.getByRole('button', {name: 'Set up two-factor authentication'}).click();
+		const uri = (await (await enrolled).json()).otpauth_uri;
 		await page.getByRole('heading', {name: 'Scan this code with your authenticator app'}).waitFor();
 		// the QR code: a canvas drawn here (no request), with a text alternative, not blank
 		const qr = page.getByRole('img', {name: 'QR code of the setup key, for your authenticator app'});
@@ -135,6 +139,12 @@ describe('two-factor authentication', () => {
 			return n / (d.length / 4);
 		});
 		assert.ok(dark > 0.2 && dark < 0.6, `the QR code has dark modules (${dark})`);
+		// what a phone's camera reads: the canvas as it is on screen, decoded by Debian's zbarimg
+		const png = join(SHOTS, 'totp-qr.png');
+		await qr.screenshot({path: png});
+		assert.equal(execFileSync('zbarimg', ['--raw', '-q', png], {encoding: 'utf8'}).trim(), uri,
+			'the QR code reads back as the otpauth URI of the enrolment');
+		assert.match(uri, /^otpauth:\/\/totp\/Finicom:/);
 		S.secret = await page.locator('#totp-secret').getAttribute('data-secret');
 		assert.match(S.secret, /^[A-Z2-7]{32}$/);
 		assert.equal((await page.locator('#totp-secret').innerText()).replace(/\s/g, ''), S.secret, 'the setup key is shown, in groups');
