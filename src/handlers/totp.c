@@ -96,15 +96,27 @@ session_hash(struct request_ctx *ctx, char out[2 + 64 + 1])
  * POST /api/v1/me/totp (session, CSRF)
  * 200 {secret, otpauth_uri}: a new secret (160 bits, base32), SHA-1, 6
  * digits, 30 s, not active until confirmed; a pending one is replaced.
- * 409 conflict while two-factor is on; 403 for API keys.
+ * 409 conflict while two-factor is on; 403 email_unverified until the
+ * address is verified (not with signup = invite_only); 403 for API keys.
  */
 void
 totp_enrol(struct request_ctx *ctx)
 {
 	char hash[2 + 64 + 1];
 	const char *secret, *email, *label, *uri;
+	const char *params[1] = {email_verified_required(ctx)};
 	json_object *body;
+	PGresult *r;
 
+	/*
+	 * Only a verified address enrols (403 email_unverified, as for API keys):
+	 * two-factor on an unverified account would let whoever made it lock the
+	 * address's owner out after the owner takes the account over.
+	 */
+	r = tx_exec(ctx, "SELECT finicom.require_email_verified($1)", 1, params, false);
+	if (r == NULL)
+		return;
+	PQclear(r);
 	session_hash(ctx, hash);
 	if (privsep_totp_enrol(ctx, hash, &secret, &email) != PRIVSEP_OK)
 		return;

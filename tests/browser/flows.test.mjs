@@ -26,7 +26,7 @@ import assert from 'node:assert/strict';
 import {readdirSync, readFileSync, statSync, mkdirSync, rmSync} from 'node:fs';
 import {join, dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {open as openWatched, shot as shotIn, launch, heading} from './lib/harness.mjs';
+import {open as openWatched, shot as shotIn, launch, heading, verifyLinks as mailedVerifyLinks} from './lib/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.FINICOM_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -110,33 +110,8 @@ async function inviteLink(email, notBefore = 0, except = null) {
 	}
 }
 
-// verifyLinks(email, n): the links of the verification mails to email, oldest
-// first, polled until there are at least n (MAIL_WAIT ms at most); each on
-// the stack under test, whatever public_url says.
-async function verifyLinks(email, n = 1) {
-	const dir = join(MAILDIR, 'new');
-	const deadline = Date.now() + MAIL_WAIT;
-	const needle = email.toLowerCase();
-	for (;;) {
-		const found = [];
-		let names = [];
-		try {
-			names = readdirSync(dir);
-		} catch (err) {
-			if (err.code !== 'ENOENT') throw err;
-		}
-		for (const name of names) {
-			const f = join(dir, name);
-			const text = readFileSync(f, 'utf8');
-			if (!text.toLowerCase().includes(needle)) continue;
-			const m = /^\s*(\S*\/verify\/[A-Za-z0-9_-]+)\s*$/m.exec(text);
-			if (m) found.push({at: statSync(f).mtimeMs, link: BASE + m[1].slice(m[1].indexOf('/verify/'))});
-		}
-		if (found.length >= n) return found.sort((a, b) => a.at - b.at).map((x) => x.link);
-		if (Date.now() > deadline) throw new Error(`fewer than ${n} verification mails for ${email} in ${dir} after ${MAIL_WAIT / 1000} s`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
-}
+// verifyLinks(email, n): the verification links mailed to email (lib/harness.mjs).
+const verifyLinks = (email, n = 1) => mailedVerifyLinks(BASE, MAILDIR, email, n);
 
 const banner = (page) => page.getByRole('region', {name: 'Email verification'});
 

@@ -70,6 +70,14 @@ def test_confirm_wrong_code_400_then_right_code_enables():
     assert codes[0] not in stored and norm not in stored
 
 
+def test_an_unverified_address_cannot_enrol():
+    c = signup(verify=False)
+    assert_error(c.post(ME_TOTP), 403, "email_unverified")
+    assert fc.psql("SELECT count(*) FROM finicom.totp_credentials WHERE user_id = $1", c.id) == "0"
+    fc.verify_email(c)
+    assert tu.enrol(c)["secret"]
+
+
 def test_confirm_needs_an_enrolment_and_a_session():
     c = signup()
     assert_error(c.post(ME_TOTP + "/confirm", {"code": "123456"}), 409, "conflict")
