@@ -12,7 +12,8 @@
 #include "validate.h"
 
 /* The columns of finicom.begin_request(). */
-enum { BR_ACTOR_TYPE, BR_ACTOR_ID, BR_EMAIL, BR_NAME, BR_CREATED_AT, BR_ORG_ID, BR_ORG_ROLE };
+enum { BR_ACTOR_TYPE, BR_ACTOR_ID, BR_EMAIL, BR_NAME, BR_CREATED_AT, BR_ORG_ID, BR_ORG_ROLE,
+	BR_TWO_FACTOR_REQUIRED /* sql/0023 */ };
 
 static bool
 method_is_unsafe(enum http_method m)
@@ -112,6 +113,9 @@ auth_identified(struct request_ctx *ctx, PGresult *r)
 		ctx->actor.name = copy(ctx, r, BR_NAME);
 		ctx->actor.created_at = copy(ctx, r, BR_CREATED_AT);
 		ctx->org_role = role_from_name(PQgetisnull(r, 0, BR_ORG_ROLE) ? NULL : PQgetvalue(r, 0, BR_ORG_ROLE));
+		/* sql/0023: the path's org requires two-factor, and this member has none. */
+		ctx->two_factor_required = PQnfields(r) > BR_TWO_FACTOR_REQUIRED &&
+		    !strcmp(PQgetvalue(r, 0, BR_TWO_FACTOR_REQUIRED), "t");
 		if (ctx->actor.kind == ACTOR_API_KEY) {
 			ctx->actor.org_id = copy(ctx, r, BR_ORG_ID);
 			ctx->actor.key_role = ctx->org_role;
@@ -175,6 +179,17 @@ auth_authorize(struct request_ctx *ctx)
 	if (authz_is_org_permission(perm)) {
 		if (ctx->org_role == ROLE_NONE) {
 			http_error(ctx->res, 404, "not_found", "no such resource", NULL);
+			return -1;
+		}
+		/*
+		 * The org's policy require_2fa (sql/0023): a member without
+		 * two-factor gets nothing of it, whatever the role (begin_request
+		 * set no org in the context either).  API keys are never flagged.
+		 */
+		if (ctx->two_factor_required) {
+			http_error(ctx->res, 403, "two_factor_required",
+			    "this organization requires two-factor authentication: turn it on for your account first",
+			    NULL);
 			return -1;
 		}
 		if (!authz_allows(ctx->org_role, perm)) {

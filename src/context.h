@@ -58,6 +58,7 @@ struct request_ctx {
 	const char *session_token; /* the cookie's token when signed in by cookie */
 	const char *org_id;        /* the {org} of the path, once it is known to be a UUID */
 	enum role org_role;        /* the actor's role in org_id; ROLE_NONE if not a member */
+	bool two_factor_required;  /* org_id requires two-factor and the member has none (sql/0023) */
 	bool in_tx;                /* a request transaction is open */
 	struct tx_begin_args begin;
 	const char *actor_label;   /* for the log line */

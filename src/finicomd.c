@@ -189,8 +189,7 @@ pool_size(const struct pool *p)
 /*
  * Fork a child into slot.  It keeps only what it needs: a worker the
  * listen socket and the queue's worker end, an auth process the queue's
- * auth end; each forgets the other's database connection string (and the
- * auth process the key of the config secrets).
+ * auth end; each forgets the other's database connection string.
  */
 static void
 spawn(struct pool *p, struct slot *slot)
@@ -219,7 +218,11 @@ spawn(struct pool *p, struct slot *slot)
 			if (cfg.auth_database[0] == '\0')
 				(void)config_auth_conninfo(&cfg, cfg.auth_database, sizeof(cfg.auth_database));
 			explicit_bzero(cfg.database, sizeof(cfg.database));
-			secret_forget_key(); /* the config secrets are the workers' business */
+			/*
+			 * The key stays: the auth process encrypts and decrypts the
+			 * TOTP secrets with it (docs/two-factor.md); the config
+			 * secrets it never sees.
+			 */
 			_exit(privsep_auth_run(&cfg, queue[1]));
 		}
 		close(queue[1]);

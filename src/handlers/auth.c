@@ -118,7 +118,8 @@ const struct fieldset login_body = FIELDSET(login_fields);
 /*
  * POST /api/v1/auth/login {email, password}
  * 200 {user, csrf_token} and a new session cookie (the session the client
- * came with, if any, ends); 400 validation_failed; 401 invalid_credentials,
+ * came with, if any, ends), or, when the account has two-factor on, 200
+ * {totp_required: true, login_token} and no session; 400 validation_failed; 401 invalid_credentials,
  * the same reply after the same work for an unknown email and a wrong
  * password; 429 rate_limited with Retry-After while the email is throttled
  * after repeated failures (the same for an unknown email).
@@ -147,6 +148,15 @@ auth_login(struct request_ctx *ctx)
 	    &session);
 	if (rc == PRIVSEP_INVALID)
 		http_error(ctx->res, 401, "invalid_credentials", "the email or password is incorrect", NULL);
+	if (rc == PRIVSEP_TOTP) {
+		/* Two-factor on: no session yet; the second step is POST /auth/login/totp (totp.c). */
+		json_object *body = json_object_new_object();
+		json_object_object_add(body, "totp_required", json_object_new_boolean(1));
+		json_object_object_add(body, "login_token", json_object_new_string(session.login_token));
+		http_respond(ctx->res, 200, body);
+		OPENSSL_cleanse(session.login_token, sizeof(session.login_token));
+		return;
+	}
 	if (rc != PRIVSEP_OK)
 		return;
 	respond_session(ctx, 200, session.user_json, session.token);
@@ -176,7 +186,7 @@ auth_logout(struct request_ctx *ctx)
 /*
  * GET /api/v1/me
  * 200 {user, csrf_token, memberships: [{org: {id, name}, role, joined_at}]} for a session
- * (user with email_verified);
+ * (user with email_verified and totp_enabled);
  * 200 {api_key: {id, name, role, org_id}} for an API key; 401 otherwise.
  */
 void
@@ -202,7 +212,9 @@ auth_me(struct request_ctx *ctx)
 	    "SELECT coalesce(json_agg(json_build_object("
 	    " 'org', json_build_object('id', o.id, 'name', o.name),"
 	    " 'role', m.role, 'joined_at', finicom.ts(m.joined_at)) ORDER BY m.joined_at, o.id), '[]')::text,"
-	    " (SELECT u.email_verified_at IS NOT NULL FROM finicom.users u WHERE u.id = $1)"
+	    " (SELECT u.email_verified_at IS NOT NULL FROM finicom.users u WHERE u.id = $1),"
+	    " EXISTS (SELECT 1 FROM finicom.totp_credentials t" /* sql/0023 */
+	    "  WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL)"
 	    " FROM finicom.memberships m JOIN finicom.orgs o ON o.id = m.org_id WHERE m.user_id = $1",
 	    1, params, true);
 	if (r == NULL)
@@ -215,6 +227,7 @@ auth_me(struct request_ctx *ctx)
 	json_object_object_add(user, "created_at", json_object_new_string(ctx->actor.created_at));
 	json_object_object_add(user, "email_verified",
 	    json_object_new_boolean(!strcmp(PQgetvalue(r, 0, 1), "t")));
+	json_object_object_add(user, "totp_enabled", json_object_new_boolean(!strcmp(PQgetvalue(r, 0, 2), "t")));
 	json_object_object_add(body, "user", user);
 	csrf_token_for(ctx->session_token, csrf);
 	json_object_object_add(body, "csrf_token", json_object_new_string(csrf));

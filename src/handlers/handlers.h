@@ -38,6 +38,13 @@ void my_session_delete(struct request_ctx *ctx);
 void my_sessions_delete_others(struct request_ctx *ctx);
 extern const struct fieldset password_reset_request_body, password_reset_body, me_password_body, me_patch_body;
 
+/* two-factor (totp.c) */
+void totp_enrol(struct request_ctx *ctx);
+void totp_confirm(struct request_ctx *ctx);
+void totp_disable(struct request_ctx *ctx);
+void auth_login_totp(struct request_ctx *ctx);
+extern const struct fieldset totp_code_body, login_totp_body;
+
 /* orgs.c */
 void org_create(struct request_ctx *ctx);
 void org_get(struct request_ctx *ctx);

@@ -31,6 +31,7 @@
 
 #include "db.h"
 #include "metrics.h"
+#include "privsep/authd_int.h"
 #include "privsep/proto.h"
 #include "util/log.h"
 #include "util/password.h"
@@ -69,19 +70,12 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* One reply being built: the message and the text its fields point into. */
-struct reply {
-	struct authp_msg msg;
-	char sqlstate[6];
-	char text[AUTHP_MSG_MAX];
-	size_t used;
-};
 
 /*
  * Copy s into the reply's text as field i, cut at the field's limit (on a
  * UTF-8 character boundary: database messages may be translated).
  */
-static void
+void
 reply_set(struct reply *rep, int i, const char *s)
 {
 	size_t max = authp_field_max(rep->msg.type, i), len;
@@ -106,7 +100,7 @@ reply_set(struct reply *rep, int i, const char *s)
 	rep->used += len + 1;
 }
 
-static void
+void
 reply_start(struct reply *rep, enum authp_type type)
 {
 	authp_init(&rep->msg, type);
@@ -138,7 +132,7 @@ reply_db_error(struct reply *rep, const PGresult *r)
  * workers ran these before).  Returns the result (caller PQclear()s it), or
  * NULL with R_DB_ERROR in rep.
  */
-static PGresult *
+PGresult *
 auth_exec(struct db *db, struct reply *rep, const char *sql, int nparams, const char *const *params)
 {
 	PGresult *r;
@@ -161,7 +155,7 @@ auth_exec(struct db *db, struct reply *rep, const char *sql, int nparams, const 
 }
 
 /* Wipe the text of every value of a result before it is freed (hashes). */
-static void
+void
 clear_wiped(PGresult *r)
 {
 	for (int i = 0; r != NULL && i < PQntuples(r); i++)
@@ -183,7 +177,7 @@ reply_session(struct reply *rep, const char *token, const char *user_json)
  * sql/0022: its client address and User-Agent).  The session exists
  * already and the reply is set: a failure here is logged, not answered.
  */
-static void
+void
 describe_session(struct db *db, const char *token_hash, const char *ip, const char *user_agent)
 {
 	const char *params[3] = {token_hash, ip, user_agent};
@@ -211,8 +205,9 @@ handle_login(const struct config *cfg, struct db *db, const struct authp_msg *m,
 	const char *email = m->field[AUTHP_LOGIN_EMAIL], *password = m->field[AUTHP_LOGIN_PASSWORD];
 	const char *old = m->field[AUTHP_LOGIN_OLD_SESSION];
 	char token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], max_age[16], user_id[40];
+	char login_token[TOKEN_CHARS + 1], login_hash[2 + 64 + 1];
 	char new_hash[PASSWORD_HASH_MAX];
-	const char *params[7], *stored;
+	const char *params[8], *stored;
 	PGresult *r;
 	bool ok;
 
@@ -247,7 +242,14 @@ handle_login(const struct config *cfg, struct db *db, const struct authp_msg *m,
 		reply_start(rep, AUTHP_R_FAILED);
 		return;
 	}
+	/* A session token, and a login token in case the account has two-factor on (sql/0023). */
+	if (token_generate(login_token) < 0) {
+		OPENSSL_cleanse(token, sizeof(token));
+		reply_start(rep, AUTHP_R_FAILED);
+		return;
+	}
 	sha256_bytea(token, token_hash);
+	sha256_bytea(login_token, login_hash);
 	snprintf(max_age, sizeof(max_age), "%d", cfg->session_max_age);
 	params[0] = user_id;
 	params[1] = token_hash;
@@ -256,16 +258,28 @@ handle_login(const struct config *cfg, struct db *db, const struct authp_msg *m,
 	params[4] = old;
 	params[5] = m->field[AUTHP_LOGIN_IP];
 	params[6] = m->field[AUTHP_LOGIN_REQUEST_ID];
+	params[7] = login_hash;
+	/*
+	 * auth_login_proceed: without two-factor, auth_login_complete (the
+	 * session); with it, the login token of the second step and no session.
+	 */
 	r = auth_exec(db, rep,
-	    "SELECT " SESSION_USER_JSON("$2") " FROM finicom.auth_login_complete($1, $2, $3, $4, $5, $6, $7) u", 7,
-	    params);
+	    "SELECT totp_required, user_json::text FROM finicom.auth_login_proceed($1, $2, $3, $4, $5, $6, $7, $8)",
+	    8, params);
 	OPENSSL_cleanse(new_hash, sizeof(new_hash));
-	if (r != NULL) {
-		reply_session(rep, token, PQgetvalue(r, 0, 0));
-		PQclear(r);
+	if (r != NULL && PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "t")) {
+		reply_start(rep, AUTHP_R_TOTP_REQUIRED);
+		reply_set(rep, 0, login_token);
+	} else if (r != NULL && PQntuples(r) == 1 && !PQgetisnull(r, 0, 1)) {
+		reply_session(rep, token, PQgetvalue(r, 0, 1));
 		describe_session(db, token_hash, m->field[AUTHP_LOGIN_IP], m->field[AUTHP_LOGIN_USER_AGENT]);
+	} else if (r != NULL) {
+		log_msg(LOG_ERROR, "auth_login_proceed returned no user");
+		reply_start(rep, AUTHP_R_FAILED);
 	}
+	PQclear(r);
 	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(login_token, sizeof(login_token));
 }
 
 /*
@@ -594,6 +608,18 @@ serve(const struct config *cfg, struct db *db, const struct authp_msg *m, struct
 		break;
 	case AUTHP_PASSWORD:
 		handle_password(db, m, rep);
+		break;
+	case AUTHP_TOTP_ENROL:
+		handle_totp_enrol(db, m, rep);
+		break;
+	case AUTHP_TOTP_CONFIRM:
+		handle_totp_confirm(db, m, rep);
+		break;
+	case AUTHP_TOTP_DISABLE:
+		handle_totp_disable(db, m, rep);
+		break;
+	case AUTHP_LOGIN_TOTP:
+		handle_login_totp(cfg, db, m, rep);
 		break;
 	default:
 		reply_start(rep, AUTHP_R_FAILED);

@@ -215,6 +215,19 @@ take_session(struct request_ctx *ctx, const struct authp_msg *rep, struct privse
 	return PRIVSEP_OK;
 }
 
+/* R_TOTP_REQUIRED into out: PRIVSEP_TOTP with the login token copied. */
+static int
+take_login_token(struct request_ctx *ctx, const struct authp_msg *rep, struct privsep_session *out)
+{
+	const char *token = rep->field[0];
+
+	if (strlen(token) != TOKEN_CHARS)
+		return unexpected(ctx, rep);
+	memcpy(out->login_token, token, TOKEN_CHARS + 1);
+	out->user_json = NULL;
+	return PRIVSEP_TOTP;
+}
+
 int
 privsep_login(struct request_ctx *ctx, const char *email, const char *password,
     const char *old_session_hash, struct privsep_session *out)
@@ -234,6 +247,8 @@ privsep_login(struct request_ctx *ctx, const char *email, const char *password,
 	scrub(ctx, password);
 	if (rc == 0 && rep.type == AUTHP_R_INVALID)
 		rc = PRIVSEP_INVALID;
+	else if (rc == 0 && rep.type == AUTHP_R_TOTP_REQUIRED)
+		rc = take_login_token(ctx, &rep, out); /* two-factor: the second step's token */
 	else if (rc == 0)
 		rc = rep.type == AUTHP_R_SESSION ? take_session(ctx, &rep, out) : unexpected(ctx, &rep);
 	OPENSSL_cleanse(text, sizeof(text));
@@ -379,6 +394,104 @@ privsep_password_change(struct request_ctx *ctx, const char *session_hash, const
 		rc = PRIVSEP_INVALID;
 	else if (rc == 0 && rep.type != AUTHP_R_DONE)
 		rc = unexpected(ctx, &rep);
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Two-factor (docs/two-factor.md): the requests of the routes of
+ * src/handlers/totp.c.  The code sent is wiped with the body.
+ */
+
+/* One two-factor request with the session's hash and a code (or none). */
+static int
+totp_call(struct request_ctx *ctx, enum authp_type type, const char *session_hash, const char *code,
+    struct authp_msg *rep, char *text, size_t cap)
+{
+	struct authp_msg req;
+	int rc;
+
+	authp_init(&req, type);
+	req.field[AUTHP_TOTP_SESSION] = session_hash;
+	req.field[AUTHP_TOTP_CODE] = code;
+	req.field[AUTHP_TOTP_IP] = ctx->req->remote_addr;
+	req.field[AUTHP_TOTP_REQUEST_ID] = ctx->req->request_id;
+	rc = call(ctx, &req, rep, text, cap);
+	scrub(ctx, code);
+	if (rc == 0 && rep->type == AUTHP_R_INVALID)
+		rc = PRIVSEP_INVALID;
+	return rc;
+}
+
+int
+privsep_totp_enrol(struct request_ctx *ctx, const char *session_hash, const char **secret,
+    const char **email)
+{
+	struct authp_msg rep;
+	char text[AUTHP_MSG_MAX];
+	int rc = totp_call(ctx, AUTHP_TOTP_ENROL, session_hash, NULL, &rep, text, sizeof(text));
+
+	if (rc == 0 && rep.type != AUTHP_R_TOTP_SECRET)
+		rc = unexpected(ctx, &rep);
+	if (rc == 0) {
+		*secret = arena_strdup(ctx->arena, rep.field[AUTHP_SECRET_BASE32]);
+		*email = arena_strdup(ctx->arena, rep.field[AUTHP_SECRET_EMAIL]);
+		if (*secret == NULL || *email == NULL)
+			rc = unexpected(ctx, &rep);
+	}
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int
+privsep_totp_confirm(struct request_ctx *ctx, const char *session_hash, const char *code, const char **codes)
+{
+	struct authp_msg rep;
+	char text[AUTHP_MSG_MAX];
+	int rc = totp_call(ctx, AUTHP_TOTP_CONFIRM, session_hash, code, &rep, text, sizeof(text));
+
+	if (rc == 0 && rep.type != AUTHP_R_CODES)
+		rc = unexpected(ctx, &rep);
+	if (rc == 0 && (*codes = arena_strdup(ctx->arena, rep.field[0])) == NULL)
+		rc = unexpected(ctx, &rep);
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int
+privsep_totp_disable(struct request_ctx *ctx, const char *session_hash, const char *code)
+{
+	struct authp_msg rep;
+	char text[AUTHP_MSG_MAX];
+	int rc = totp_call(ctx, AUTHP_TOTP_DISABLE, session_hash, code, &rep, text, sizeof(text));
+
+	if (rc == 0 && rep.type != AUTHP_R_DONE)
+		rc = unexpected(ctx, &rep);
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int
+privsep_login_totp(struct request_ctx *ctx, const char *login_hash, const char *code,
+    const char *old_session_hash, struct privsep_session *out)
+{
+	struct authp_msg req, rep;
+	char text[AUTHP_MSG_MAX];
+	int rc;
+
+	authp_init(&req, AUTHP_LOGIN_TOTP);
+	req.field[AUTHP_LOGIN_TOTP_TOKEN] = login_hash;
+	req.field[AUTHP_LOGIN_TOTP_CODE] = code;
+	req.field[AUTHP_LOGIN_TOTP_OLD_SESSION] = old_session_hash;
+	req.field[AUTHP_LOGIN_TOTP_IP] = ctx->req->remote_addr;
+	req.field[AUTHP_LOGIN_TOTP_REQUEST_ID] = ctx->req->request_id;
+	req.field[AUTHP_LOGIN_TOTP_USER_AGENT] = ctx->req->user_agent;
+	rc = call(ctx, &req, &rep, text, sizeof(text));
+	scrub(ctx, code);
+	if (rc == 0 && rep.type == AUTHP_R_INVALID)
+		rc = PRIVSEP_INVALID;
+	else if (rc == 0)
+		rc = rep.type == AUTHP_R_SESSION ? take_session(ctx, &rep, out) : unexpected(ctx, &rep);
 	OPENSSL_cleanse(text, sizeof(text));
 	return rc;
 }

@@ -43,6 +43,8 @@ void privsep_worker_init(int queue_fd, int timeout_seconds);
 struct privsep_session {
 	char token[TOKEN_CHARS + 1]; /* the cookie's value: the caller wipes it */
 	const char *user_json;       /* the user object as PostgreSQL printed it, in the arena */
+	/* privsep_login's PRIVSEP_TOTP: the login token of the second step (wipe it) */
+	char login_token[TOKEN_CHARS + 1];
 };
 
 /* The row of an invitation accepted (or not) for a new account. */
@@ -51,7 +53,7 @@ struct privsep_accepted {
 	char token[TOKEN_CHARS + 1]; /* with outcome "ok": the new session's token; wipe it */
 };
 
-enum { PRIVSEP_OK = 0, PRIVSEP_INVALID = 1, PRIVSEP_REFUSED = 2 };
+enum { PRIVSEP_OK = 0, PRIVSEP_INVALID = 1, PRIVSEP_REFUSED = 2, PRIVSEP_TOTP = 3 };
 
 /*
  * The credential steps, each one round trip to an auth process.  They
@@ -93,5 +95,28 @@ int privsep_reset(struct request_ctx *ctx, const char *token_hash, const char *p
     struct privsep_session *out, const char **outcome, const char **status);
 int privsep_password_change(struct request_ctx *ctx, const char *session_hash, const char *current,
     const char *new_password);
+
+/*
+ * Two-factor (docs/two-factor.md).  privsep_login returns PRIVSEP_TOTP
+ * when the password was right and the account has two-factor on: then
+ * out->login_token is the second step's token and there is no session.
+ * session_hash is the bytea text of the caller's session token hash;
+ * codes are what the client sent (a TOTP code, or a recovery code where
+ * one is accepted).  PRIVSEP_INVALID for a wrong, replayed or spent code
+ * (or an unknown, expired or spent login token); -1 with the response set
+ * otherwise (409 conflict when two-factor is not in the state the call
+ * needs, 429 while the account is throttled).
+ *   privsep_totp_enrol    *secret (base32) and *email, in the arena
+ *   privsep_totp_confirm  *codes: the ten recovery codes, space-separated, in the arena
+ *   privsep_totp_disable  -
+ *   privsep_login_totp    the new session, as privsep_login's
+ */
+int privsep_totp_enrol(struct request_ctx *ctx, const char *session_hash, const char **secret,
+    const char **email);
+int privsep_totp_confirm(struct request_ctx *ctx, const char *session_hash, const char *code,
+    const char **codes);
+int privsep_totp_disable(struct request_ctx *ctx, const char *session_hash, const char *code);
+int privsep_login_totp(struct request_ctx *ctx, const char *login_hash, const char *code,
+    const char *old_session_hash, struct privsep_session *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include "util/crypto.h"
 #include "util/email.h"
 #include "util/password.h"
+#include "util/totp.h"
 #include "validate.h"
 
 /* The text of a SHA-256 as bytea: "\x" and 64 hex digits. */
@@ -19,6 +20,8 @@
 #define NAME_BYTES (4 * NAME_MAX_CHARS)
 /* A verification link: public_url, "/verify/" and a token. */
 #define LINK_BYTES (sizeof(((struct config *)0)->public_url) - 1 + sizeof("/verify/") - 1 + TOKEN_CHARS)
+/* A code as the client sent it (validated by the worker: 64 bytes at most). */
+#define CODE_BYTES 64
 /* A user's JSON as the database prints it: email and name, escaped, and a few keys. */
 #define USER_JSON_BYTES 4096
 
@@ -79,6 +82,42 @@ static const struct type_spec types[] = {
 		{PASSWORD_MAX_BYTES, false}, /* AUTHP_PASSWORD_NEW */
 		{255, true},                 /* AUTHP_PASSWORD_IP */
 		{64, false},                 /* AUTHP_PASSWORD_REQUEST_ID */
+	}},
+	{AUTHP_TOTP_ENROL, 4, {
+		{HASH_TEXT, false},          /* AUTHP_TOTP_SESSION */
+		{0, true},                   /* AUTHP_TOTP_CODE: absent */
+		{255, true},                 /* AUTHP_TOTP_IP */
+		{64, false},                 /* AUTHP_TOTP_REQUEST_ID */
+	}},
+	{AUTHP_TOTP_CONFIRM, 4, {
+		{HASH_TEXT, false},          /* AUTHP_TOTP_SESSION */
+		{CODE_BYTES, false},         /* AUTHP_TOTP_CODE */
+		{255, true},                 /* AUTHP_TOTP_IP */
+		{64, false},                 /* AUTHP_TOTP_REQUEST_ID */
+	}},
+	{AUTHP_TOTP_DISABLE, 4, {
+		{HASH_TEXT, false},          /* AUTHP_TOTP_SESSION */
+		{CODE_BYTES, false},         /* AUTHP_TOTP_CODE */
+		{255, true},                 /* AUTHP_TOTP_IP */
+		{64, false},                 /* AUTHP_TOTP_REQUEST_ID */
+	}},
+	{AUTHP_LOGIN_TOTP, 6, {
+		{HASH_TEXT, false},          /* AUTHP_LOGIN_TOTP_TOKEN */
+		{CODE_BYTES, false},         /* AUTHP_LOGIN_TOTP_CODE */
+		{HASH_TEXT, true},           /* AUTHP_LOGIN_TOTP_OLD_SESSION */
+		{255, true},                 /* AUTHP_LOGIN_TOTP_IP */
+		{64, false},                 /* AUTHP_LOGIN_TOTP_REQUEST_ID */
+		{HTTP_USER_AGENT_MAX, true}, /* AUTHP_LOGIN_TOTP_USER_AGENT */
+	}},
+	{AUTHP_R_TOTP_SECRET, 2, {
+		{TOTP_SECRET_CHARS, false},  /* AUTHP_SECRET_BASE32 */
+		{EMAIL_MAX, false},          /* AUTHP_SECRET_EMAIL */
+	}},
+	{AUTHP_R_CODES, 1, {
+		{RECOVERY_CODES * (RECOVERY_SHOWN + 1), false}, /* space-separated */
+	}},
+	{AUTHP_R_TOTP_REQUIRED, 1, {
+		{TOKEN_CHARS, false},        /* the login token */
 	}},
 	{AUTHP_R_SESSION, 2, {
 		{TOKEN_CHARS, false},        /* AUTHP_SESSION_TOKEN */
@@ -142,7 +181,8 @@ bool
 authp_is_request(uint8_t type)
 {
 	return type == AUTHP_LOGIN || type == AUTHP_SIGNUP || type == AUTHP_ACCEPT ||
-	    type == AUTHP_RESET_REQUEST || type == AUTHP_RESET || type == AUTHP_PASSWORD;
+	    type == AUTHP_RESET_REQUEST || type == AUTHP_RESET || type == AUTHP_PASSWORD ||
+	    (type >= AUTHP_TOTP_ENROL && type <= AUTHP_LOGIN_TOTP);
 }
 
 bool

@@ -41,6 +41,16 @@
  *                                         → R_DONE or R_INVALID
  * LOGIN, SIGNUP and ACCEPT end with the client's User-Agent (or absent),
  * which the new session records.
+ *   LOGIN may also get R_TOTP_REQUIRED (the password was right, the
+ *           account has two-factor on: a login token, no session)
+ *   TOTP_ENROL    session's hash, (absent), client address, request id
+ *                                         → R_TOTP_SECRET
+ *   TOTP_CONFIRM  session's hash, code, client address, request id
+ *                                         → R_CODES or R_INVALID
+ *   TOTP_DISABLE  session's hash, code, client address, request id
+ *                                         → R_DONE or R_INVALID
+ *   LOGIN_TOTP    login token's hash, code, old session's hash (or
+ *           absent), client address, request id → R_SESSION or R_INVALID
  * Hashes travel as bytea text ("\x" and 64 hex digits).  The password
  * travels because the auth process verifies or hashes it; nothing that
  * comes back holds a password hash.  The verification link travels because
@@ -67,6 +77,10 @@ enum authp_type {
 	AUTHP_RESET_REQUEST = 4,
 	AUTHP_RESET = 5,
 	AUTHP_PASSWORD = 6,
+	AUTHP_TOTP_ENROL = 7,    /* two-factor (docs/two-factor.md) */
+	AUTHP_TOTP_CONFIRM = 8,
+	AUTHP_TOTP_DISABLE = 9,
+	AUTHP_LOGIN_TOTP = 10,
 	AUTHP_R_SESSION = 0x41,  /* token, user JSON */
 	AUTHP_R_INVALID = 0x42,  /* wrong email or password: nothing */
 	AUTHP_R_ACCEPTED = 0x43, /* outcome, status, org id, org name, role, user JSON, token */
@@ -74,6 +88,9 @@ enum authp_type {
 	AUTHP_R_FAILED = 0x45,   /* nothing */
 	AUTHP_R_DONE = 0x46,     /* nothing: done */
 	AUTHP_R_REFUSED = 0x47,  /* outcome (not_found, gone), status (used, replaced, expired) */
+	AUTHP_R_TOTP_SECRET = 0x48,   /* the new secret (base32), the user's email */
+	AUTHP_R_CODES = 0x49,         /* the ten recovery codes, space-separated */
+	AUTHP_R_TOTP_REQUIRED = 0x4a, /* the login token of the second step */
 };
 
 /* Field positions, by type. */
@@ -89,6 +106,11 @@ enum { AUTHP_RESET_TOKEN, AUTHP_RESET_PASSWORD, AUTHP_RESET_IP, AUTHP_RESET_REQU
 enum { AUTHP_PASSWORD_USER, AUTHP_PASSWORD_SESSION, AUTHP_PASSWORD_CURRENT, AUTHP_PASSWORD_NEW,
 	AUTHP_PASSWORD_IP, AUTHP_PASSWORD_REQUEST_ID };
 enum { AUTHP_REFUSED_OUTCOME, AUTHP_REFUSED_STATUS };
+/* The two-factor requests: the session's hash (enrol, confirm, disable) or the login token's. */
+enum { AUTHP_TOTP_SESSION, AUTHP_TOTP_CODE, AUTHP_TOTP_IP, AUTHP_TOTP_REQUEST_ID };
+enum { AUTHP_LOGIN_TOTP_TOKEN, AUTHP_LOGIN_TOTP_CODE, AUTHP_LOGIN_TOTP_OLD_SESSION, AUTHP_LOGIN_TOTP_IP,
+	AUTHP_LOGIN_TOTP_REQUEST_ID, AUTHP_LOGIN_TOTP_USER_AGENT };
+enum { AUTHP_SECRET_BASE32, AUTHP_SECRET_EMAIL };
 enum { AUTHP_SESSION_TOKEN, AUTHP_SESSION_USER };
 enum { AUTHP_ACCEPTED_OUTCOME, AUTHP_ACCEPTED_STATUS, AUTHP_ACCEPTED_ORG_ID, AUTHP_ACCEPTED_ORG_NAME,
 	AUTHP_ACCEPTED_ROLE, AUTHP_ACCEPTED_USER, AUTHP_ACCEPTED_TOKEN };

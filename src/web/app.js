@@ -31,6 +31,8 @@ import {invitePage} from './js/invite.js';
 import {verifyPage, verifyBanner} from './js/verify.js';
 import {accountPage} from './js/account.js';
 import {forgotPage, resetPage} from './js/reset.js';
+import {ACCOUNT_SECTIONS} from './js/account.js';
+import {securityPage, totpStep, SECURITY_HASH} from './js/security.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -60,6 +62,19 @@ const PATH_ROUTES = [
 	{prefix: '/verify/', title: 'Verifying your email address', render: (m, token) => verifyPage(m, token)},
 	{prefix: '/reset/', title: 'Choose a new password', render: (m, token) => resetPage(m, token)},
 ];
+
+// HASH_ROUTES: signed-in pages of one's own account, outside any org.
+const HASH_ROUTES = [
+	{hash: SECURITY_HASH, title: 'Two-factor authentication', render: securityPage},
+];
+
+// The Account page's two-factor section: its state and the way to its page.
+ACCOUNT_SECTIONS.push({id: 'two-factor', title: 'Two-factor authentication', render: (box, ctx) => put(box,
+	h('p', {}, ctx.me.user.totp_enabled
+		? 'On: signing in asks for a code from your authenticator app.'
+		: 'Off: signing in asks for your password only.'),
+	h('a', {href: '/' + SECURITY_HASH}, ctx.me.user.totp_enabled
+		? 'Manage two-factor authentication' : 'Set up two-factor authentication'))});
 
 // BANNERS: functions of state.me returning a node (a banner above the page)
 // or null; redrawn after every page render.
@@ -96,6 +111,11 @@ async function route() {
 			if (hash !== '#/signin') history.replaceState(null, '', '/#/signin');
 			lastHref = location.href;
 			return await page('Sign in', signinPage);
+		}
+		const hr = HASH_ROUTES.find((r) => r.hash === hash);
+		if (hr) {
+			drawShell(null);
+			return await page(hr.title, hr.render);
 		}
 		const m = /^#\/o\/([0-9a-fA-F-]{36})\/([a-z-]+)$/.exec(hash);
 		if (m && MOVED[m[2]]) {
@@ -178,6 +198,7 @@ function drawShell(ctx) {
 	}
 	swap(userbar,
 		h('a', {href: '/#/account', class: 'who', title: `Your account (${me.user.email})`}, me.user.name),
+		h('a', {href: '/' + SECURITY_HASH, class: 'small'}, 'Two-factor authentication'),
 		h('button', {type: 'button', class: 'secondary small', onclick: signOut}, 'Sign out'));
 	const mem = me.memberships || [];
 	const sel = h('select', {id: 'org-switch'},
@@ -255,6 +276,11 @@ async function orgPage(orgId, pageId) {
 			state.after = location.hash;
 			return go('#/signin');
 		}
+		if (err.code === 'two_factor_required') {
+			drawShell(null);
+			return notFoundPage('Two-factor authentication required', 'This organization requires two-factor authentication of its members. ',
+				h('a', {href: '/' + SECURITY_HASH}, 'Turn it on for your account'), ', then come back.');
+		}
 		if (err.status !== 404) throw err;
 		await loadMe();
 		drawShell(null);
@@ -295,11 +321,16 @@ function signinPage(m) {
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
 		busy(form, async () => {
-			await post('/auth/login', {email: ctlOf(email).value.trim(), password: ctlOf(pw).value});
-			await loadMe();
-			const next = state.after;
-			state.after = null;
-			go(next || '#/');
+			const r = await post('/auth/login', {email: ctlOf(email).value.trim(), password: ctlOf(pw).value});
+			const signedIn = async () => {
+				await loadMe();
+				const next = state.after;
+				state.after = null;
+				go(next || '#/');
+			};
+			// Two-factor on: the second step (security.js) before any session.
+			if (r && r.totp_required) return totpStep(m, r.login_token, signedIn);
+			await signedIn();
 		});
 	});
 	put(m, form, h('p', {}, 'New to Finicom? ', h('a', {href: '/#/signup'}, 'Create an account')));

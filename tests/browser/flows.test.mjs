@@ -26,8 +26,7 @@ import assert from 'node:assert/strict';
 import {readdirSync, readFileSync, statSync, mkdirSync, rmSync} from 'node:fs';
 import {join, dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {chromium} from 'playwright-core';
-import {open as openWatched, shot as shotIn} from './lib/harness.mjs';
+import {open as openWatched, shot as shotIn, launch, heading, verifyLinks as mailedVerifyLinks} from './lib/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.FINICOM_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -53,12 +52,7 @@ let browser;
 before(async () => {
 	rmSync(SHOTS, {recursive: true, force: true}); // no picture from an older run
 	mkdirSync(SHOTS, {recursive: true});
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync', '--no-first-run'],
-	});
+	browser = await launch(CHROMIUM);
 });
 
 after(async () => {
@@ -68,12 +62,6 @@ after(async () => {
 const open = (opts) => openWatched(browser, BASE, opts);
 const shot = (page, name) => shotIn(page, SHOTS, name);
 
-// heading(page, text): waits for the page's <h1> to read text, and for
-// <main> to be done loading.
-async function heading(page, text) {
-	await page.locator('main h1', {hasText: text}).waitFor();
-	await page.locator('main:not([aria-busy])').waitFor();
-}
 
 async function signIn(t, who) {
 	const {page} = t;
@@ -122,33 +110,8 @@ async function inviteLink(email, notBefore = 0, except = null) {
 	}
 }
 
-// verifyLinks(email, n): the links of the verification mails to email, oldest
-// first, polled until there are at least n (MAIL_WAIT ms at most); each on
-// the stack under test, whatever public_url says.
-async function verifyLinks(email, n = 1) {
-	const dir = join(MAILDIR, 'new');
-	const deadline = Date.now() + MAIL_WAIT;
-	const needle = email.toLowerCase();
-	for (;;) {
-		const found = [];
-		let names = [];
-		try {
-			names = readdirSync(dir);
-		} catch (err) {
-			if (err.code !== 'ENOENT') throw err;
-		}
-		for (const name of names) {
-			const f = join(dir, name);
-			const text = readFileSync(f, 'utf8');
-			if (!text.toLowerCase().includes(needle)) continue;
-			const m = /^\s*(\S*\/verify\/[A-Za-z0-9_-]+)\s*$/m.exec(text);
-			if (m) found.push({at: statSync(f).mtimeMs, link: BASE + m[1].slice(m[1].indexOf('/verify/'))});
-		}
-		if (found.length >= n) return found.sort((a, b) => a.at - b.at).map((x) => x.link);
-		if (Date.now() > deadline) throw new Error(`fewer than ${n} verification mails for ${email} in ${dir} after ${MAIL_WAIT / 1000} s`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
-}
+// verifyLinks(email, n): the verification links mailed to email (lib/harness.mjs).
+const verifyLinks = (email, n = 1) => mailedVerifyLinks(BASE, MAILDIR, email, n);
 
 const banner = (page) => page.getByRole('region', {name: 'Email verification'});
 

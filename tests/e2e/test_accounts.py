@@ -223,7 +223,9 @@ def test_me_200_shape_and_same_csrf():
     body = r.json()
     assert set(body) == {"user", "csrf_token", "memberships"}, body
     assert body["user"] == c.user
-    assert_user(body["user"], email=c.email, name="Me Myself", verified=True)
+    assert body["user"]["totp_enabled"] is False  # GET /me only (docs/two-factor.md)
+    assert_user({k: v for k, v in body["user"].items() if k != "totp_enabled"},
+                email=c.email, name="Me Myself", verified=True)
     assert body["csrf_token"] == signup_csrf
     assert body["memberships"] == []
 

@@ -68,6 +68,7 @@ INSERT INTO finicom.connections (org_id, id, name, source_id, destination_id) VA
 INSERT INTO finicom.connection_integrations (org_id, connection_id, integration_id) VALUES (:'o', :'c', :'g');
 INSERT INTO finicom.sync_runs (org_id, id, connection_id) VALUES (:'o', :'run', :'c');
 INSERT INTO audit.auth_events (event, user_id, email) VALUES ('signup', :'u', 'u@no-context.test');
+INSERT INTO finicom.totp_credentials (user_id, secret_enc, confirmed_at) VALUES (:'u', 'enc:v1:fixture', now()); -- 0023
 INSERT INTO finicom.email_verifications (user_id, email, token_hash, expires_at)
 SELECT :'u', u.email, sha256('ev-token'::bytea), now() + interval '1 day' FROM finicom.users u WHERE u.id = :'u';
 

@@ -57,7 +57,11 @@ SELECT set_eq(
     $$SELECT p.oid::regprocedure FROM pg_proc p
        WHERE p.pronamespace = 'finicom'::regnamespace
          AND p.proname IN ('auth_login_begin', 'auth_login_failed', 'auth_login_complete', 'auth_signup_verify',
-                           'invitation_accept_new_user')
+                           'invitation_accept_new_user',
+                           -- two-factor (sql/0023)
+                           'auth_totp_user', 'auth_totp_enrol', 'auth_totp_begin', 'auth_totp_failed',
+                           'auth_totp_confirm', 'auth_totp_disable', 'auth_login_proceed',
+                           'auth_totp_login_begin', 'auth_totp_login_complete')
       UNION ALL SELECT 'finicom.ts(timestamptz)'::regprocedure
       UNION ALL SELECT 'finicom.session_user_json(bytea)'::regprocedure
       -- sql/0022 (tests/sql/21-accounts.sql)

@@ -9,6 +9,7 @@ import {get, post, patch, del, getAll, orgPath, ApiError} from './api.js';
 import {h, put, swap, say, field, ctlOf, choices, chosen, errorBox, noticeBox, busy, table, timeEl, badge, fmtTime, relTime,
 	confirmDialog, showError, showNotice, clearError, clearNotice, announce} from './dom.js';
 import {loadMe, go, ROLES, roleLabel} from './core.js';
+import {require2faCard} from './security.js';
 
 // ---------------------------------------------------------------- API keys
 
@@ -187,5 +188,5 @@ export async function settingsPage(main, ctx) {
 		await loadMe();
 		go('#/orgs');
 	});
-	put(main, orgForm, billForm, delZone);
+	put(main, orgForm, require2faCard(ctx), billForm, delZone);
 }

@@ -133,6 +133,7 @@ const COPY = {
 	gone: 'This link no longer works.',
 	email_unverified: 'Verify your email address first: open the link in the email we sent you, or send a new one from the banner at the top.',
 	already_verified: 'Your email address is verified already.',
+	two_factor_required: 'This organization requires two-factor authentication: turn it on for your account first.',
 };
 
 // sentence(s): s with a capital first letter and a full stop.

@@ -20,7 +20,7 @@
 // violation.  close() fails the test with whatever was seen meanwhile.
 
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
+import {readdirSync, readFileSync, statSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {join} from 'node:path';
 
@@ -199,3 +199,50 @@ export async function open(browser, base, opts = {}) {
 
 // shot(page, dir, name): a full-page screenshot, dir/name.png.
 export const shot = (page, dir, name) => page.screenshot({path: join(dir, `${name}.png`), fullPage: true});
+
+// launch(executablePath): the headless Chromium every test file drives.
+export async function launch(executablePath) {
+	const {chromium} = await import('playwright-core');
+	return chromium.launch({
+		executablePath,
+		headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync', '--no-first-run'],
+	});
+}
+
+// heading(page, text): waits for the page's <h1> to read text, and for
+// <main> to be done loading.
+export async function heading(page, text) {
+	await page.locator('main h1', {hasText: text}).waitFor();
+	await page.locator('main:not([aria-busy])').waitFor();
+}
+
+// verifyLinks(base, maildir, email, n): the links of the verification mails
+// to email in the SMTP sink's Maildir, oldest first, polled until there are
+// at least n (30 s at most); each on the stack under test (base), whatever
+// public_url says.
+export async function verifyLinks(base, maildir, email, n = 1) {
+	const dir = join(maildir, 'new');
+	const deadline = Date.now() + 30000;
+	const needle = email.toLowerCase();
+	for (;;) {
+		const found = [];
+		let names = [];
+		try {
+			names = readdirSync(dir);
+		} catch (err) {
+			if (err.code !== 'ENOENT') throw err;
+		}
+		for (const name of names) {
+			const f = join(dir, name);
+			const text = readFileSync(f, 'utf8');
+			if (!text.toLowerCase().includes(needle)) continue;
+			const m = /^\s*(\S*\/verify\/[A-Za-z0-9_-]+)\s*$/m.exec(text);
+			if (m) found.push({at: statSync(f).mtimeMs, link: base + m[1].slice(m[1].indexOf('/verify/'))});
+		}
+		if (found.length >= n) return found.sort((a, b) => a.at - b.at).map((x) => x.link);
+		if (Date.now() > deadline) throw new Error(`fewer than ${n} verification mails for ${email} in ${dir} after 30 s`);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
