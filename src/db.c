@@ -281,6 +281,19 @@ db_pipeline(struct db *db, const struct db_stmt *stmts, int n, PGresult **result
 				forget_prepared(db);
 				break;
 			}
+		/*
+		 * A write refused as read-only: this connection reaches a standby
+		 * (a pooler in front of a node that was the primary before a
+		 * failover).  Reconnect: target_session_attrs=read-write finds
+		 * the primary (deploy/SCALING.md).  The request answers 503.
+		 */
+		for (int i = 0; i < n && db->conn != NULL; i++)
+			if (!strcmp(db_sqlstate(results[i]), "25006")) {
+				log_msg(LOG_WARN, "the database is read-only (a standby?); reconnecting");
+				PQfinish(db->conn);
+				db->conn = NULL;
+				forget_prepared(db);
+			}
 		db_check(db);
 	}
 	return ok;

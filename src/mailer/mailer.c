@@ -416,24 +416,36 @@ deliver_next(double *next_due)
 		PQclear(res[1]);
 		return finish_idle(next_due);
 	}
-	/* Locked again for the send, so no other mailer takes it even after the lease. */
+	/*
+	 * Locked again for the send, so no other mailer takes it even after
+	 * the lease.  It waits (no SKIP LOCKED): another mailer's claim may
+	 * hold the lock for a moment (a row it found due, then not, stays
+	 * locked until its claim commits).
+	 */
 	{
 		const char *params[] = {PQgetvalue(res[1], 0, 0)};
 		const struct db_stmt lock[] = {
 		    {"BEGIN", 0, NULL},
 		    {"SELECT 1 FROM finicom.mail_outbox m WHERE m.id = $1 AND m.status = 'queued' "
-			"FOR UPDATE SKIP LOCKED", 1, params},
+			"FOR UPDATE", 1, params},
 		};
 		PGresult *lr[2];
+		int locked;
 
-		if (db_pipeline(&db, lock, 2, lr) < 0 || PQntuples(lr[1]) != 1) {
+		if (db_pipeline(&db, lock, 2, lr) < 0) {
 			log_msg(LOG_WARN, "could not lock the message claimed: %s", results_error(lr, 2));
 			clear_results(lr, 2);
 			rollback();
 			PQclear(res[1]);
 			return OUTCOME_DB_ERROR;
 		}
+		locked = PQntuples(lr[1]) == 1;
 		clear_results(lr, 2);
+		if (!locked) { /* no longer queued: nothing to send */
+			rollback();
+			PQclear(res[1]);
+			return OUTCOME_DELIVERED;
+		}
 	}
 
 	id = PQgetvalue(res[1], 0, 0);
