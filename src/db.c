@@ -190,7 +190,7 @@ db_pipeline(struct db *db, const struct db_stmt *stmts, int n, PGresult **result
 	PGconn *conn = db->conn;
 	int ok = 0, got = 0, nsent = 0, room = DB_PREPARED_MAX - db->nprepared;
 	struct pending pend[16];
-	bool parsing;
+	bool parsing, synced = false;
 	PGresult *r;
 	char name[24];
 
@@ -247,6 +247,7 @@ db_pipeline(struct db *db, const struct db_stmt *stmts, int n, PGresult **result
 		}
 		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
 			PQclear(r);
+			synced = true;
 			break;
 		}
 		if (parsing && got < nsent) {
@@ -267,6 +268,15 @@ db_pipeline(struct db *db, const struct db_stmt *stmts, int n, PGresult **result
 		else
 			PQclear(r);
 	}
+	/*
+	 * No answer to the Sync: the connection broke after the last result.
+	 * A COMMIT's "ok" may then be one the server should not have given
+	 * (PostgreSQL 15 answers a COMMIT whose wait for the synchronous
+	 * standby ends with the postmaster's death), so the pipeline failed:
+	 * whether it committed is unknown (deploy/SCALING.md, "Failover").
+	 */
+	if (!synced)
+		ok = -1;
 	if (!PQexitPipelineMode(conn))
 		ok = -1;
 	for (int i = 0; i < n; i++)
@@ -284,6 +294,19 @@ db_pipeline(struct db *db, const struct db_stmt *stmts, int n, PGresult **result
 				db->conn = NULL;
 				forget_prepared(db);
 				break;
+			}
+		/*
+		 * A write refused as read-only: this connection reaches a standby
+		 * (a pooler in front of a node that was the primary before a
+		 * failover).  Reconnect: target_session_attrs=read-write finds
+		 * the primary (deploy/SCALING.md).  The request answers 503.
+		 */
+		for (int i = 0; i < n && db->conn != NULL; i++)
+			if (!strcmp(db_sqlstate(results[i]), "25006")) {
+				log_msg(LOG_WARN, "the database is read-only (a standby?); reconnecting");
+				PQfinish(db->conn);
+				db->conn = NULL;
+				forget_prepared(db);
 			}
 		db_check(db);
 	}

@@ -92,7 +92,7 @@ respond_db_failure(struct request_ctx *ctx, const struct db_failure *f)
 
 	if (!strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strcmp(state, "57P01") ||
 	    !strcmp(state, "57P02") || !strcmp(state, "57P03") || !strcmp(state, "57014") ||
-	    !strcmp(state, "55P03")) {
+	    !strcmp(state, "55P03") || !strcmp(state, "25006")) {
 		metrics_db_error(METRICS_DB_UNAVAILABLE);
 		http_error(ctx->res, 503, "unavailable", "the database is unavailable; try again", NULL);
 		return;

@@ -1,13 +1,17 @@
 /*
  * finicom-mailer: drains finicom.mail_outbox to the SMTP relay.
  *
- * One message per transaction, as sql/0004_invitations.sql describes it:
- * BEGIN and finicom.mail_claim() (the next due row, locked FOR UPDATE SKIP
- * LOCKED, so any number of mailers can run), the SMTP session (smtp.c), then
- * finicom.mail_sent() or finicom.mail_failed() and COMMIT.  A mailer that
- * dies between the send and the COMMIT leaves the row queued and unlocked:
- * the message goes again later with the same Message-ID (at least once,
- * never lost).
+ * One message at a time, as sql/0004_invitations.sql describes it:
+ * finicom.mail_claim() (the next due row, locked FOR UPDATE SKIP LOCKED, so
+ * any number of mailers can run) with a lease committed at once (the row is
+ * not due again for LEASE_SECONDS); then the row locked again, the SMTP
+ * session (smtp.c), finicom.mail_sent() or finicom.mail_failed() and
+ * COMMIT.  A mailer that dies between the send and the COMMIT leaves the
+ * row queued: the message goes again after the lease, with the same
+ * Message-ID (at least once, never lost).  When the database goes away
+ * instead (a failover), the mailer remembers the message it sent and marks
+ * it sent first thing once the database is back, within the lease, which
+ * replication carried to the new primary: not sent twice (deploy/SCALING.md).
  *
  * Retries are an MTA's queue (smtp.h, mail_retry_next): a 4xx reply or a
  * relay that cannot be reached or fails TLS is tried again after
@@ -71,6 +75,8 @@
 #define SEAL_INTERVAL 0.2  /* seconds between two seals of the audit trail */
 #define SEAL_RETRY 30.0    /* ... after a seal that failed */
 #define NOTICE_REPEAT 60.0 /* the same server notice is logged again after this */
+/* A claimed message is not due again for this long (seconds, as SQL text). */
+#define LEASE_SECONDS "30"
 
 static volatile sig_atomic_t stop_requested;
 static sigset_t wait_mask; /* the mask inside ppoll(): SIGTERM and SIGINT open */
@@ -338,44 +344,96 @@ log_delivery(enum log_level level, const char *message_id, const char *recipient
 enum outcome { OUTCOME_DELIVERED, OUTCOME_IDLE, OUTCOME_DB_ERROR };
 
 /* With nothing to claim: end the transaction and learn when to look again. */
+/*
+ * A message the relay accepted whose mail_sent() did not commit (the
+ * database went away: a failover).  Its claim's lease keeps every mailer
+ * from sending it again for LEASE_SECONDS; this one marks it sent first
+ * thing once the database is back, so it is not sent twice.
+ */
+static struct {
+	bool set;
+	char id[64], message_id[256], recipient[EMAIL_MAX + 1];
+	int attempts;
+} unrecorded;
+
+static void
+remember_unrecorded(const char *id, const char *message_id, const char *recipient, int attempts)
+{
+	unrecorded.set = snprintf(unrecorded.id, sizeof(unrecorded.id), "%s", id) < (int)sizeof(unrecorded.id);
+	snprintf(unrecorded.message_id, sizeof(unrecorded.message_id), "%s", message_id);
+	snprintf(unrecorded.recipient, sizeof(unrecorded.recipient), "%s", recipient);
+	unrecorded.attempts = attempts;
+}
+
+/* Mark the unrecorded message sent (unless it is no longer queued): 0 when done. */
+static int
+record_unrecorded(void)
+{
+	const char *params[] = {unrecorded.id};
+	const struct db_stmt stmts[] = {
+	    {"SELECT finicom.mail_sent(m.id) FROM finicom.mail_outbox m "
+		"WHERE m.id = $1::uuid AND m.status = 'queued'", 1, params},
+	};
+	PGresult *res[1];
+
+	if (!unrecorded.set)
+		return 0;
+	if (db_pipeline(&db, stmts, 1, res) < 0) {
+		log_msg(LOG_WARN, "could not mark message %s sent yet: %s", unrecorded.message_id,
+		    results_error(res, 1));
+		clear_results(res, 1);
+		return -1;
+	}
+	log_delivery(LOG_INFO, unrecorded.message_id, unrecorded.recipient,
+	    PQntuples(res[0]) == 1 ? "sent" : "sent (already recorded)", unrecorded.attempts, NULL);
+	clear_results(res, 1);
+	unrecorded.set = false;
+	return 0;
+}
+
+/* Nothing is due: how long until something is (*next_due, -1 for never). */
 static enum outcome
 finish_idle(double *next_due)
 {
-	const struct db_stmt stmts[] = {
-	    {"ROLLBACK", 0, NULL},
-	    {"SELECT finicom.mail_next_due()", 0, NULL},
-	};
-	PGresult *res[2];
+	const struct db_stmt stmts[] = {{"SELECT finicom.mail_next_due()", 0, NULL}};
+	PGresult *res[1];
 
-	if (db_pipeline(&db, stmts, 2, res) < 0) {
-		log_msg(LOG_WARN, "could not read the outbox: %s", results_error(res, 2));
-		clear_results(res, 2);
-		rollback();
+	if (db_pipeline(&db, stmts, 1, res) < 0) {
+		log_msg(LOG_WARN, "could not read the outbox: %s", results_error(res, 1));
+		clear_results(res, 1);
 		return OUTCOME_DB_ERROR;
 	}
-	*next_due = PQntuples(res[1]) == 1 && !PQgetisnull(res[1], 0, 0) ?
-	    strtod(PQgetvalue(res[1], 0, 0), NULL) : -1;
-	clear_results(res, 2);
+	*next_due = PQntuples(res[0]) == 1 && !PQgetisnull(res[0], 0, 0) ?
+	    strtod(PQgetvalue(res[0], 0, 0), NULL) : -1;
+	clear_results(res, 1);
 	return OUTCOME_IDLE;
 }
 
 /*
- * Claim the next due message, send it and record the result, all in one
- * transaction.  Returns OUTCOME_DELIVERED when a message was handled (sent
+ * Claim the next due message (committed, with its lease), send it while
+ * holding its row lock, and record the result.  Returns OUTCOME_DELIVERED when a message was handled (sent
  * or not), OUTCOME_IDLE with *next_due (seconds, -1 for none) when nothing
  * is due, OUTCOME_DB_ERROR when the database failed.
  */
 static enum outcome
 deliver_next(double *next_due)
 {
+	/*
+	 * The claim is committed first, with a lease (LEASE_SECONDS): the row
+	 * is not due again before it ends, on this primary or, replicated, on
+	 * the standby that replaces it.  The row's age (mail_max_age) comes
+	 * from the row claimed.
+	 */
 	static const struct db_stmt claim[] = {
 	    {"BEGIN", 0, NULL},
-	    /* The row's age (mail_max_age) comes from the row mail_claim() locked. */
-	    {"SELECT c.id, c.recipient, c.subject, c.body, c.message_id, c.attempts, "
-		"(SELECT EXTRACT(epoch FROM pg_catalog.now() - m.created_at)::float8 "
-		"FROM finicom.mail_outbox m WHERE m.id = c.id) FROM finicom.mail_claim() c", 0, NULL},
+	    {"WITH c AS (SELECT * FROM finicom.mail_claim()) "
+		"UPDATE finicom.mail_outbox m SET next_attempt_at = pg_catalog.now() + "
+		"pg_catalog.make_interval(secs => " LEASE_SECONDS ") FROM c WHERE m.id = c.id "
+		"RETURNING c.id, c.recipient, c.subject, c.body, c.message_id, c.attempts, "
+		"EXTRACT(epoch FROM pg_catalog.now() - m.created_at)::float8", 0, NULL},
+	    {"COMMIT", 0, NULL},
 	};
-	PGresult *res[2], *done[2];
+	PGresult *res[3], *done[2];
 	const char *id, *recipient, *message_id, *why;
 	char error[600], wait[16], max[16], date[64], rcpt[EMAIL_MAX + 1];
 	struct mail_message msg;
@@ -385,16 +443,50 @@ deliver_next(double *next_due)
 	double age;
 	const char *status = "sent";
 
-	if (db_pipeline(&db, claim, 2, res) < 0) {
-		log_msg(LOG_WARN, "could not claim a message: %s", results_error(res, 2));
-		clear_results(res, 2);
+	if (record_unrecorded() < 0)
+		return OUTCOME_DB_ERROR;
+	if (db_pipeline(&db, claim, 3, res) < 0) {
+		log_msg(LOG_WARN, "could not claim a message: %s", results_error(res, 3));
+		clear_results(res, 3);
 		rollback();
 		return OUTCOME_DB_ERROR;
 	}
 	PQclear(res[0]);
+	PQclear(res[2]);
 	if (PQntuples(res[1]) == 0) {
 		PQclear(res[1]);
 		return finish_idle(next_due);
+	}
+	/*
+	 * Locked again for the send, so no other mailer takes it even after
+	 * the lease.  It waits (no SKIP LOCKED): another mailer's claim may
+	 * hold the lock for a moment (a row it found due, then not, stays
+	 * locked until its claim commits).
+	 */
+	{
+		const char *params[] = {PQgetvalue(res[1], 0, 0)};
+		const struct db_stmt lock[] = {
+		    {"BEGIN", 0, NULL},
+		    {"SELECT 1 FROM finicom.mail_outbox m WHERE m.id = $1 AND m.status = 'queued' "
+			"FOR UPDATE", 1, params},
+		};
+		PGresult *lr[2];
+		int locked;
+
+		if (db_pipeline(&db, lock, 2, lr) < 0) {
+			log_msg(LOG_WARN, "could not lock the message claimed: %s", results_error(lr, 2));
+			clear_results(lr, 2);
+			rollback();
+			PQclear(res[1]);
+			return OUTCOME_DB_ERROR;
+		}
+		locked = PQntuples(lr[1]) == 1;
+		clear_results(lr, 2);
+		if (!locked) { /* no longer queued: nothing to send */
+			rollback();
+			PQclear(res[1]);
+			return OUTCOME_DELIVERED;
+		}
 	}
 
 	id = PQgetvalue(res[1], 0, 0);
@@ -440,10 +532,12 @@ deliver_next(double *next_due)
 		};
 
 		if (db_pipeline(&db, stmts, 2, done) < 0) {
-			log_msg(LOG_ERROR, "message %s was sent but could not be marked sent (%s); it will be "
-			    "sent again", message_id, results_error(done, 2));
+			log_msg(LOG_ERROR, "message %s was sent but could not be marked sent (%s); marking it "
+			    "sent once the database is back (within the claim's lease of " LEASE_SECONDS " s, "
+			    "else it is sent again)", message_id, results_error(done, 2));
 			clear_results(done, 2);
 			rollback();
+			remember_unrecorded(id, message_id, recipient, attempts + 1);
 			PQclear(res[1]);
 			return OUTCOME_DB_ERROR;
 		}
