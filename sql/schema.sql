@@ -39,6 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
+--   35d4185de592f69c2f557620c48e5eee7de6f81f567bddb8482b512c671bb35b  0024_member_governance.sql
 
 --
 -- PostgreSQL database dump
@@ -59,6 +60,18 @@ ALTER SCHEMA audit OWNER TO finicom_owner;
 CREATE SCHEMA finicom;
 
 ALTER SCHEMA finicom OWNER TO finicom_owner;
+
+--
+-- Name: pg_trgm; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+
+--
+-- Name: EXTENSION pg_trgm; Type: COMMENT; Schema: -; Owner: 
+--
+
+COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
 
 --
 -- Name: invitation_status; Type: TYPE; Schema: finicom; Owner: finicom_owner
@@ -300,6 +313,49 @@ CREATE FUNCTION audit.capture() RETURNS trigger
     $$;
 
 ALTER FUNCTION audit.capture() OWNER TO finicom_owner;
+
+--
+-- Name: capture_member(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.capture_member() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_org uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.org_id ELSE NEW.org_id END;
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = v_org) THEN
+            RETURN NULL;
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            PERFORM audit.append(v_org, 'member.added', 'user', NEW.user_id,
+                pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('role', NEW.role,
+                    'expires_at', finicom.ts(NEW.expires_at))));
+        ELSIF TG_OP = 'DELETE' THEN
+            IF OLD.expires_at IS NOT NULL AND OLD.expires_at <= pg_catalog.now() THEN
+                PERFORM audit.append(v_org, 'member.expired', 'user', OLD.user_id,
+                    pg_catalog.jsonb_build_object('role', OLD.role, 'expires_at', finicom.ts(OLD.expires_at)));
+            ELSE
+                PERFORM audit.append(v_org, 'member.removed', 'user', OLD.user_id,
+                    pg_catalog.jsonb_build_object('role', OLD.role));
+            END IF;
+        ELSE
+            IF OLD.role IS DISTINCT FROM NEW.role THEN
+                PERFORM audit.append(v_org, 'member.role_changed', 'user', NEW.user_id,
+                    pg_catalog.jsonb_build_object('old_role', OLD.role, 'new_role', NEW.role));
+            END IF;
+            IF OLD.expires_at IS DISTINCT FROM NEW.expires_at THEN
+                PERFORM audit.append(v_org, 'member.expiry_changed', 'user', NEW.user_id,
+                    pg_catalog.jsonb_build_object('old_expires_at', finicom.ts(OLD.expires_at),
+                        'new_expires_at', finicom.ts(NEW.expires_at)));
+            END IF;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION audit.capture_member() OWNER TO finicom_owner;
 
 --
 -- Name: capture_object(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
@@ -934,7 +990,9 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
                 END IF;
                 IF p_org_id IS NOT NULL THEN
                     SELECT m.org_id, m.role INTO v_org, v_role FROM finicom.memberships m
-                    WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
+                    WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id
+                      -- 0024: an expired membership is absent at once, job or no job.
+                      AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now());
                 END IF;
             END IF;
         END IF;
@@ -1062,7 +1120,8 @@ CREATE FUNCTION finicom.context_enter(p_actor_type text, p_actor_id uuid, p_org_
     BEGIN
         IF p_actor_type = 'user' AND p_org_id IS NOT NULL THEN
             SELECT m.org_id, m.role INTO org_id, org_role FROM finicom.memberships m
-            WHERE m.org_id = p_org_id AND m.user_id = p_actor_id;
+            WHERE m.org_id = p_org_id AND m.user_id = p_actor_id
+              AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now());
         ELSIF p_actor_type = 'api_key' AND p_org_id IS NOT NULL THEN
             SELECT k.org_id, k.role INTO org_id, org_role FROM finicom.api_keys k
             WHERE k.id = p_actor_id AND k.org_id = p_org_id
@@ -1376,6 +1435,45 @@ CREATE FUNCTION finicom.expire_invitations() RETURNS integer
 ALTER FUNCTION finicom.expire_invitations() OWNER TO finicom_owner;
 
 --
+-- Name: expire_memberships(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.expire_memberships() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        n integer;
+    BEGIN
+        PERFORM finicom.context_seal('system', NULL, NULL, NULL, NULL, NULL);
+        DELETE FROM finicom.memberships m WHERE m.expires_at <= pg_catalog.now();
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.expire_memberships() OWNER TO finicom_owner;
+
+--
+-- Name: future_time(timestamp with time zone, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.future_time(p timestamp with time zone, p_field text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF p IS NOT NULL AND p <= pg_catalog.now() THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0400', MESSAGE = 'validation_failed',
+                DETAIL = p_field || ' must be in the future', HINT = p_field;
+        END IF;
+        RETURN p;
+    END
+    $$;
+
+ALTER FUNCTION finicom.future_time(p timestamp with time zone, p_field text) OWNER TO finicom_owner;
+
+--
 -- Name: has_role(uuid, finicom.role); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1455,6 +1553,9 @@ CREATE TABLE finicom.invitations (
     accepted_by uuid,
     canceled_at timestamp with time zone,
     canceled_by uuid,
+    membership_expires_at timestamp with time zone,
+    cancel_reason text,
+    CONSTRAINT invitations_cancel_reason_check CHECK ((cancel_reason = 'inviter_lost_admin'::text)),
     CONSTRAINT invitations_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
     CONSTRAINT invitations_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
@@ -1474,7 +1575,8 @@ CREATE FUNCTION finicom.invitation_admit(p_inv finicom.invitations, p_user uuid,
     BEGIN
         PERFORM finicom.email_verified_mark(p_user, p_client_ip, p_request_id);
         PERFORM finicom.context_seal('user', p_user, p_inv.org_id, p_inv.role, p_request_id, p_client_ip);
-        INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (p_inv.org_id, p_user, p_inv.role);
+        INSERT INTO finicom.memberships (org_id, user_id, role, expires_at)
+        VALUES (p_inv.org_id, p_user, p_inv.role, p_inv.membership_expires_at);
         UPDATE finicom.invitations i
         SET status = 'accepted', accepted_at = pg_catalog.now(), accepted_by = p_user
         WHERE i.org_id = p_inv.org_id AND i.id = p_inv.id;
@@ -1530,6 +1632,17 @@ ALTER FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) OWNER TO finicom
 --
 
 CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) RETURNS text
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ SELECT finicom.invitation_create(p_org, p_email, p_role, p_token_hash, p_link, NULL::timestamptz) $$;
+
+ALTER FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_create(uuid, text, finicom.role, bytea, text, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1540,6 +1653,7 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
             RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
                 DETAIL = 'only admins can invite';
         END IF;
+        PERFORM finicom.future_time(p_membership_expires_at, 'membership_expires_at');
         IF EXISTS (SELECT 1 FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
                    WHERE m.org_id = p_org AND finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email)) THEN
             RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'already_member',
@@ -1550,9 +1664,12 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
         WHERE i.org_id = p_org AND finicom.ascii_lower(i.email) = finicom.ascii_lower(p_email)
           AND i.status = 'pending' AND i.expires_at <= pg_catalog.now();
         BEGIN
-            INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at)
+            INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at,
+                                             membership_expires_at)
             SELECT p_org, p_email, p_role, p_token_hash, finicom.current_user_id(),
-                   pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours)
+                   LEAST(pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours),
+                         p_membership_expires_at),
+                   p_membership_expires_at
             FROM finicom.orgs o WHERE o.id = p_org
             RETURNING * INTO v_inv;
         EXCEPTION WHEN unique_violation THEN
@@ -1564,7 +1681,55 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
     END
     $$;
 
-ALTER FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
+ALTER FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_create_batch(uuid, json); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_create_batch(p_org uuid, p_items json) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_item json;
+        v_out json[] := '{}';
+        v_inv text;
+        v_code text;
+        v_message text;
+        v_field text;
+    BEGIN
+        IF p_org IS DISTINCT FROM finicom.current_org_id() OR NOT finicom.has_role(p_org, 'admin') THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
+                DETAIL = 'only admins can invite';
+        END IF;
+        FOR v_item IN SELECT e FROM pg_catalog.json_array_elements(p_items) WITH ORDINALITY AS t(e, n) ORDER BY n
+        LOOP
+            IF v_item -> 'error' IS NOT NULL THEN
+                v_out := v_out || v_item;
+                CONTINUE;
+            END IF;
+            BEGIN
+                v_inv := finicom.invitation_create(p_org, v_item ->> 'email', (v_item ->> 'role')::finicom.role,
+                    pg_catalog.decode(pg_catalog.substr(v_item ->> 'token_hash', 3), 'hex'), v_item ->> 'link',
+                    (v_item ->> 'membership_expires_at')::timestamptz);
+                v_out := v_out || pg_catalog.json_build_object('email', v_item ->> 'email',
+                    'invitation', v_inv::json);
+            EXCEPTION WHEN SQLSTATE 'F0409' OR SQLSTATE 'F0429' OR SQLSTATE 'F0400' THEN
+                GET STACKED DIAGNOSTICS v_code = MESSAGE_TEXT, v_message = PG_EXCEPTION_DETAIL,
+                                        v_field = PG_EXCEPTION_HINT;
+                v_out := v_out || pg_catalog.json_build_object('email', v_item ->> 'email',
+                    'error', pg_catalog.json_strip_nulls(pg_catalog.json_build_object('code', v_code,
+                        'message', v_message,
+                        'field', CASE WHEN v_code = 'validation_failed' THEN nullif(v_field, '') END,
+                        'retry_after', CASE WHEN v_code = 'rate_limited' THEN nullif(v_field, '')::integer END)));
+            END;
+        END LOOP;
+        RETURN pg_catalog.array_to_json(v_out)::text;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_create_batch(p_org uuid, p_items json) OWNER TO finicom_owner;
 
 --
 -- Name: invitation_enqueue_mail(finicom.invitations, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1775,6 +1940,56 @@ CREATE FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash by
 ALTER FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
 
 --
+-- Name: invitations_follow_inviter(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitations_follow_inviter() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_type text := nullif(pg_catalog.current_setting('finicom.actor_type', true), '');
+        v_actor uuid := nullif(pg_catalog.current_setting('finicom.actor_id', true), '')::uuid;
+        v_org uuid := nullif(pg_catalog.current_setting('finicom.org_id', true), '')::uuid;
+        v_role finicom.role := nullif(pg_catalog.current_setting('finicom.org_role', true), '')::finicom.role;
+        v_request text := nullif(pg_catalog.current_setting('finicom.request_id', true), '');
+        v_ip text := nullif(pg_catalog.current_setting('finicom.client_ip', true), '');
+        v_inv record;
+    BEGIN
+        IF OLD.role <> 'admin' OR (TG_OP = 'UPDATE' AND NEW.role = 'admin') THEN
+            RETURN NULL;
+        END IF;
+        -- Nothing to do, or the org itself is being deleted (its invitations go with it).
+        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = OLD.org_id)
+           OR NOT EXISTS (SELECT 1 FROM finicom.invitations i
+                       WHERE i.org_id = OLD.org_id AND i.invited_by = OLD.user_id AND i.status = 'pending'
+                         AND i.expires_at > pg_catalog.now()) THEN
+            RETURN NULL;
+        END IF;
+        PERFORM finicom.context_seal('system', NULL, NULL, NULL, v_request, v_ip);
+        FOR v_inv IN
+            UPDATE finicom.invitations i
+            SET status = 'canceled', canceled_at = pg_catalog.now(), canceled_by = NULL,
+                cancel_reason = 'inviter_lost_admin'
+            WHERE i.org_id = OLD.org_id AND i.invited_by = OLD.user_id AND i.status = 'pending'
+              AND i.expires_at > pg_catalog.now()
+            RETURNING i.id, i.email, i.role
+        LOOP
+            PERFORM audit.append(OLD.org_id, 'invitation.canceled', 'invitation', v_inv.id,
+                pg_catalog.jsonb_build_object('email', v_inv.email, 'role', v_inv.role,
+                    'old_status', 'pending', 'reason', 'inviter_lost_admin'));
+            UPDATE finicom.mail_outbox m
+            SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link removed)'), link = NULL
+            WHERE m.org_id = OLD.org_id AND m.invitation_id = v_inv.id AND m.status = 'queued';
+        END LOOP;
+        PERFORM finicom.context_seal(v_type, v_actor, v_org, v_role, v_request, v_ip);
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitations_follow_inviter() OWNER TO finicom_owner;
+
+--
 -- Name: login_lock_seconds(integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1877,6 +2092,21 @@ CREATE FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p
 ALTER FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) OWNER TO finicom_owner;
 
 --
+-- Name: member_item(uuid, text, text, finicom.role, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object(
+            'user', pg_catalog.json_build_object('id', p_user_id, 'email', p_email, 'name', p_name),
+            'role', p_role, 'joined_at', finicom.ts(p_joined_at),
+            'last_active_at', finicom.ts(p_last_active_at), 'expires_at', finicom.ts(p_expires_at))
+    $$;
+
+ALTER FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
 -- Name: memberships; Type: TABLE; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1884,7 +2114,8 @@ CREATE TABLE finicom.memberships (
     org_id uuid NOT NULL,
     user_id uuid NOT NULL,
     role finicom.role NOT NULL,
-    joined_at timestamp with time zone DEFAULT now() NOT NULL
+    joined_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone
 );
 
 ALTER TABLE ONLY finicom.memberships FORCE ROW LEVEL SECURITY;
@@ -1897,9 +2128,43 @@ ALTER TABLE finicom.memberships OWNER TO finicom_owner;
 
 CREATE FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
-    AS $$ SELECT finicom.member_item(m.user_id, p_email, p_name, m.role, m.joined_at, p_last_active_at) $$;
+    AS $$ SELECT finicom.member_item(m.user_id, p_email, p_name, m.role, m.joined_at, p_last_active_at,
+                                     m.expires_at) $$;
 
 ALTER FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
+-- Name: member_search(integer, timestamp with time zone, uuid, text, finicom.role, integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer) RETURNS TABLE(user_id uuid, email text, name text, role finicom.role, joined_at timestamp with time zone, last_active_at timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+    DECLARE
+        v_org uuid := finicom.request_org_id();
+    BEGIN
+        IF v_org IS NULL THEN
+            RETURN;
+        END IF;
+        RETURN QUERY EXECUTE
+            'SELECT m.user_id, u.email, u.name, m.role, m.joined_at, a.last_active_at, m.expires_at'
+            ' FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id'
+            ' LEFT JOIN finicom.member_activity a ON a.org_id = m.org_id AND a.user_id = m.user_id'
+            ' WHERE m.org_id = $1 AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now())'
+            || CASE WHEN p_after_t IS NOT NULL THEN ' AND (m.joined_at, m.user_id) > ($2, $3)' ELSE '' END
+            || CASE WHEN p_like IS NOT NULL
+                    THEN ' AND finicom.ascii_lower(u.email || E''\n'' || u.name) LIKE $4' ELSE '' END
+            || CASE WHEN p_role IS NOT NULL THEN ' AND m.role = $5' ELSE '' END
+            || CASE WHEN p_inactive_days IS NOT NULL
+                    THEN ' AND (a.last_active_at IS NULL OR a.last_active_at < pg_catalog.now()'
+                         ' - pg_catalog.make_interval(days => $6))' ELSE '' END
+            || ' ORDER BY m.joined_at, m.user_id LIMIT $7'
+            USING v_org, p_after_t, p_after_id, p_like, p_role, p_inactive_days, p_limit;
+    END
+    $_$;
+
+ALTER FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer) OWNER TO finicom_owner;
 
 --
 -- Name: memberships_keep_an_admin(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1910,7 +2175,8 @@ CREATE FUNCTION finicom.memberships_keep_an_admin() RETURNS trigger
     SET search_path TO ''
     AS $$
     BEGIN
-        IF OLD.role <> 'admin' OR (TG_OP = 'UPDATE' AND NEW.role = 'admin') THEN
+        IF OLD.role <> 'admin' OR OLD.expires_at IS NOT NULL
+           OR (TG_OP = 'UPDATE' AND NEW.role = 'admin' AND NEW.expires_at IS NULL) THEN
             RETURN NULL;
         END IF;
         PERFORM 1 FROM finicom.orgs o WHERE o.id = OLD.org_id FOR UPDATE;
@@ -1918,9 +2184,9 @@ CREATE FUNCTION finicom.memberships_keep_an_admin() RETURNS trigger
             RETURN NULL;
         END IF;
         IF NOT EXISTS (SELECT 1 FROM finicom.memberships m
-                       WHERE m.org_id = OLD.org_id AND m.role = 'admin') THEN
+                       WHERE m.org_id = OLD.org_id AND m.role = 'admin' AND m.expires_at IS NULL) THEN
             RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'last_admin',
-                DETAIL = 'an organization must keep at least one admin';
+                DETAIL = 'an organization must keep at least one admin without an expiry';
         END IF;
         RETURN NULL;
     END
@@ -2557,7 +2823,7 @@ CREATE VIEW finicom.invitation_items WITH (security_invoker='true') AS
         CASE
             WHEN (u.id IS NOT NULL) THEN json_build_object('id', u.id, 'email', u.email, 'name', u.name)
             ELSE NULL::json
-        END, 'created_at', finicom.ts(i.created_at), 'expires_at', finicom.ts(i.expires_at), 'accepted_at', finicom.ts(i.accepted_at), 'canceled_at', finicom.ts(i.canceled_at), 'email_status', ( SELECT m.status
+        END, 'created_at', finicom.ts(i.created_at), 'expires_at', finicom.ts(i.expires_at), 'accepted_at', finicom.ts(i.accepted_at), 'canceled_at', finicom.ts(i.canceled_at), 'membership_expires_at', finicom.ts(i.membership_expires_at), 'email_status', ( SELECT m.status
            FROM finicom.mail_outbox m
           WHERE ((m.org_id = i.org_id) AND (m.invitation_id = i.id))
           ORDER BY m.created_at DESC
@@ -2600,11 +2866,12 @@ CREATE VIEW finicom.member_rows WITH (security_barrier='true') AS
     m.joined_at,
     u.email,
     u.name,
-    a.last_active_at
+    a.last_active_at,
+    m.expires_at
    FROM ((finicom.memberships m
      JOIN finicom.users u ON ((u.id = m.user_id)))
      LEFT JOIN finicom.member_activity a ON (((a.org_id = m.org_id) AND (a.user_id = m.user_id))))
-  WHERE (m.org_id = ( SELECT finicom.request_org_id() AS request_org_id));
+  WHERE ((m.org_id = ( SELECT finicom.request_org_id() AS request_org_id)) AND ((m.expires_at IS NULL) OR (m.expires_at > ( SELECT now() AS now))));
 
 ALTER TABLE finicom.member_rows OWNER TO finicom_owner;
 
@@ -3035,16 +3302,34 @@ CREATE INDEX mail_outbox_org_created_idx ON finicom.mail_outbox USING btree (org
 CREATE INDEX mail_outbox_org_invitation_idx ON finicom.mail_outbox USING btree (org_id, invitation_id, created_at);
 
 --
+-- Name: member_activity_org_last_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX member_activity_org_last_idx ON finicom.member_activity USING btree (org_id, last_active_at);
+
+--
 -- Name: memberships_admins_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
 CREATE INDEX memberships_admins_idx ON finicom.memberships USING btree (org_id) WHERE (role = 'admin'::finicom.role);
 
 --
+-- Name: memberships_expiry_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX memberships_expiry_idx ON finicom.memberships USING btree (expires_at) WHERE (expires_at IS NOT NULL);
+
+--
 -- Name: memberships_org_joined_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
 CREATE INDEX memberships_org_joined_idx ON finicom.memberships USING btree (org_id, joined_at, user_id);
+
+--
+-- Name: memberships_org_role_joined_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX memberships_org_role_joined_idx ON finicom.memberships USING btree (org_id, role, joined_at, user_id);
 
 --
 -- Name: memberships_user_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
@@ -3081,6 +3366,13 @@ CREATE INDEX sync_runs_org_connection_idx ON finicom.sync_runs USING btree (org_
 --
 
 CREATE UNIQUE INDEX users_email_ascii_lower_key ON finicom.users USING btree (finicom.ascii_lower(email));
+
+--
+-- Name: users_search_trgm_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX users_search_trgm_idx ON finicom.users USING gin (finicom.ascii_lower(((email || '
+'::text) || name)) public.gin_trgm_ops);
 
 --
 -- Name: auth_events auth_events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner
@@ -3137,10 +3429,16 @@ CREATE TRIGGER destinations_touch BEFORE UPDATE ON finicom.destinations FOR EACH
 CREATE TRIGGER integrations_touch BEFORE UPDATE ON finicom.integrations FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
 
 --
+-- Name: memberships memberships_invitations_follow_inviter; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER memberships_invitations_follow_inviter AFTER DELETE OR UPDATE OF role ON finicom.memberships FOR EACH ROW EXECUTE FUNCTION finicom.invitations_follow_inviter();
+
+--
 -- Name: memberships memberships_keep_an_admin; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE CONSTRAINT TRIGGER memberships_keep_an_admin AFTER DELETE OR UPDATE OF role ON finicom.memberships NOT DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION finicom.memberships_keep_an_admin();
+CREATE CONSTRAINT TRIGGER memberships_keep_an_admin AFTER DELETE OR UPDATE OF role, expires_at ON finicom.memberships NOT DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION finicom.memberships_keep_an_admin();
 
 --
 -- Name: sources sources_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
@@ -3182,13 +3480,19 @@ CREATE TRIGGER zz_audit_integrations AFTER INSERT OR DELETE OR UPDATE ON finicom
 -- Name: invitations zz_audit_invitations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE TRIGGER zz_audit_invitations AFTER INSERT OR DELETE OR UPDATE ON finicom.invitations FOR EACH ROW EXECUTE FUNCTION audit.capture('invitation');
+CREATE TRIGGER zz_audit_invitations AFTER INSERT OR DELETE ON finicom.invitations FOR EACH ROW EXECUTE FUNCTION audit.capture('invitation');
+
+--
+-- Name: invitations zz_audit_invitations_update; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_invitations_update AFTER UPDATE ON finicom.invitations FOR EACH ROW WHEN ((NOT (new.cancel_reason IS DISTINCT FROM old.cancel_reason))) EXECUTE FUNCTION audit.capture('invitation');
 
 --
 -- Name: memberships zz_audit_memberships; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE TRIGGER zz_audit_memberships AFTER INSERT OR DELETE OR UPDATE ON finicom.memberships FOR EACH ROW EXECUTE FUNCTION audit.capture('member');
+CREATE TRIGGER zz_audit_memberships AFTER INSERT OR DELETE OR UPDATE ON finicom.memberships FOR EACH ROW EXECUTE FUNCTION audit.capture_member();
 
 --
 -- Name: orgs zz_audit_orgs; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
@@ -3728,7 +4032,7 @@ ALTER TABLE finicom.memberships ENABLE ROW LEVEL SECURITY;
 -- Name: memberships memberships_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY memberships_delete ON finicom.memberships FOR DELETE TO finicom_app USING (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) OR ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) AND (user_id = ( SELECT finicom.request_user_id() AS request_user_id)))));
+CREATE POLICY memberships_delete ON finicom.memberships FOR DELETE TO finicom_app USING ((((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) OR ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) AND (user_id = ( SELECT finicom.request_user_id() AS request_user_id)))) AND ((expires_at IS NULL) OR (expires_at > ( SELECT now() AS now)))));
 
 --
 -- Name: memberships memberships_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
@@ -3746,13 +4050,13 @@ CREATE POLICY memberships_owner ON finicom.memberships TO finicom_owner USING (t
 -- Name: memberships memberships_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY memberships_select ON finicom.memberships FOR SELECT TO finicom_app USING (((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) OR (user_id = ( SELECT finicom.request_user_id() AS request_user_id))));
+CREATE POLICY memberships_select ON finicom.memberships FOR SELECT TO finicom_app USING ((((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) OR (user_id = ( SELECT finicom.request_user_id() AS request_user_id))) AND ((expires_at IS NULL) OR (expires_at > ( SELECT now() AS now)))));
 
 --
 -- Name: memberships memberships_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY memberships_update ON finicom.memberships FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+CREATE POLICY memberships_update ON finicom.memberships FOR UPDATE TO finicom_app USING (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) AND ((expires_at IS NULL) OR (expires_at > ( SELECT now() AS now))))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
 
 --
 -- Name: orgs; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
@@ -3949,6 +4253,12 @@ GRANT ALL ON FUNCTION audit.canonical(e audit.events) TO finicom_auditor;
 --
 
 REVOKE ALL ON FUNCTION audit.capture() FROM PUBLIC;
+
+--
+-- Name: FUNCTION capture_member(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.capture_member() FROM PUBLIC;
 
 --
 -- Name: FUNCTION capture_object(); Type: ACL; Schema: audit; Owner: finicom_owner
@@ -4302,6 +4612,19 @@ GRANT ALL ON FUNCTION finicom.email_verify(p_token_hash bytea, p_ip text, p_requ
 REVOKE ALL ON FUNCTION finicom.expire_invitations() FROM PUBLIC;
 
 --
+-- Name: FUNCTION expire_memberships(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.expire_memberships() FROM PUBLIC;
+
+--
+-- Name: FUNCTION future_time(p timestamp with time zone, p_field text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.future_time(p timestamp with time zone, p_field text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.future_time(p timestamp with time zone, p_field text) TO finicom_app;
+
+--
 -- Name: FUNCTION has_role(p_org uuid, p_min finicom.role); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4372,6 +4695,20 @@ REVOKE ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_rol
 GRANT ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) TO finicom_app;
 
 --
+-- Name: FUNCTION invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone) TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_create_batch(p_org uuid, p_items json); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_create_batch(p_org uuid, p_items json) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_create_batch(p_org uuid, p_items json) TO finicom_app;
+
+--
 -- Name: FUNCTION invitation_enqueue_mail(i finicom.invitations, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4410,6 +4747,12 @@ GRANT ALL ON FUNCTION finicom.invitation_preview(p_token_hash bytea) TO finicom_
 
 REVOKE ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) TO finicom_app;
+
+--
+-- Name: FUNCTION invitations_follow_inviter(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitations_follow_inviter() FROM PUBLIC;
 
 --
 -- Name: FUNCTION login_lock_seconds(p_failures integer); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4453,6 +4796,13 @@ REVOKE ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name 
 GRANT ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) TO finicom_app;
 
 --
+-- Name: FUNCTION member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone) TO finicom_app;
+
+--
 -- Name: TABLE memberships; Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4465,11 +4815,24 @@ GRANT SELECT,INSERT,DELETE ON TABLE finicom.memberships TO finicom_app;
 GRANT UPDATE(role) ON TABLE finicom.memberships TO finicom_app;
 
 --
+-- Name: COLUMN memberships.expires_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(expires_at) ON TABLE finicom.memberships TO finicom_app;
+
+--
 -- Name: FUNCTION member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) TO finicom_app;
+
+--
+-- Name: FUNCTION member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer) TO finicom_app;
 
 --
 -- Name: FUNCTION memberships_keep_an_admin(); Type: ACL; Schema: finicom; Owner: finicom_owner
