@@ -21,7 +21,13 @@
 -- the API, an access review or psql alike) has their pending invitations to
 -- that org canceled in the same transaction by a trigger.
 
-CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+-- pg_trgm (PostgreSQL's contrib) in a schema of its own that only
+-- finicom_owner may use: the index below needs its operator class, and
+-- nobody needs its functions (finicom_app executes no extension's).
+CREATE SCHEMA IF NOT EXISTS finicom_trgm;
+REVOKE ALL ON SCHEMA finicom_trgm FROM PUBLIC;
+GRANT USAGE ON SCHEMA finicom_trgm TO finicom_owner;
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA finicom_trgm;
 
 SET LOCAL ROLE finicom_owner;
 
@@ -37,7 +43,7 @@ GRANT UPDATE (expires_at) ON finicom.memberships TO finicom_app;
 CREATE INDEX memberships_expiry_idx ON finicom.memberships (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX memberships_org_role_joined_idx ON finicom.memberships (org_id, role, joined_at, user_id);
 CREATE INDEX users_search_trgm_idx ON finicom.users
-    USING gin (finicom.ascii_lower(email || E'\n' || name) public.gin_trgm_ops);
+    USING gin (finicom.ascii_lower(email || E'\n' || name) finicom_trgm.gin_trgm_ops);
 CREATE INDEX member_activity_org_last_idx ON finicom.member_activity (org_id, last_active_at);
 
 -- ---------------------------------------------------------------------
@@ -449,7 +455,7 @@ GRANT EXECUTE ON FUNCTION finicom.invitation_create(uuid, text, finicom.role, by
 
 CREATE OR REPLACE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role,
         p_token_hash bytea, p_link text) RETURNS text
-    LANGUAGE sql
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$ SELECT finicom.invitation_create(p_org, p_email, p_role, p_token_hash, p_link, NULL::timestamptz) $$;
 

@@ -39,7 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
---   35d4185de592f69c2f557620c48e5eee7de6f81f567bddb8482b512c671bb35b  0024_member_governance.sql
+--   fa2aeea3541db466dc51934aed3e8413af7cbde69463b9829f2a81a884c7dfca  0024_member_governance.sql
 
 --
 -- PostgreSQL database dump
@@ -62,10 +62,18 @@ CREATE SCHEMA finicom;
 ALTER SCHEMA finicom OWNER TO finicom_owner;
 
 --
+-- Name: finicom_trgm; Type: SCHEMA; Schema: -; Owner: postgres
+--
+
+CREATE SCHEMA finicom_trgm;
+
+ALTER SCHEMA finicom_trgm OWNER TO postgres;
+
+--
 -- Name: pg_trgm; Type: EXTENSION; Schema: -; Owner: -
 --
 
-CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA finicom_trgm;
 
 --
 -- Name: EXTENSION pg_trgm; Type: COMMENT; Schema: -; Owner: 
@@ -1632,7 +1640,7 @@ ALTER FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) OWNER TO finicom
 --
 
 CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) RETURNS text
-    LANGUAGE sql
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$ SELECT finicom.invitation_create(p_org, p_email, p_role, p_token_hash, p_link, NULL::timestamptz) $$;
 
@@ -3372,7 +3380,7 @@ CREATE UNIQUE INDEX users_email_ascii_lower_key ON finicom.users USING btree (fi
 --
 
 CREATE INDEX users_search_trgm_idx ON finicom.users USING gin (finicom.ascii_lower(((email || '
-'::text) || name)) public.gin_trgm_ops);
+'::text) || name)) finicom_trgm.gin_trgm_ops);
 
 --
 -- Name: auth_events auth_events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner
@@ -4221,6 +4229,12 @@ GRANT USAGE ON SCHEMA audit TO finicom_mailer;
 GRANT USAGE ON SCHEMA finicom TO finicom_app;
 GRANT USAGE ON SCHEMA finicom TO finicom_mailer;
 GRANT USAGE ON SCHEMA finicom TO finicom_auth;
+
+--
+-- Name: SCHEMA finicom_trgm; Type: ACL; Schema: -; Owner: postgres
+--
+
+GRANT USAGE ON SCHEMA finicom_trgm TO finicom_owner;
 
 --
 -- Name: FUNCTION append(p_org uuid, p_action text, p_target_type text, p_target_id uuid, p_details jsonb); Type: ACL; Schema: audit; Owner: finicom_owner

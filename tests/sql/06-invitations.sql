@@ -331,7 +331,9 @@ SELECT set_eq($$SELECT jobname::text, schedule::text, command::text FROM cron.jo
               $$VALUES ('finicom-expire-invitations', '* * * * *', 'SELECT finicom.expire_invitations()'),
                        ('finicom-purge-sessions', '17 * * * *', 'SELECT finicom.purge_sessions()'),
                        ('finicom-purge-cron-history', '29 3 * * *', 'SELECT finicom.purge_cron_history()'),
-                       ('finicom-seal-audit', '* * * * *', 'SELECT audit.seal_pending()')$$,
+                       ('finicom-seal-audit', '* * * * *', 'SELECT audit.seal_pending()'),
+                       -- sql/0024_member_governance.sql
+                       ('finicom-expire-memberships', '* * * * *', 'SELECT finicom.expire_memberships()')$$,
               'the pg_cron jobs exist with their names, schedules and commands');
 SELECT is((SELECT bool_and(active AND database = current_database()) FROM cron.job WHERE jobname LIKE 'finicom-%'),
           true, 'the jobs are active and run in this database');
