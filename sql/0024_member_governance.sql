@@ -354,7 +354,7 @@ CREATE TRIGGER zz_audit_memberships AFTER INSERT OR DELETE OR UPDATE ON finicom.
 -- context switched to system for them and put back after (this function is
 -- finicom_owner's, which alone may set it); audit.capture skips those rows
 -- (the trigger's WHEN below), so each gets exactly one event.
-CREATE FUNCTION finicom.invitations_follow_inviter() RETURNS trigger
+CREATE FUNCTION finicom.invitations_cancel_for_inviter(p_org uuid, p_user uuid) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -366,37 +366,66 @@ CREATE FUNCTION finicom.invitations_follow_inviter() RETURNS trigger
         v_request text := nullif(pg_catalog.current_setting('finicom.request_id', true), '');
         v_ip text := nullif(pg_catalog.current_setting('finicom.client_ip', true), '');
         v_inv record;
+        n integer := 0;
     BEGIN
-        IF OLD.role <> 'admin' OR (TG_OP = 'UPDATE' AND NEW.role = 'admin') THEN
-            RETURN NULL;
-        END IF;
         -- Nothing to do, or the org itself is being deleted (its invitations go with it).
-        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = OLD.org_id)
+        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = p_org)
            OR NOT EXISTS (SELECT 1 FROM finicom.invitations i
-                       WHERE i.org_id = OLD.org_id AND i.invited_by = OLD.user_id AND i.status = 'pending'
-                         AND i.expires_at > pg_catalog.now()) THEN
-            RETURN NULL;
+                          WHERE i.org_id = p_org AND i.invited_by = p_user AND i.status = 'pending'
+                            AND i.expires_at > pg_catalog.now()) THEN
+            RETURN 0;
         END IF;
         PERFORM finicom.context_seal('system', NULL, NULL, NULL, v_request, v_ip);
         FOR v_inv IN
             UPDATE finicom.invitations i
             SET status = 'canceled', canceled_at = pg_catalog.now(), canceled_by = NULL,
                 cancel_reason = 'inviter_lost_admin'
-            WHERE i.org_id = OLD.org_id AND i.invited_by = OLD.user_id AND i.status = 'pending'
+            WHERE i.org_id = p_org AND i.invited_by = p_user AND i.status = 'pending'
               AND i.expires_at > pg_catalog.now()
             RETURNING i.id, i.email, i.role
         LOOP
-            PERFORM audit.append(OLD.org_id, 'invitation.canceled', 'invitation', v_inv.id,
+            PERFORM audit.append(p_org, 'invitation.canceled', 'invitation', v_inv.id,
                 pg_catalog.jsonb_build_object('email', v_inv.email, 'role', v_inv.role,
                     'old_status', 'pending', 'reason', 'inviter_lost_admin'));
             UPDATE finicom.mail_outbox m
             SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link removed)'), link = NULL
-            WHERE m.org_id = OLD.org_id AND m.invitation_id = v_inv.id AND m.status = 'queued';
+            WHERE m.org_id = p_org AND m.invitation_id = v_inv.id AND m.status = 'queued';
+            n := n + 1;
         END LOOP;
         PERFORM finicom.context_seal(v_type, v_actor, v_org, v_role, v_request, v_ip);
+        RETURN n;
+    END
+    $$;
+
+-- The memberships trigger: a membership that was an admin's is deleted or
+-- its role is no longer admin.
+CREATE FUNCTION finicom.invitations_follow_inviter() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF OLD.role = 'admin' AND (TG_OP = 'DELETE' OR NEW.role <> 'admin') THEN
+            PERFORM finicom.invitations_cancel_for_inviter(OLD.org_id, OLD.user_id);
+        END IF;
         RETURN NULL;
     END
     $$;
+
+-- An account deleted (by a DBA): its memberships go by cascade, but
+-- invitations.invited_by is set to NULL by another cascade that may run
+-- first, so its admin memberships' invitations are canceled before.
+CREATE FUNCTION finicom.invitations_follow_deleted_inviter() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        PERFORM finicom.invitations_cancel_for_inviter(m.org_id, OLD.id)
+        FROM finicom.memberships m WHERE m.user_id = OLD.id AND m.role = 'admin';
+        RETURN OLD;
+    END
+    $$;
+CREATE TRIGGER users_invitations_follow_inviter BEFORE DELETE ON finicom.users
+    FOR EACH ROW EXECUTE FUNCTION finicom.invitations_follow_deleted_inviter();
 CREATE TRIGGER memberships_invitations_follow_inviter AFTER DELETE OR UPDATE OF role ON finicom.memberships
     FOR EACH ROW EXECUTE FUNCTION finicom.invitations_follow_inviter();
 

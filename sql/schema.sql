@@ -39,7 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
---   fa2aeea3541db466dc51934aed3e8413af7cbde69463b9829f2a81a884c7dfca  0024_member_governance.sql
+--   280cd7cd65c6757540fc2712f3ce0d1eb0307a46fe64957cee9d3d0d4bd2a842  0024_member_governance.sql
 
 --
 -- PostgreSQL database dump
@@ -1948,10 +1948,10 @@ CREATE FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash by
 ALTER FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
 
 --
--- Name: invitations_follow_inviter(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+-- Name: invitations_cancel_for_inviter(uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE FUNCTION finicom.invitations_follow_inviter() RETURNS trigger
+CREATE FUNCTION finicom.invitations_cancel_for_inviter(p_org uuid, p_user uuid) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1963,34 +1963,68 @@ CREATE FUNCTION finicom.invitations_follow_inviter() RETURNS trigger
         v_request text := nullif(pg_catalog.current_setting('finicom.request_id', true), '');
         v_ip text := nullif(pg_catalog.current_setting('finicom.client_ip', true), '');
         v_inv record;
+        n integer := 0;
     BEGIN
-        IF OLD.role <> 'admin' OR (TG_OP = 'UPDATE' AND NEW.role = 'admin') THEN
-            RETURN NULL;
-        END IF;
         -- Nothing to do, or the org itself is being deleted (its invitations go with it).
-        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = OLD.org_id)
+        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = p_org)
            OR NOT EXISTS (SELECT 1 FROM finicom.invitations i
-                       WHERE i.org_id = OLD.org_id AND i.invited_by = OLD.user_id AND i.status = 'pending'
-                         AND i.expires_at > pg_catalog.now()) THEN
-            RETURN NULL;
+                          WHERE i.org_id = p_org AND i.invited_by = p_user AND i.status = 'pending'
+                            AND i.expires_at > pg_catalog.now()) THEN
+            RETURN 0;
         END IF;
         PERFORM finicom.context_seal('system', NULL, NULL, NULL, v_request, v_ip);
         FOR v_inv IN
             UPDATE finicom.invitations i
             SET status = 'canceled', canceled_at = pg_catalog.now(), canceled_by = NULL,
                 cancel_reason = 'inviter_lost_admin'
-            WHERE i.org_id = OLD.org_id AND i.invited_by = OLD.user_id AND i.status = 'pending'
+            WHERE i.org_id = p_org AND i.invited_by = p_user AND i.status = 'pending'
               AND i.expires_at > pg_catalog.now()
             RETURNING i.id, i.email, i.role
         LOOP
-            PERFORM audit.append(OLD.org_id, 'invitation.canceled', 'invitation', v_inv.id,
+            PERFORM audit.append(p_org, 'invitation.canceled', 'invitation', v_inv.id,
                 pg_catalog.jsonb_build_object('email', v_inv.email, 'role', v_inv.role,
                     'old_status', 'pending', 'reason', 'inviter_lost_admin'));
             UPDATE finicom.mail_outbox m
             SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link removed)'), link = NULL
-            WHERE m.org_id = OLD.org_id AND m.invitation_id = v_inv.id AND m.status = 'queued';
+            WHERE m.org_id = p_org AND m.invitation_id = v_inv.id AND m.status = 'queued';
+            n := n + 1;
         END LOOP;
         PERFORM finicom.context_seal(v_type, v_actor, v_org, v_role, v_request, v_ip);
+        RETURN n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitations_cancel_for_inviter(p_org uuid, p_user uuid) OWNER TO finicom_owner;
+
+--
+-- Name: invitations_follow_deleted_inviter(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitations_follow_deleted_inviter() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        PERFORM finicom.invitations_cancel_for_inviter(m.org_id, OLD.id)
+        FROM finicom.memberships m WHERE m.user_id = OLD.id AND m.role = 'admin';
+        RETURN OLD;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitations_follow_deleted_inviter() OWNER TO finicom_owner;
+
+--
+-- Name: invitations_follow_inviter(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitations_follow_inviter() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF OLD.role = 'admin' AND (TG_OP = 'DELETE' OR NEW.role <> 'admin') THEN
+            PERFORM finicom.invitations_cancel_for_inviter(OLD.org_id, OLD.user_id);
+        END IF;
         RETURN NULL;
     END
     $$;
@@ -3455,6 +3489,12 @@ CREATE CONSTRAINT TRIGGER memberships_keep_an_admin AFTER DELETE OR UPDATE OF ro
 CREATE TRIGGER sources_touch BEFORE UPDATE ON finicom.sources FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
 
 --
+-- Name: users users_invitations_follow_inviter; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER users_invitations_follow_inviter BEFORE DELETE ON finicom.users FOR EACH ROW EXECUTE FUNCTION finicom.invitations_follow_deleted_inviter();
+
+--
 -- Name: api_keys zz_audit_api_keys; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4761,6 +4801,18 @@ GRANT ALL ON FUNCTION finicom.invitation_preview(p_token_hash bytea) TO finicom_
 
 REVOKE ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) TO finicom_app;
+
+--
+-- Name: FUNCTION invitations_cancel_for_inviter(p_org uuid, p_user uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitations_cancel_for_inviter(p_org uuid, p_user uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invitations_follow_deleted_inviter(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitations_follow_deleted_inviter() FROM PUBLIC;
 
 --
 -- Name: FUNCTION invitations_follow_inviter(); Type: ACL; Schema: finicom; Owner: finicom_owner
