@@ -39,11 +39,15 @@ GRANT UPDATE (expires_at) ON finicom.memberships TO finicom_app;
 -- The sweep finds what is due; the member filters (docs/members.md has the
 -- plans): role with the keyset order, and a trigram index for q over the
 -- ASCII-lowercased "email LF name" (q cannot hold a control character, so a
--- match never straddles the two).
+-- match never straddles the two).  ASCII-lowercased as finicom.ascii_lower
+-- does, written as lower() under the "C" collation, which lowercases ASCII
+-- letters only: the same result, and translate() measured about 50 us a row
+-- here, which made a filter that reads an org's rows cost half a second on
+-- 10,000 members.
 CREATE INDEX memberships_expiry_idx ON finicom.memberships (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX memberships_org_role_joined_idx ON finicom.memberships (org_id, role, joined_at, user_id);
 CREATE INDEX users_search_trgm_idx ON finicom.users
-    USING gin (finicom.ascii_lower(email || E'\n' || name) finicom_trgm.gin_trgm_ops);
+    USING gin (pg_catalog.lower((email || E'\n' || name) COLLATE "C") finicom_trgm.gin_trgm_ops);
 CREATE INDEX member_activity_org_last_idx ON finicom.member_activity (org_id, last_active_at);
 
 -- ---------------------------------------------------------------------
@@ -256,12 +260,17 @@ CREATE FUNCTION finicom.member_search(p_limit integer, p_after_t timestamptz, p_
             ' WHERE m.org_id = $1 AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now())'
             || CASE WHEN p_after_t IS NOT NULL THEN ' AND (m.joined_at, m.user_id) > ($2, $3)' ELSE '' END
             || CASE WHEN p_like IS NOT NULL
-                    THEN ' AND finicom.ascii_lower(u.email || E''\n'' || u.name) LIKE $4' ELSE '' END
+                    THEN ' AND pg_catalog.lower((u.email || E''\n'' || u.name) COLLATE "C") LIKE $4' ELSE '' END
             || CASE WHEN p_role IS NOT NULL THEN ' AND m.role = $5' ELSE '' END
             || CASE WHEN p_inactive_days IS NOT NULL
                     THEN ' AND (a.last_active_at IS NULL OR a.last_active_at < pg_catalog.now()'
                          ' - pg_catalog.make_interval(days => $6))' ELSE '' END
-            || ' ORDER BY m.joined_at, m.user_id LIMIT $7'
+            -- With a role, the same order spelled as the role index's: the
+            -- planner cannot see how rare a role is (row-level security
+            -- hides the statistics from a non-leakproof enum_eq), and so
+            -- would scan the org's rows filtering them instead.
+            || CASE WHEN p_role IS NOT NULL THEN ' ORDER BY m.role, m.joined_at, m.user_id LIMIT $7'
+                    ELSE ' ORDER BY m.joined_at, m.user_id LIMIT $7' END
             USING v_org, p_after_t, p_after_id, p_like, p_role, p_inactive_days, p_limit;
     END
     $$;

@@ -39,7 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
---   280cd7cd65c6757540fc2712f3ce0d1eb0307a46fe64957cee9d3d0d4bd2a842  0024_member_governance.sql
+--   d3c2d53ea38624eb9e0bcc78f035ef7f450e6152fb06e5ddbf82b76ce903c1c5  0024_member_governance.sql
 
 --
 -- PostgreSQL database dump
@@ -2196,12 +2196,17 @@ CREATE FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with 
             ' WHERE m.org_id = $1 AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now())'
             || CASE WHEN p_after_t IS NOT NULL THEN ' AND (m.joined_at, m.user_id) > ($2, $3)' ELSE '' END
             || CASE WHEN p_like IS NOT NULL
-                    THEN ' AND finicom.ascii_lower(u.email || E''\n'' || u.name) LIKE $4' ELSE '' END
+                    THEN ' AND pg_catalog.lower((u.email || E''\n'' || u.name) COLLATE "C") LIKE $4' ELSE '' END
             || CASE WHEN p_role IS NOT NULL THEN ' AND m.role = $5' ELSE '' END
             || CASE WHEN p_inactive_days IS NOT NULL
                     THEN ' AND (a.last_active_at IS NULL OR a.last_active_at < pg_catalog.now()'
                          ' - pg_catalog.make_interval(days => $6))' ELSE '' END
-            || ' ORDER BY m.joined_at, m.user_id LIMIT $7'
+            -- With a role, the same order spelled as the role index's: the
+            -- planner cannot see how rare a role is (row-level security
+            -- hides the statistics from a non-leakproof enum_eq), and so
+            -- would scan the org's rows filtering them instead.
+            || CASE WHEN p_role IS NOT NULL THEN ' ORDER BY m.role, m.joined_at, m.user_id LIMIT $7'
+                    ELSE ' ORDER BY m.joined_at, m.user_id LIMIT $7' END
             USING v_org, p_after_t, p_after_id, p_like, p_role, p_inactive_days, p_limit;
     END
     $_$;
@@ -3413,8 +3418,8 @@ CREATE UNIQUE INDEX users_email_ascii_lower_key ON finicom.users USING btree (fi
 -- Name: users_search_trgm_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE INDEX users_search_trgm_idx ON finicom.users USING gin (finicom.ascii_lower(((email || '
-'::text) || name)) finicom_trgm.gin_trgm_ops);
+CREATE INDEX users_search_trgm_idx ON finicom.users USING gin (lower((((email || '
+'::text) || name) COLLATE "C")) finicom_trgm.gin_trgm_ops);
 
 --
 -- Name: auth_events auth_events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner

@@ -712,7 +712,7 @@ describe('team access flows', () => {
 		await page.getByLabel('Show').selectOption('all');
 		await page.getByRole('heading', {name: /^Invitations: all/}).waitFor();
 		const row = (email) => page.locator(`#invitations tr[data-email="${email}"]`);
-		assert.match(await row(S.writer.email).innerText(), new RegExp(`accepted (just now|\\d+ minutes? ago)[\\s\\S]*(just now|minutes? ago) by ${S.admin.name}`));
+		assert.match(await row(S.writer.email).innerText(), new RegExp(`accepted (just now|\\d+ (seconds?|minutes?) ago)[\\s\\S]*(just now|(seconds?|minutes?) ago) by ${S.admin.name}`));
 		assert.match(await row(canceled.email).innerText(), /canceled (just now|\d+ seconds? ago)/);
 		assert.match(await row(other.email).innerText(), /pending[\s\S]*expires in 7 days/);
 		await t.check('every invitation');
