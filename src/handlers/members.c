@@ -97,7 +97,9 @@ member_filters(struct request_ctx *ctx, const char **like, const char **role, co
 	*like = *role = *days = NULL;
 	if (q != NULL) {
 		len = strlen(q);
-		if (len > 400 || !utf8_valid(q, len))
+		if (len > 400)
+			why = "q must be 1 to 100 characters";
+		else if (!utf8_valid(q, len))
 			why = "q must be valid UTF-8";
 		for (size_t i = 0; why == NULL && i < len; i++) {
 			if ((unsigned char)q[i] < 0x20 || (unsigned char)q[i] == 0x7f)
