@@ -39,7 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
---   d3c2d53ea38624eb9e0bcc78f035ef7f450e6152fb06e5ddbf82b76ce903c1c5  0024_member_governance.sql
+--   0b68420607d6fcab0997b2a26591f5e81a3274619d44a6ab3adae8f118129dd6  0024_member_governance.sql
 
 --
 -- PostgreSQL database dump
@@ -2196,7 +2196,7 @@ CREATE FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with 
             ' WHERE m.org_id = $1 AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now())'
             || CASE WHEN p_after_t IS NOT NULL THEN ' AND (m.joined_at, m.user_id) > ($2, $3)' ELSE '' END
             || CASE WHEN p_like IS NOT NULL
-                    THEN ' AND pg_catalog.lower((u.email || E''\n'' || u.name) COLLATE "C") LIKE $4' ELSE '' END
+                    THEN ' AND u.search_text LIKE $4' ELSE '' END
             || CASE WHEN p_role IS NOT NULL THEN ' AND m.role = $5' ELSE '' END
             || CASE WHEN p_inactive_days IS NOT NULL
                     THEN ' AND (a.last_active_at IS NULL OR a.last_active_at < pg_catalog.now()'
@@ -2611,6 +2611,8 @@ CREATE TABLE finicom.users (
     password_hash text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     email_verified_at timestamp with time zone,
+    search_text text GENERATED ALWAYS AS (finicom.ascii_lower(((email || '
+'::text) || name))) STORED,
     CONSTRAINT users_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
     CONSTRAINT users_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text))
@@ -3418,8 +3420,7 @@ CREATE UNIQUE INDEX users_email_ascii_lower_key ON finicom.users USING btree (fi
 -- Name: users_search_trgm_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE INDEX users_search_trgm_idx ON finicom.users USING gin (lower((((email || '
-'::text) || name) COLLATE "C")) finicom_trgm.gin_trgm_ops);
+CREATE INDEX users_search_trgm_idx ON finicom.users USING gin (search_text finicom_trgm.gin_trgm_ops);
 
 --
 -- Name: auth_events auth_events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner
