@@ -237,7 +237,8 @@ CREATE FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[],
                 pg_catalog.to_char(v_now AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), v_alert.id),
             '<' || pg_catalog.gen_random_uuid() || '@finicom.invalid>'
         FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
-        WHERE m.org_id = p_org AND m.role = 'admin';
+        WHERE m.org_id = p_org AND m.role = 'admin'
+          AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now()); -- an expired admin is none (0024)
         PERFORM pg_catalog.pg_notify('finicom_mail', '');
     END
     $$;

@@ -65,6 +65,9 @@ const struct route router_routes[] = {
 
 	{HTTP_POST, "/api/v1/orgs/{org:uuid}/invitations", invitation_create, PERM_INVITATIONS_MANAGE,
 	    ROUTE_BODY, &invite_body},
+	/* Before .../invitations/{id:uuid}, which would answer "batch" as no such invitation. */
+	{HTTP_POST, "/api/v1/orgs/{org:uuid}/invitations/batch", invitation_batch, PERM_INVITATIONS_MANAGE,
+	    ROUTE_BODY, &invite_batch_body},
 	{HTTP_GET, "/api/v1/orgs/{org:uuid}/invitations", invitations_list, PERM_INVITATIONS_MANAGE,
 	    ROUTE_ONE_TRIP, NULL},
 	{HTTP_DELETE, "/api/v1/orgs/{org:uuid}/invitations/{id:uuid}", invitation_cancel, PERM_INVITATIONS_MANAGE,

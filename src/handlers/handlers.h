@@ -70,6 +70,10 @@ void invitation_preview(struct request_ctx *ctx);
 void invitation_accept(struct request_ctx *ctx);
 extern const struct fieldset invite_body;
 
+/* invitation_batch.c */
+void invitation_batch(struct request_ctx *ctx);
+extern const struct fieldset invite_batch_body;
+
 /* api_keys.c */
 void api_key_create(struct request_ctx *ctx);
 void api_keys_list(struct request_ctx *ctx);

@@ -34,12 +34,14 @@ new_invitation_token(struct request_ctx *ctx, char token[TOKEN_CHARS + 1], char 
 static const struct field invite_fields[] = {
 	{"email", valid_email, true}, /* INVITE_EMAIL */
 	{"role", valid_role, true},   /* INVITE_ROLE */
+	{"membership_expires_at", valid_time, false}, /* INVITE_MEMBERSHIP_EXPIRES */
 };
 const struct fieldset invite_body = FIELDSET(invite_fields);
 
 /*
- * POST /api/v1/orgs/{org}/invitations {email, role} (admin)
- * 201 invitation; 400 validation_failed; 403 email_unverified while the
+ * POST /api/v1/orgs/{org}/invitations {email, role, membership_expires_at?} (admin)
+ * 201 invitation; 400 validation_failed (also for a membership_expires_at
+ * not in the future: the membership made on accept carries it); 403 email_unverified while the
  * caller's address is unverified (not with signup = invite_only); 409
  * already_member or invitation_pending; 429 rate_limited.  The mail is
  * queued in the same transaction.
@@ -49,7 +51,7 @@ invitation_create(struct request_ctx *ctx)
 {
 	json_object **f = ctx->fields; /* invite_body */
 	char token[TOKEN_CHARS + 1], hash[2 + 64 + 1];
-	const char *params[6];
+	const char *params[7];
 	PGresult *r;
 
 	if (new_invitation_token(ctx, token, hash, &params[4]) < 0)
@@ -59,9 +61,11 @@ invitation_create(struct request_ctx *ctx)
 	params[2] = json_object_get_string(f[1]);
 	params[3] = hash;
 	params[5] = email_verified_required(ctx);
+	params[6] = f[2] ? json_object_get_string(f[2]) : NULL;
 	r = tx_exec(ctx,
-	    "SELECT finicom.invitation_create($1, $2, $3, $4, $5) FROM finicom.require_email_verified($6)",
-	    6, params, true);
+	    "SELECT finicom.invitation_create($1, $2, $3, $4, $5, $7::timestamptz)"
+	    " FROM finicom.require_email_verified($6)",
+	    7, params, true);
 	OPENSSL_cleanse(token, sizeof(token));
 	if (r == NULL)
 		return;

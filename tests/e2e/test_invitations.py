@@ -38,7 +38,7 @@ from conftest import wait_until  # noqa: E402
 MAILDIR = os.environ.get("FINICOM_MAILDIR", "")
 RUN_DIR = os.path.dirname(os.environ.get("FINICOM_PIDFILE", "/nonexistent/finicomd.pid"))
 INV_KEYS = {"id", "email", "role", "status", "invited_by", "created_at", "expires_at", "accepted_at",
-            "canceled_at", "email_status"}
+            "canceled_at", "email_status", "membership_expires_at"}
 PREVIEW_KEYS = {"org", "email", "role", "invited_by", "expires_at", "status"}
 MAIL_TIMEOUT = 30
 

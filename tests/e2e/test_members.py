@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import client as fc  # noqa: E402
 from client import add_member, assert_error, create_org, psql, signup  # noqa: E402
 
-ITEM_KEYS = {"user", "role", "joined_at", "last_active_at"}
+ITEM_KEYS = {"user", "role", "joined_at", "last_active_at", "expires_at"}
 
 
 def members(org, suffix=""):

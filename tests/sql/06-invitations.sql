@@ -332,6 +332,8 @@ SELECT set_eq($$SELECT jobname::text, schedule::text, command::text FROM cron.jo
                        ('finicom-purge-sessions', '17 * * * *', 'SELECT finicom.purge_sessions()'),
                        ('finicom-purge-cron-history', '29 3 * * *', 'SELECT finicom.purge_cron_history()'),
                        ('finicom-seal-audit', '* * * * *', 'SELECT audit.seal_pending()'),
+                       -- sql/0024_member_governance.sql
+                       ('finicom-expire-memberships', '* * * * *', 'SELECT finicom.expire_memberships()'),
                        -- sql/0026_alerts.sql
                        ('finicom-verify-audit-recent', '* * * * *', 'SELECT audit.verify_recent_chains()')$$,
               'the pg_cron jobs exist with their names, schedules and commands');

@@ -9,7 +9,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SELECT plan(34);
 
--- Tenant tables (those with an org_id, and orgs itself) all carry audit.capture() (the data objects audit.capture_object(), 0016).
+-- Tenant tables (those with an org_id, and orgs itself) all carry audit.capture() (the data objects audit.capture_object(), 0016; memberships audit.capture_member(), 0024).
 SELECT is(
     (SELECT array_agg(c.relname::text ORDER BY c.relname)
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -22,7 +22,7 @@ SELECT is(
         -- a rule are audited by their own triggers (sql/0026, 26-alerts.sql)
         AND c.relname NOT IN ('alerts', 'alert_rule_settings')
         AND NOT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-                         WHERE t.tgrelid = c.oid AND p.proname IN ('capture', 'capture_object')
+                         WHERE t.tgrelid = c.oid AND p.proname IN ('capture', 'capture_object', 'capture_member')
                            AND p.pronamespace = 'audit'::regnamespace)),
     NULL, 'every tenant table has an audit trigger');
 
