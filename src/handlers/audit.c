@@ -14,32 +14,47 @@
  * validation_failed for a malformed actor_id, action, from, to, limit or
  * cursor.
  */
+/*
+ * The filters the list and the export share: ?action, ?from (inclusive)
+ * and ?to (exclusive), into the three pointers (NULL when absent).
+ * Returns 0, or -1 after the 400 validation_failed naming the parameter.
+ */
+int
+audit_filters(struct request_ctx *ctx, const char **action, const char **from, const char **to)
+{
+	const char *why;
+
+	*action = http_query(ctx->req, "action");
+	*from = http_query(ctx->req, "from");
+	*to = http_query(ctx->req, "to");
+	if (*action != NULL && (strlen(*action) == 0 || strlen(*action) > 64 ||
+	    strspn(*action, "abcdefghijklmnopqrstuvwxyz_.") != strlen(*action))) {
+		http_error(ctx->res, 400, "validation_failed", "action must be an action name such as member.added",
+		    "action");
+		return -1;
+	}
+	if (*from != NULL && !time_ok(*from, &why)) {
+		http_error(ctx->res, 400, "validation_failed", "from must be an RFC 3339 time such as 2030-01-31T00:00:00Z", "from");
+		return -1;
+	}
+	if (*to != NULL && !time_ok(*to, &why)) {
+		http_error(ctx->res, 400, "validation_failed", "to must be an RFC 3339 time such as 2030-01-31T00:00:00Z", "to");
+		return -1;
+	}
+	return 0;
+}
+
 void
 audit_events_list(struct request_ctx *ctx)
 {
 	const char *params[8];
-	const char *action = http_query(ctx->req, "action");
 	const char *actor = http_query(ctx->req, "actor_id");
-	const char *from = http_query(ctx->req, "from");
-	const char *to = http_query(ctx->req, "to");
-	const char *why;
+	const char *action, *from, *to;
 
-	if (action != NULL && (strlen(action) == 0 || strlen(action) > 64 ||
-	    strspn(action, "abcdefghijklmnopqrstuvwxyz_.") != strlen(action))) {
-		http_error(ctx->res, 400, "validation_failed", "action must be an action name such as member.added",
-		    "action");
+	if (audit_filters(ctx, &action, &from, &to) < 0)
 		return;
-	}
 	if (actor != NULL && !uuid_ok(actor)) {
 		http_error(ctx->res, 400, "validation_failed", "actor_id must be a UUID", "actor_id");
-		return;
-	}
-	if (from != NULL && !time_ok(from, &why)) {
-		http_error(ctx->res, 400, "validation_failed", "from must be an RFC 3339 time such as 2030-01-31T00:00:00Z", "from");
-		return;
-	}
-	if (to != NULL && !time_ok(to, &why)) {
-		http_error(ctx->res, 400, "validation_failed", "to must be an RFC 3339 time such as 2030-01-31T00:00:00Z", "to");
 		return;
 	}
 	if (page_params(ctx, params) < 0)

@@ -61,19 +61,20 @@ org_get(struct request_ctx *ctx)
 static const struct field org_patch_fields[] = {
 	{"name", valid_name, false},             /* PATCH_NAME */
 	{"invite_ttl_hours", valid_ttl, false},  /* PATCH_TTL */
+	{"access_review_interval_days", valid_review_interval, false}, /* PATCH_REVIEW_INTERVAL */
 };
 const struct fieldset org_patch_body = FIELDSET(org_patch_fields);
 
 /*
- * PATCH /api/v1/orgs/{org} {name?, invite_ttl_hours?} (admin)
+ * PATCH /api/v1/orgs/{org} {name?, invite_ttl_hours?, access_review_interval_days?} (admin)
  * 200 org; 400 validation_failed; 403 below admin; 404 non-members.
  */
 void
 org_patch(struct request_ctx *ctx)
 {
 	json_object **f = ctx->fields; /* org_patch_body */
-	const char *params[4];
-	char ttl[16];
+	const char *params[5];
+	char ttl[16], interval[16];
 	PGresult *r;
 
 	params[0] = ctx->org_id;
@@ -82,13 +83,17 @@ org_patch(struct request_ctx *ctx)
 	if (f[1] != NULL)
 		snprintf(ttl, sizeof(ttl), "%d", json_object_get_int(f[1]));
 	params[3] = f[1] ? ttl : NULL;
+	if (f[2] != NULL)
+		snprintf(interval, sizeof(interval), "%d", json_object_get_int(f[2]));
+	params[4] = f[2] ? interval : NULL;
 	r = tx_exec(ctx,
 	    "WITH changed AS ("
 	    " UPDATE finicom.orgs SET name = coalesce($3, name),"
-	    "  invite_ttl_hours = coalesce($4::integer, invite_ttl_hours)"
+	    "  invite_ttl_hours = coalesce($4::integer, invite_ttl_hours),"
+	    "  access_review_interval_days = coalesce($5::integer, access_review_interval_days)"
 	    " WHERE id = $1 RETURNING *)"
 	    " SELECT finicom.org_json(o, $2) FROM changed o",
-	    4, params, true);
+	    5, params, true);
 	if (r != NULL)
 		respond_org(ctx, r, 200);
 }
