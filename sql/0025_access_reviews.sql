@@ -527,6 +527,110 @@ CREATE OR REPLACE FUNCTION audit.capture() RETURNS trigger
     $$;
 
 -- ---------------------------------------------------------------------
+-- begin_request: the member's activity stamp without a row lock when it
+-- is fresh (the comment inside).  Otherwise as 0011_context_guard.sql left it.
+
+CREATE OR REPLACE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) RETURNS TABLE(actor_type text, actor_id uuid, email text, name text, created_at text, org_id uuid, org_role text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = ''
+    AS $$
+    DECLARE
+        v_session finicom.sessions%ROWTYPE;
+        v_key finicom.api_keys%ROWTYPE;
+        v_user finicom.users%ROWTYPE;
+        v_type text;
+        v_actor uuid;
+        v_org uuid;
+        v_role finicom.role;
+        v_idle interval;
+        v_set boolean;
+    BEGIN
+        IF p_token_hash IS NULL OR p_credential IS NULL OR p_credential NOT IN ('api_key', 'session') THEN
+            NULL;
+        ELSIF p_credential = 'api_key' THEN
+            SELECT * INTO v_key FROM finicom.api_keys k
+            WHERE k.token_hash = p_token_hash
+              AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now());
+            IF FOUND THEN
+                v_type := 'api_key';
+                v_actor := v_key.id;
+                IF p_org_id = v_key.org_id THEN
+                    v_org := v_key.org_id;
+                    v_role := v_key.role;
+                END IF;
+                IF v_key.last_used_at IS NULL OR v_key.last_used_at < pg_catalog.now() - interval '1 minute' THEN
+                    UPDATE finicom.api_keys k SET last_used_at = pg_catalog.now()
+                    WHERE k.org_id = v_key.org_id AND k.id = v_key.id;
+                END IF;
+            END IF;
+        ELSE
+            v_idle := pg_catalog.make_interval(secs => p_idle_seconds);
+            SELECT * INTO v_session FROM finicom.sessions s
+            WHERE s.token_hash = p_token_hash
+              AND s.expires_at > pg_catalog.now()
+              AND s.last_seen_at > pg_catalog.now() - v_idle;
+            IF FOUND THEN
+                SELECT * INTO v_user FROM finicom.users u WHERE u.id = v_session.user_id;
+                v_type := 'user';
+                v_actor := v_session.user_id;
+                IF v_session.last_seen_at < pg_catalog.now() - LEAST(interval '1 minute', v_idle / 2) THEN
+                    UPDATE finicom.sessions s SET last_seen_at = pg_catalog.now() WHERE s.id = v_session.id;
+                END IF;
+                IF p_org_id IS NOT NULL THEN
+                    SELECT m.org_id, m.role INTO v_org, v_role FROM finicom.memberships m
+                    WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
+                END IF;
+            END IF;
+        END IF;
+
+        -- The context: an actor only when the credential verified, an org
+        -- only when the actor holds a role there.  One expression.
+        v_set := finicom.context_guard()
+            AND pg_catalog.set_config('finicom.actor_type', coalesce(v_type, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.actor_id', coalesce(v_actor::text, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.org_id', coalesce(v_org::text, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.org_role', coalesce(v_role::text, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.request_id',
+                    pg_catalog.left(coalesce(p_request_id, ''), 200), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.client_ip',
+                    pg_catalog.left(coalesce(p_client_ip, ''), 100), true) IS NOT NULL;
+
+        IF v_type = 'api_key' THEN
+            actor_type := 'api_key';
+            actor_id := v_key.id;
+            name := v_key.name;
+            created_at := finicom.ts(v_key.created_at);
+            org_id := v_key.org_id;
+            org_role := CASE WHEN p_org_id IS NULL OR p_org_id = v_key.org_id THEN v_key.role::text END;
+            RETURN NEXT;
+        ELSIF v_type = 'user' AND v_user.id IS NOT NULL THEN
+            -- 0025: the stamp only when it is due.  INSERT ... ON CONFLICT DO
+            -- UPDATE locks the row even when its WHERE skips the update, so
+            -- every request held the member's activity row until it ended,
+            -- and a long one (the audit export) held all of that member's
+            -- other requests to the org.  A fresh stamp is now only read.
+            IF v_org IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM finicom.member_activity a
+                WHERE a.org_id = v_org AND a.user_id = v_user.id
+                  AND a.last_active_at >= pg_catalog.now() - interval '1 minute') THEN
+                INSERT INTO finicom.member_activity AS a (org_id, user_id, last_active_at)
+                VALUES (v_org, v_user.id, pg_catalog.now())
+                ON CONFLICT ON CONSTRAINT member_activity_pkey DO UPDATE SET last_active_at = excluded.last_active_at
+                WHERE a.last_active_at < pg_catalog.now() - interval '1 minute';
+            END IF;
+            actor_type := 'user';
+            actor_id := v_user.id;
+            email := v_user.email;
+            name := v_user.name;
+            created_at := finicom.ts(v_user.created_at);
+            org_id := v_org;
+            org_role := v_role::text;
+            RETURN NEXT;
+        END IF;
+    END
+    $$;
+
+-- ---------------------------------------------------------------------
 -- The reminder job.
 
 -- Mail every admin of each org whose review is overdue, at most once a

@@ -44,6 +44,16 @@ audit_filters(struct request_ctx *ctx, const char **action, const char **from, c
 	return 0;
 }
 
+/* The page query of GET audit-events, newest first; cond: the cursor's (or the first page's). */
+#define AUDIT_PAGE(cond) \
+	PAGE_QUERY(" SELECT audit.event_json(e) AS item, e.at AS kt, e.id AS ki," \
+	"  row_number() OVER (ORDER BY e.at DESC, e.id DESC) AS n" \
+	" FROM audit.events e" \
+	" WHERE e.org_id = $4 AND ($5::text IS NULL OR e.action = $5) AND ($6::uuid IS NULL OR e.actor_id = $6)" \
+	"  AND ($7::timestamptz IS NULL OR e.at >= $7::timestamptz) AND ($8::timestamptz IS NULL OR e.at < $8::timestamptz)" \
+	cond \
+	" ORDER BY e.at DESC, e.id DESC LIMIT $1::integer + 1")
+
 void
 audit_events_list(struct request_ctx *ctx)
 {
@@ -64,13 +74,12 @@ audit_events_list(struct request_ctx *ctx)
 	params[5] = actor;
 	params[6] = from;
 	params[7] = to;
-	respond_page(ctx,
-	    PAGE_QUERY(" SELECT audit.event_json(e) AS item, e.at AS kt, e.id AS ki,"
-	    "  row_number() OVER (ORDER BY e.at DESC, e.id DESC) AS n"
-	    " FROM audit.events e"
-	    " WHERE e.org_id = $4 AND ($5::text IS NULL OR e.action = $5) AND ($6::uuid IS NULL OR e.actor_id = $6)"
-	    "  AND ($7::timestamptz IS NULL OR e.at >= $7::timestamptz) AND ($8::timestamptz IS NULL OR e.at < $8::timestamptz)"
-	    "  AND ($2::timestamptz IS NULL OR (e.at, e.id) < ($2::timestamptz, $3::uuid))"
-	    " ORDER BY e.at DESC, e.id DESC LIMIT $1::integer + 1"),
-	    8, params);
+	/* Two texts, as for members (members.c): with the cursor's condition an
+	 * index condition, a page after a cursor starts where the cursor is
+	 * instead of filtering every newer event out again (a scan of the
+	 * whole trail per page, measured: 100,000 events listed in 132 s). */
+	if (params[1] == NULL)
+		respond_page(ctx, AUDIT_PAGE("  AND $2::timestamptz IS NULL AND $3::uuid IS NULL"), 8, params);
+	else
+		respond_page(ctx, AUDIT_PAGE("  AND (e.at, e.id) < ($2::timestamptz, $3::uuid)"), 8, params);
 }

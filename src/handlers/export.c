@@ -14,8 +14,11 @@
  * as it comes instead of spooling it to a temporary file.  A slow client
  * therefore slows the FETCHes down (the socket is the back-pressure); the
  * worker holds one chunk's PGresult at a time, whatever the size of the
- * export.  The transaction (read only: the cursor) ends after the body,
- * in worker.c.
+ * export.  The cursor has a transaction of its own (tx_renew: the
+ * request's first one, which may have stamped the session's and the
+ * member's activity, is committed first, so that its row locks do not
+ * hold the user's other requests for as long as the export runs); it ends
+ * after the body, in worker.c.
  *
  * Formats.  csv: RFC 4180 (CRLF line ends; a field with a comma, a double
  * quote, CR or LF is quoted, its quotes doubled), a header line with the
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "handlers/handlers.h"
 #include "util/log.h"
 #include "validate.h"
@@ -168,6 +172,12 @@ audit_events_export(struct request_ctx *ctx)
 		return;
 	}
 	st->ctx = ctx;
+	/* A transaction of its own for the cursor, free of begin_request's row locks (tx_renew). */
+	r = tx_renew(ctx);
+	ctx->actor.kind = ACTOR_NONE; /* identified afresh from the new begin_request */
+	ctx->org_role = ROLE_NONE;
+	if (r == NULL || auth_identified(ctx, r) < 0 || auth_authorize(ctx) < 0)
+		return;
 	st->format = format != NULL && strcmp(format, "ndjson") == 0 ? EXPORT_NDJSON : EXPORT_CSV;
 	/* The events' index (org_id, at, id; or org_id, action, at, id) read forwards. */
 	if (st->format == EXPORT_CSV)
