@@ -496,8 +496,6 @@ valid_note(json_object *v, const char **why)
 	const char *s;
 	size_t len;
 
-	if (json_object_is_type(v, json_type_null))
-		return true;
 	if (!want_string(v, why))
 		return false;
 	s = json_object_get_string(v);

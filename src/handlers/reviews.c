@@ -161,7 +161,7 @@ access_review_item_patch(struct request_ctx *ctx)
 	params[1] = ctx->req->params[2];
 	params[2] = decision;
 	params[3] = f[1] ? json_object_get_string(f[1]) : NULL;
-	params[4] = f[2] && !json_object_is_type(f[2], json_type_null) ? json_object_get_string(f[2]) : NULL;
+	params[4] = f[2] ? json_object_get_string(f[2]) : NULL; /* null (absent): no note */
 	ctx->db_field = "note";
 	r = tx_exec(ctx,
 	    "SELECT finicom.access_review_decide($1, $2, $3::finicom.access_review_decision,"
