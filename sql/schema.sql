@@ -39,6 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
+--   dd1903199b70f66254b195f708ebcd2ca75c3a94f65d1f07ea4a3c6a9afa633b  0025_access_reviews.sql
 
 --
 -- PostgreSQL database dump
@@ -59,6 +60,30 @@ ALTER SCHEMA audit OWNER TO finicom_owner;
 CREATE SCHEMA finicom;
 
 ALTER SCHEMA finicom OWNER TO finicom_owner;
+
+--
+-- Name: access_review_decision; Type: TYPE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TYPE finicom.access_review_decision AS ENUM (
+    'keep',
+    'remove',
+    'change_role'
+);
+
+ALTER TYPE finicom.access_review_decision OWNER TO finicom_owner;
+
+--
+-- Name: access_review_status; Type: TYPE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TYPE finicom.access_review_status AS ENUM (
+    'open',
+    'completed',
+    'canceled'
+);
+
+ALTER TYPE finicom.access_review_status OWNER TO finicom_owner;
 
 --
 -- Name: invitation_status; Type: TYPE; Schema: finicom; Owner: finicom_owner
@@ -190,6 +215,7 @@ CREATE FUNCTION audit.capture() RETURNS trigger
         v_old jsonb := CASE WHEN TG_OP <> 'INSERT' THEN pg_catalog.to_jsonb(OLD) END;
         v_new jsonb := CASE WHEN TG_OP <> 'DELETE' THEN pg_catalog.to_jsonb(NEW) END;
         v_changed jsonb;
+        v_billing text[] := ARRAY['plan', 'billing_email', 'trial_ends_at'];
     BEGIN
         v_org := CASE WHEN kind = 'org' THEN (pg_catalog.to_jsonb(r) ->> 'id')::uuid
                       ELSE (pg_catalog.to_jsonb(r) ->> 'org_id')::uuid END;
@@ -205,16 +231,16 @@ CREATE FUNCTION audit.capture() RETURNS trigger
                 PERFORM audit.append(v_org, 'org.deleted', 'org', v_org,
                     pg_catalog.jsonb_build_object('name', OLD.name));
             ELSE
-                v_changed := audit.changed_fields(v_old, v_new, ARRAY['plan', 'billing_email', 'trial_ends_at']);
+                v_changed := audit.changed_fields(v_old, v_new, v_billing);
                 IF v_changed <> '[]' THEN
                     PERFORM audit.append(v_org, 'org.updated', 'org', v_org,
                         pg_catalog.jsonb_build_object('changed', v_changed,
-                            'old', v_old - ARRAY['plan', 'billing_email', 'trial_ends_at', 'id', 'created_at'],
-                            'new', v_new - ARRAY['plan', 'billing_email', 'trial_ends_at', 'id', 'created_at']));
+                            'old', v_old - v_billing - ARRAY['id', 'created_at'],
+                            'new', v_new - v_billing - ARRAY['id', 'created_at']));
                 END IF;
-                v_changed := audit.changed_fields(
-                    v_old - ARRAY['name', 'invite_ttl_hours'], v_new - ARRAY['name', 'invite_ttl_hours'],
-                    ARRAY['id', 'created_at']);
+                v_changed := (SELECT coalesce(pg_catalog.jsonb_agg(k ORDER BY k), '[]'::jsonb)
+                              FROM pg_catalog.unnest(v_billing) k
+                              WHERE (v_old -> k) IS DISTINCT FROM (v_new -> k));
                 IF v_changed <> '[]' THEN
                     PERFORM audit.append(v_org, 'billing.updated', 'org', v_org,
                         pg_catalog.jsonb_build_object('changed', v_changed,
@@ -300,6 +326,38 @@ CREATE FUNCTION audit.capture() RETURNS trigger
     $$;
 
 ALTER FUNCTION audit.capture() OWNER TO finicom_owner;
+
+--
+-- Name: capture_access_review(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.capture_access_review() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF TG_TABLE_NAME = 'access_reviews' THEN
+            IF TG_OP = 'INSERT' THEN
+                PERFORM audit.append(NEW.org_id, 'access_review.created', 'access_review', NEW.id,
+                    pg_catalog.jsonb_build_object('due_at', finicom.ts(NEW.due_at)));
+            ELSIF TG_OP = 'UPDATE' AND OLD.status IS DISTINCT FROM NEW.status THEN
+                PERFORM audit.append(NEW.org_id, 'access_review.' || NEW.status, 'access_review', NEW.id,
+                    pg_catalog.jsonb_build_object('items',
+                        (SELECT count(*) FROM finicom.access_review_items i
+                         WHERE i.org_id = NEW.org_id AND i.review_id = NEW.id))
+                    || coalesce(NEW.applied, '{}'));
+            END IF;
+        ELSIF TG_OP = 'UPDATE' AND (OLD.decision, OLD.new_role, OLD.note)
+                                   IS DISTINCT FROM (NEW.decision, NEW.new_role, NEW.note) THEN
+            PERFORM audit.append(NEW.org_id, 'access_review.decided', 'user', NEW.user_id,
+                pg_catalog.jsonb_build_object('review_id', NEW.review_id, 'decision', NEW.decision,
+                    'new_role', NEW.new_role, 'role', NEW.role, 'note', NEW.note));
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION audit.capture_access_review() OWNER TO finicom_owner;
 
 --
 -- Name: capture_object(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
@@ -644,6 +702,246 @@ CREATE FUNCTION audit.verify_chain(p_org uuid) RETURNS TABLE(ok boolean, events 
 ALTER FUNCTION audit.verify_chain(p_org uuid) OWNER TO finicom_owner;
 
 --
+-- Name: access_review_cancel(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.access_review_cancel(p_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        PERFORM finicom.access_review_lock_open(p_id);
+        UPDATE finicom.access_reviews r SET status = 'canceled', canceled_at = pg_catalog.now()
+        WHERE r.org_id = finicom.request_org_for('admin') AND r.id = p_id;
+    END
+    $$;
+
+ALTER FUNCTION finicom.access_review_cancel(p_id uuid) OWNER TO finicom_owner;
+
+--
+-- Name: access_review_complete(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.access_review_complete(p_id uuid) RETURNS json
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_org uuid := finicom.request_org_for('admin');
+        v_undecided bigint;
+        v_changed jsonb;
+        v_removed jsonb;
+        v_skipped jsonb;
+    BEGIN
+        PERFORM finicom.access_review_lock_open(p_id);
+        SELECT count(*) INTO v_undecided FROM finicom.access_review_items i
+        WHERE i.org_id = v_org AND i.review_id = p_id AND i.decision IS NULL;
+        IF v_undecided > 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'review_incomplete',
+                DETAIL = pg_catalog.format('%s item(s) of this access review have no decision yet', v_undecided);
+        END IF;
+        WITH changed AS (
+            UPDATE finicom.memberships m SET role = i.new_role
+            FROM finicom.access_review_items i
+            WHERE i.org_id = v_org AND i.review_id = p_id AND i.decision = 'change_role'
+              AND m.org_id = i.org_id AND m.user_id = i.user_id AND m.role <> i.new_role
+            RETURNING m.user_id)
+        SELECT coalesce(pg_catalog.jsonb_agg(c.user_id ORDER BY c.user_id), '[]') INTO v_changed FROM changed c;
+        WITH removed AS (
+            DELETE FROM finicom.memberships m
+            USING finicom.access_review_items i
+            WHERE i.org_id = v_org AND i.review_id = p_id AND i.decision = 'remove'
+              AND m.org_id = i.org_id AND m.user_id = i.user_id
+            RETURNING m.user_id)
+        SELECT coalesce(pg_catalog.jsonb_agg(r.user_id ORDER BY r.user_id), '[]') INTO v_removed FROM removed r;
+        SELECT coalesce(pg_catalog.jsonb_agg(i.user_id ORDER BY i.user_id), '[]') INTO v_skipped
+        FROM finicom.access_review_items i
+        WHERE i.org_id = v_org AND i.review_id = p_id AND i.decision IN ('remove', 'change_role')
+          AND NOT EXISTS (SELECT 1 FROM finicom.memberships m WHERE m.org_id = i.org_id AND m.user_id = i.user_id)
+          AND NOT v_removed @> pg_catalog.jsonb_build_array(i.user_id);
+        -- applied: the completed event's details (audit.capture_access_review).
+        UPDATE finicom.access_reviews r
+        SET status = 'completed', completed_at = pg_catalog.now(), completed_by = finicom.request_user_id(),
+            applied = pg_catalog.jsonb_build_object('removed', v_removed, 'role_changed', v_changed,
+                                                    'skipped', v_skipped)
+        WHERE r.org_id = v_org AND r.id = p_id;
+        RETURN (SELECT v.item FROM finicom.access_review_rows v WHERE v.org_id = v_org AND v.id = p_id);
+    END
+    $$;
+
+ALTER FUNCTION finicom.access_review_complete(p_id uuid) OWNER TO finicom_owner;
+
+--
+-- Name: access_review_decide(uuid, uuid, finicom.access_review_decision, finicom.role, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.access_review_decide(p_id uuid, p_user uuid, p_decision finicom.access_review_decision, p_new_role finicom.role, p_note text) RETURNS json
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        PERFORM finicom.access_review_lock_open(p_id);
+        UPDATE finicom.access_review_items i
+        SET decision = p_decision, new_role = p_new_role, note = p_note,
+            decided_by = finicom.request_user_id(), decided_at = pg_catalog.now()
+        WHERE i.org_id = finicom.request_org_for('admin') AND i.review_id = p_id AND i.user_id = p_user;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0404', MESSAGE = 'not_found',
+                DETAIL = 'no such member in this access review';
+        END IF;
+        RETURN (SELECT v.item FROM finicom.access_review_item_rows v
+                WHERE v.org_id = finicom.request_org_for('admin') AND v.review_id = p_id AND v.user_id = p_user);
+    END
+    $$;
+
+ALTER FUNCTION finicom.access_review_decide(p_id uuid, p_user uuid, p_decision finicom.access_review_decision, p_new_role finicom.role, p_note text) OWNER TO finicom_owner;
+
+--
+-- Name: access_reviews; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.access_reviews (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    status finicom.access_review_status DEFAULT 'open'::finicom.access_review_status NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    due_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    completed_by uuid,
+    canceled_at timestamp with time zone,
+    applied jsonb,
+    CONSTRAINT access_reviews_canceled_check CHECK (((status = 'canceled'::finicom.access_review_status) = (canceled_at IS NOT NULL))),
+    CONSTRAINT access_reviews_completed_check CHECK (((status = 'completed'::finicom.access_review_status) = (completed_at IS NOT NULL)))
+);
+
+ALTER TABLE ONLY finicom.access_reviews FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.access_reviews OWNER TO finicom_owner;
+
+--
+-- Name: access_review_lock_open(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.access_review_lock_open(p_id uuid) RETURNS finicom.access_reviews
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v finicom.access_reviews%ROWTYPE;
+    BEGIN
+        SELECT * INTO v FROM finicom.access_reviews r
+        WHERE r.org_id = finicom.request_org_for('admin') AND r.id = p_id
+        FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0404', MESSAGE = 'not_found', DETAIL = 'no such access review';
+        END IF;
+        IF v.status <> 'open' THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'conflict',
+                DETAIL = pg_catalog.format('this access review is %s, not open', v.status);
+        END IF;
+        RETURN v;
+    END
+    $$;
+
+ALTER FUNCTION finicom.access_review_lock_open(p_id uuid) OWNER TO finicom_owner;
+
+--
+-- Name: access_review_remind(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.access_review_remind() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        n integer;
+    BEGIN
+        PERFORM finicom.context_seal('system', NULL, NULL, NULL, NULL, NULL);
+        WITH due AS (
+            SELECT o.id, o.name, o.access_review_interval_days AS days,
+                   coalesce((SELECT max(r.completed_at) FROM finicom.access_reviews r
+                             WHERE r.org_id = o.id AND r.status = 'completed'), o.created_at) AS last_review
+            FROM finicom.orgs o
+            LEFT JOIN finicom.access_review_reminders s ON s.org_id = o.id
+            WHERE o.access_review_interval_days > 0
+              AND (s.sent_at IS NULL OR s.sent_at <= pg_catalog.now() - interval '7 days')
+        ), claimed AS (
+            -- Two runs at once: the second waits on the row and then sees a
+            -- fresh sent_at, so it claims nothing.
+            INSERT INTO finicom.access_review_reminders AS s (org_id, sent_at)
+            SELECT d.id, pg_catalog.now() FROM due d
+            WHERE d.last_review < pg_catalog.now() - pg_catalog.make_interval(days => d.days)
+            ON CONFLICT (org_id) DO UPDATE SET sent_at = excluded.sent_at
+            WHERE s.sent_at <= pg_catalog.now() - interval '7 days'
+            RETURNING s.org_id
+        ), mails AS (
+            INSERT INTO finicom.mail_outbox (org_id, recipient, subject, body, message_id)
+            SELECT d.id, u.email,
+                pg_catalog.format('Access review due for %s on Finicom', d.name),
+                pg_catalog.format(E'Hello %s,\n\nThe members of the organization "%s" on Finicom were last reviewed\n%s (UTC); the organization asks for a review every %s days.\n\nOpen the dashboard, choose "Access reviews" and start a review: decide\nfor each member to keep them, remove them or change their role.\n\nYou get this mail because you are an admin of "%s"; it comes at most\nonce a week until a review is completed.\n',
+                    u.name, d.name, pg_catalog.to_char(d.last_review AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+                    d.days, d.name),
+                '<' || pg_catalog.gen_random_uuid() || '@finicom.invalid>'
+            FROM claimed c
+            JOIN due d ON d.id = c.org_id
+            JOIN finicom.memberships m ON m.org_id = d.id AND m.role = 'admin'
+            JOIN finicom.users u ON u.id = m.user_id
+            RETURNING org_id
+        ), events AS (
+            SELECT audit.append(c.org_id, 'access_review.reminded', 'org', c.org_id,
+                       pg_catalog.jsonb_build_object('admins',
+                           (SELECT count(*) FROM mails x WHERE x.org_id = c.org_id)))
+            FROM claimed c
+        )
+        SELECT count(*) INTO n FROM events;
+        IF n > 0 THEN
+            PERFORM pg_catalog.pg_notify('finicom_mail', '');
+        END IF;
+        RETURN n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.access_review_remind() OWNER TO finicom_owner;
+
+--
+-- Name: access_review_start(timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.access_review_start(p_due_at timestamp with time zone) RETURNS json
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_org uuid := finicom.request_org_for('admin');
+        v_id uuid;
+    BEGIN
+        IF v_org IS NULL OR finicom.request_user_id() IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
+                DETAIL = 'only an admin of the organization can start an access review';
+        END IF;
+        IF p_due_at IS NOT NULL AND p_due_at <= pg_catalog.now() THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0400', MESSAGE = 'validation_failed',
+                DETAIL = 'due_at must be in the future', HINT = 'due_at';
+        END IF;
+        INSERT INTO finicom.access_reviews (org_id, created_by, due_at)
+        VALUES (v_org, finicom.request_user_id(), p_due_at)
+        RETURNING id INTO v_id;
+        INSERT INTO finicom.access_review_items (org_id, review_id, user_id, role, joined_at, last_active_at)
+        SELECT m.org_id, v_id, m.user_id, m.role, m.joined_at, a.last_active_at
+        FROM finicom.memberships m
+        LEFT JOIN finicom.member_activity a ON a.org_id = m.org_id AND a.user_id = m.user_id
+        WHERE m.org_id = v_org;
+        RETURN (SELECT v.item FROM finicom.access_review_rows v WHERE v.org_id = v_org AND v.id = v_id);
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'conflict',
+            DETAIL = 'an access review is already open in this organization; complete or cancel it first';
+    END
+    $$;
+
+ALTER FUNCTION finicom.access_review_start(p_due_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
 -- Name: api_key_create(uuid, text, finicom.role, text, bytea, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -960,7 +1258,15 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
             org_role := CASE WHEN p_org_id IS NULL OR p_org_id = v_key.org_id THEN v_key.role::text END;
             RETURN NEXT;
         ELSIF v_type = 'user' AND v_user.id IS NOT NULL THEN
-            IF v_org IS NOT NULL THEN
+            -- 0025: the stamp only when it is due.  INSERT ... ON CONFLICT DO
+            -- UPDATE locks the row even when its WHERE skips the update, so
+            -- every request held the member's activity row until it ended,
+            -- and a long one (the audit export) held all of that member's
+            -- other requests to the org.  A fresh stamp is now only read.
+            IF v_org IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM finicom.member_activity a
+                WHERE a.org_id = v_org AND a.user_id = v_user.id
+                  AND a.last_active_at >= pg_catalog.now() - interval '1 minute') THEN
                 INSERT INTO finicom.member_activity AS a (org_id, user_id, last_active_at)
                 VALUES (v_org, v_user.id, pg_catalog.now())
                 ON CONFLICT ON CONSTRAINT member_activity_pkey DO UPDATE SET last_active_at = excluded.last_active_at
@@ -1178,6 +1484,8 @@ CREATE TABLE finicom.orgs (
     trial_ends_at timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
     billing_email text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    access_review_interval_days integer DEFAULT 90 NOT NULL,
+    CONSTRAINT orgs_access_review_interval_days_check CHECK (((access_review_interval_days = 0) OR ((access_review_interval_days >= 30) AND (access_review_interval_days <= 365)))),
     CONSTRAINT orgs_billing_email_check CHECK ((((octet_length(billing_email) >= 3) AND (octet_length(billing_email) <= 254)) AND (billing_email !~ '[^!-~]'::text))),
     CONSTRAINT orgs_invite_ttl_hours_check CHECK (((invite_ttl_hours >= 1) AND (invite_ttl_hours <= 720))),
     CONSTRAINT orgs_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)))
@@ -1994,10 +2302,24 @@ CREATE FUNCTION finicom.org_json(o finicom.orgs, p_role text) RETURNS json
     AS $$
         SELECT pg_catalog.json_build_object('id', o.id, 'name', o.name,
             'created_at', finicom.ts(o.created_at), 'role', p_role,
-            'invite_ttl_hours', o.invite_ttl_hours)
+            'invite_ttl_hours', o.invite_ttl_hours,
+            'access_review_interval_days', o.access_review_interval_days)
     $$;
 
 ALTER FUNCTION finicom.org_json(o finicom.orgs, p_role text) OWNER TO finicom_owner;
+
+--
+-- Name: person_json(uuid, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.person_json(p_id uuid, p_email text, p_name text) RETURNS json
+    LANGUAGE sql IMMUTABLE
+    AS $$
+        SELECT CASE WHEN p_id IS NOT NULL THEN
+            pg_catalog.json_build_object('id', p_id, 'email', p_email, 'name', p_name) END
+    $$;
+
+ALTER FUNCTION finicom.person_json(p_id uuid, p_email text, p_name text) OWNER TO finicom_owner;
 
 --
 -- Name: purge_sessions(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2359,6 +2681,65 @@ CREATE VIEW audit.access_review WITH (security_barrier='true') AS
 ALTER TABLE audit.access_review OWNER TO finicom_owner;
 
 --
+-- Name: access_review_items; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.access_review_items (
+    org_id uuid NOT NULL,
+    review_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role finicom.role NOT NULL,
+    joined_at timestamp with time zone NOT NULL,
+    last_active_at timestamp with time zone,
+    decision finicom.access_review_decision,
+    new_role finicom.role,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    note text,
+    CONSTRAINT access_review_items_decided_check CHECK (((decision IS NULL) = (decided_at IS NULL))),
+    CONSTRAINT access_review_items_new_role_check CHECK (((decision = 'change_role'::finicom.access_review_decision) = (new_role IS NOT NULL))),
+    CONSTRAINT access_review_items_note_check CHECK ((char_length(note) <= 500))
+);
+
+ALTER TABLE ONLY finicom.access_review_items FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.access_review_items OWNER TO finicom_owner;
+
+--
+-- Name: access_reviews; Type: VIEW; Schema: audit; Owner: finicom_owner
+--
+
+CREATE VIEW audit.access_reviews WITH (security_barrier='true') AS
+ SELECT o.id AS org_id,
+    o.name AS org_name,
+    r.id AS review_id,
+    r.status,
+    r.created_at AS started_at,
+    cu.email AS started_by,
+    r.due_at,
+    r.completed_at,
+    du.email AS completed_by,
+    r.canceled_at,
+    i.user_id,
+    u.email,
+    i.role,
+    i.last_active_at,
+    i.decision,
+    i.new_role,
+    i.decided_at,
+    de.email AS decided_by,
+    i.note
+   FROM ((((((finicom.access_reviews r
+     JOIN finicom.orgs o ON ((o.id = r.org_id)))
+     LEFT JOIN finicom.users cu ON ((cu.id = r.created_by)))
+     LEFT JOIN finicom.users du ON ((du.id = r.completed_by)))
+     LEFT JOIN finicom.access_review_items i ON (((i.org_id = r.org_id) AND (i.review_id = r.id))))
+     LEFT JOIN finicom.users u ON ((u.id = i.user_id)))
+     LEFT JOIN finicom.users de ON ((de.id = i.decided_by)));
+
+ALTER TABLE audit.access_reviews OWNER TO finicom_owner;
+
+--
 -- Name: auth_events; Type: TABLE; Schema: audit; Owner: finicom_owner
 --
 
@@ -2410,6 +2791,57 @@ CREATE VIEW audit.role_changes WITH (security_barrier='true') AS
   WHERE (e.action = ANY (ARRAY['member.added'::text, 'member.role_changed'::text, 'member.removed'::text]));
 
 ALTER TABLE audit.role_changes OWNER TO finicom_owner;
+
+--
+-- Name: access_review_item_rows; Type: VIEW; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE VIEW finicom.access_review_item_rows WITH (security_barrier='true') AS
+ SELECT i.org_id,
+    i.review_id,
+    i.user_id,
+    i.joined_at,
+    json_build_object('user', json_build_object('id', i.user_id, 'email', u.email, 'name', u.name), 'role', i.role, 'last_active_at', finicom.ts(i.last_active_at), 'decision', i.decision, 'new_role', i.new_role, 'decided_by', finicom.person_json(i.decided_by, d.email, d.name), 'decided_at', finicom.ts(i.decided_at), 'note', i.note) AS item
+   FROM ((finicom.access_review_items i
+     JOIN finicom.users u ON ((u.id = i.user_id)))
+     LEFT JOIN finicom.users d ON ((d.id = i.decided_by)))
+  WHERE (i.org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for));
+
+ALTER TABLE finicom.access_review_item_rows OWNER TO finicom_owner;
+
+--
+-- Name: access_review_reminders; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.access_review_reminders (
+    org_id uuid NOT NULL,
+    sent_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY finicom.access_review_reminders FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.access_review_reminders OWNER TO finicom_owner;
+
+--
+-- Name: access_review_rows; Type: VIEW; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE VIEW finicom.access_review_rows WITH (security_barrier='true') AS
+ SELECT r.org_id,
+    r.id,
+    r.created_at,
+    r.status,
+    json_build_object('id', r.id, 'status', r.status, 'created_by', finicom.person_json(r.created_by, cu.email, cu.name), 'created_at', finicom.ts(r.created_at), 'due_at', finicom.ts(r.due_at), 'completed_at', finicom.ts(r.completed_at), 'completed_by', finicom.person_json(r.completed_by, du.email, du.name), 'items_total', n.total, 'items_decided', n.decided) AS item
+   FROM (((finicom.access_reviews r
+     LEFT JOIN finicom.users cu ON ((cu.id = r.created_by)))
+     LEFT JOIN finicom.users du ON ((du.id = r.completed_by)))
+     CROSS JOIN LATERAL ( SELECT count(*) AS total,
+            count(i.decision) AS decided
+           FROM finicom.access_review_items i
+          WHERE ((i.org_id = r.org_id) AND (i.review_id = r.id))) n)
+  WHERE (r.org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for));
+
+ALTER TABLE finicom.access_review_rows OWNER TO finicom_owner;
 
 --
 -- Name: connection_integrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
@@ -2688,6 +3120,27 @@ ALTER TABLE ONLY audit.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
 --
+-- Name: access_review_items access_review_items_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_review_items
+    ADD CONSTRAINT access_review_items_pkey PRIMARY KEY (org_id, review_id, user_id);
+
+--
+-- Name: access_review_reminders access_review_reminders_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_review_reminders
+    ADD CONSTRAINT access_review_reminders_pkey PRIMARY KEY (org_id);
+
+--
+-- Name: access_reviews access_reviews_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_reviews
+    ADD CONSTRAINT access_reviews_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: api_keys api_keys_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2933,6 +3386,30 @@ CREATE UNIQUE INDEX events_org_seq_key ON audit.events USING btree (org_id, seq)
 CREATE INDEX events_pending_idx ON audit.events USING btree (org_id, at, id) WHERE (seq IS NULL);
 
 --
+-- Name: access_review_items_order_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX access_review_items_order_idx ON finicom.access_review_items USING btree (org_id, review_id, joined_at, user_id);
+
+--
+-- Name: access_reviews_one_open; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE UNIQUE INDEX access_reviews_one_open ON finicom.access_reviews USING btree (org_id) WHERE (status = 'open'::finicom.access_review_status);
+
+--
+-- Name: access_reviews_org_completed_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX access_reviews_org_completed_idx ON finicom.access_reviews USING btree (org_id, completed_at) WHERE (status = 'completed'::finicom.access_review_status);
+
+--
+-- Name: access_reviews_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX access_reviews_org_created_idx ON finicom.access_reviews USING btree (org_id, created_at, id);
+
+--
 -- Name: api_keys_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3149,6 +3626,18 @@ CREATE CONSTRAINT TRIGGER memberships_keep_an_admin AFTER DELETE OR UPDATE OF ro
 CREATE TRIGGER sources_touch BEFORE UPDATE ON finicom.sources FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
 
 --
+-- Name: access_review_items zz_audit_access_review_items; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_access_review_items AFTER UPDATE ON finicom.access_review_items FOR EACH ROW EXECUTE FUNCTION audit.capture_access_review();
+
+--
+-- Name: access_reviews zz_audit_access_reviews; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_access_reviews AFTER INSERT OR UPDATE ON finicom.access_reviews FOR EACH ROW EXECUTE FUNCTION audit.capture_access_review();
+
+--
 -- Name: api_keys zz_audit_api_keys; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3207,6 +3696,55 @@ CREATE TRIGGER zz_audit_sources AFTER INSERT OR DELETE OR UPDATE ON finicom.sour
 --
 
 CREATE TRIGGER zz_audit_sync_runs AFTER INSERT ON finicom.sync_runs FOR EACH ROW EXECUTE FUNCTION audit.capture('sync_run');
+
+--
+-- Name: access_review_items access_review_items_decided_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_review_items
+    ADD CONSTRAINT access_review_items_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES finicom.users(id) ON DELETE SET NULL;
+
+--
+-- Name: access_review_items access_review_items_org_id_review_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_review_items
+    ADD CONSTRAINT access_review_items_org_id_review_id_fkey FOREIGN KEY (org_id, review_id) REFERENCES finicom.access_reviews(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: access_review_items access_review_items_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_review_items
+    ADD CONSTRAINT access_review_items_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: access_review_reminders access_review_reminders_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_review_reminders
+    ADD CONSTRAINT access_review_reminders_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: access_reviews access_reviews_completed_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_reviews
+    ADD CONSTRAINT access_reviews_completed_by_fkey FOREIGN KEY (completed_by) REFERENCES finicom.users(id) ON DELETE SET NULL;
+
+--
+-- Name: access_reviews access_reviews_created_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_reviews
+    ADD CONSTRAINT access_reviews_created_by_fkey FOREIGN KEY (created_by) REFERENCES finicom.users(id) ON DELETE SET NULL;
+
+--
+-- Name: access_reviews access_reviews_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.access_reviews
+    ADD CONSTRAINT access_reviews_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
 
 --
 -- Name: api_keys api_keys_created_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -3435,6 +3973,96 @@ CREATE POLICY events_auditor ON audit.events FOR SELECT TO finicom_auditor USING
 --
 
 CREATE POLICY events_owner ON audit.events TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: access_review_items; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.access_review_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: access_review_items access_review_items_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_review_items_delete ON finicom.access_review_items FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: access_review_items access_review_items_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_review_items_insert ON finicom.access_review_items FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: access_review_items access_review_items_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_review_items_owner ON finicom.access_review_items TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: access_review_items access_review_items_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_review_items_select ON finicom.access_review_items FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: access_review_items access_review_items_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_review_items_update ON finicom.access_review_items FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: access_review_reminders; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.access_review_reminders ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: access_review_reminders access_review_reminders_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_review_reminders_owner ON finicom.access_review_reminders TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: access_review_reminders access_review_reminders_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_review_reminders_select ON finicom.access_review_reminders FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: access_reviews; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.access_reviews ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: access_reviews access_reviews_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_reviews_delete ON finicom.access_reviews FOR DELETE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: access_reviews access_reviews_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_reviews_insert ON finicom.access_reviews FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: access_reviews access_reviews_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_reviews_owner ON finicom.access_reviews TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: access_reviews access_reviews_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_reviews_select ON finicom.access_reviews FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: access_reviews access_reviews_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY access_reviews_update ON finicom.access_reviews FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
 
 --
 -- Name: api_keys; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
@@ -3951,6 +4579,12 @@ GRANT ALL ON FUNCTION audit.canonical(e audit.events) TO finicom_auditor;
 REVOKE ALL ON FUNCTION audit.capture() FROM PUBLIC;
 
 --
+-- Name: FUNCTION capture_access_review(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.capture_access_review() FROM PUBLIC;
+
+--
 -- Name: FUNCTION capture_object(); Type: ACL; Schema: audit; Owner: finicom_owner
 --
 
@@ -4007,6 +4641,83 @@ REVOKE ALL ON FUNCTION audit.stamp() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION audit.verify_chain(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.verify_chain(p_org uuid) TO finicom_auditor;
+
+--
+-- Name: FUNCTION access_review_cancel(p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.access_review_cancel(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.access_review_cancel(p_id uuid) TO finicom_app;
+
+--
+-- Name: FUNCTION access_review_complete(p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.access_review_complete(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.access_review_complete(p_id uuid) TO finicom_app;
+
+--
+-- Name: FUNCTION access_review_decide(p_id uuid, p_user uuid, p_decision finicom.access_review_decision, p_new_role finicom.role, p_note text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.access_review_decide(p_id uuid, p_user uuid, p_decision finicom.access_review_decision, p_new_role finicom.role, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.access_review_decide(p_id uuid, p_user uuid, p_decision finicom.access_review_decision, p_new_role finicom.role, p_note text) TO finicom_app;
+
+--
+-- Name: TABLE access_reviews; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT ON TABLE finicom.access_reviews TO finicom_app;
+
+--
+-- Name: COLUMN access_reviews.status; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(status) ON TABLE finicom.access_reviews TO finicom_app;
+
+--
+-- Name: COLUMN access_reviews.completed_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(completed_at) ON TABLE finicom.access_reviews TO finicom_app;
+
+--
+-- Name: COLUMN access_reviews.completed_by; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(completed_by) ON TABLE finicom.access_reviews TO finicom_app;
+
+--
+-- Name: COLUMN access_reviews.canceled_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(canceled_at) ON TABLE finicom.access_reviews TO finicom_app;
+
+--
+-- Name: COLUMN access_reviews.applied; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(applied) ON TABLE finicom.access_reviews TO finicom_app;
+
+--
+-- Name: FUNCTION access_review_lock_open(p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.access_review_lock_open(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.access_review_lock_open(p_id uuid) TO finicom_app;
+
+--
+-- Name: FUNCTION access_review_remind(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.access_review_remind() FROM PUBLIC;
+
+--
+-- Name: FUNCTION access_review_start(p_due_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.access_review_start(p_due_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.access_review_start(p_due_at timestamp with time zone) TO finicom_app;
 
 --
 -- Name: FUNCTION api_key_create(p_org uuid, p_name text, p_role finicom.role, p_prefix text, p_token_hash bytea, p_expires_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4263,6 +4974,12 @@ GRANT UPDATE(plan) ON TABLE finicom.orgs TO finicom_app;
 GRANT UPDATE(billing_email) ON TABLE finicom.orgs TO finicom_app;
 
 --
+-- Name: COLUMN orgs.access_review_interval_days; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(access_review_interval_days) ON TABLE finicom.orgs TO finicom_app;
+
+--
 -- Name: FUNCTION effective_plan(o finicom.orgs); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4499,6 +5216,13 @@ REVOKE ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) FROM PUBLIC
 GRANT ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) TO finicom_app;
 
 --
+-- Name: FUNCTION person_json(p_id uuid, p_email text, p_name text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.person_json(p_id uuid, p_email text, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.person_json(p_id uuid, p_email text, p_name text) TO finicom_app;
+
+--
 -- Name: FUNCTION purge_sessions(); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4707,6 +5431,48 @@ GRANT SELECT ON TABLE finicom.member_activity TO finicom_app;
 GRANT SELECT ON TABLE audit.access_review TO finicom_auditor;
 
 --
+-- Name: TABLE access_review_items; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT,INSERT ON TABLE finicom.access_review_items TO finicom_app;
+
+--
+-- Name: COLUMN access_review_items.decision; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(decision) ON TABLE finicom.access_review_items TO finicom_app;
+
+--
+-- Name: COLUMN access_review_items.new_role; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(new_role) ON TABLE finicom.access_review_items TO finicom_app;
+
+--
+-- Name: COLUMN access_review_items.decided_by; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(decided_by) ON TABLE finicom.access_review_items TO finicom_app;
+
+--
+-- Name: COLUMN access_review_items.decided_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(decided_at) ON TABLE finicom.access_review_items TO finicom_app;
+
+--
+-- Name: COLUMN access_review_items.note; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(note) ON TABLE finicom.access_review_items TO finicom_app;
+
+--
+-- Name: TABLE access_reviews; Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE audit.access_reviews TO finicom_auditor;
+
+--
 -- Name: TABLE auth_events; Type: ACL; Schema: audit; Owner: finicom_owner
 --
 
@@ -4723,6 +5489,24 @@ GRANT SELECT ON TABLE audit.chain_heads TO finicom_auditor;
 --
 
 GRANT SELECT ON TABLE audit.role_changes TO finicom_auditor;
+
+--
+-- Name: TABLE access_review_item_rows; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.access_review_item_rows TO finicom_app;
+
+--
+-- Name: TABLE access_review_reminders; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.access_review_reminders TO finicom_app;
+
+--
+-- Name: TABLE access_review_rows; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.access_review_rows TO finicom_app;
 
 --
 -- Name: TABLE connection_integrations; Type: ACL; Schema: finicom; Owner: finicom_owner
