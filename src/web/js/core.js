@@ -44,7 +44,7 @@ export const PAGES = [
 	{id: 'api-keys', label: 'API keys', admin: true},
 	{id: 'settings', label: 'Settings & billing', admin: true},
 	{id: 'audit', label: 'Audit log', admin: true},
-	{id: 'review', label: 'Access review', admin: true},
+	{id: 'review', label: 'Access reviews', admin: true},
 ];
 
 export const orgHash = (org, page = 'members') => `#/o/${org}/${page}`;
