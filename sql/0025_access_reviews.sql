@@ -390,9 +390,11 @@ CREATE FUNCTION audit.capture_access_review() RETURNS trigger
             END IF;
         ELSIF TG_OP = 'UPDATE' AND (OLD.decision, OLD.new_role, OLD.note)
                                    IS DISTINCT FROM (NEW.decision, NEW.new_role, NEW.note) THEN
+            -- The member's email too: the trail names them after they are gone.
             PERFORM audit.append(NEW.org_id, 'access_review.decided', 'user', NEW.user_id,
                 pg_catalog.jsonb_build_object('review_id', NEW.review_id, 'decision', NEW.decision,
-                    'new_role', NEW.new_role, 'role', NEW.role, 'note', NEW.note));
+                    'new_role', NEW.new_role, 'role', NEW.role, 'note', NEW.note,
+                    'email', (SELECT u.email FROM finicom.users u WHERE u.id = NEW.user_id)));
         END IF;
         RETURN NULL;
     END

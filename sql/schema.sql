@@ -39,7 +39,7 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
---   dd1903199b70f66254b195f708ebcd2ca75c3a94f65d1f07ea4a3c6a9afa633b  0025_access_reviews.sql
+--   9a69d7cfe52063388cd34a6c81f6607a0fd3fc545737caf40ee4c166a46c487f  0025_access_reviews.sql
 
 --
 -- PostgreSQL database dump
@@ -349,9 +349,11 @@ CREATE FUNCTION audit.capture_access_review() RETURNS trigger
             END IF;
         ELSIF TG_OP = 'UPDATE' AND (OLD.decision, OLD.new_role, OLD.note)
                                    IS DISTINCT FROM (NEW.decision, NEW.new_role, NEW.note) THEN
+            -- The member's email too: the trail names them after they are gone.
             PERFORM audit.append(NEW.org_id, 'access_review.decided', 'user', NEW.user_id,
                 pg_catalog.jsonb_build_object('review_id', NEW.review_id, 'decision', NEW.decision,
-                    'new_role', NEW.new_role, 'role', NEW.role, 'note', NEW.note));
+                    'new_role', NEW.new_role, 'role', NEW.role, 'note', NEW.note,
+                    'email', (SELECT u.email FROM finicom.users u WHERE u.id = NEW.user_id)));
         END IF;
         RETURN NULL;
     END

@@ -325,13 +325,15 @@ SELECT is((SELECT status::text FROM finicom.invitations WHERE id = :'i2'), 'pend
           'i2 is still pending (every attempt above was rolled back)');
 
 -- ---------------------------------------------------------------------
--- pg_cron: the four jobs, by name and schedule, each calling its function
--- (finicom-seal-audit comes with sql/0010_audit_seal.sql).
+-- pg_cron: the jobs, by name and schedule, each calling its function
+-- (finicom-seal-audit comes with sql/0010_audit_seal.sql,
+-- finicom-access-review-reminders with sql/0025_access_reviews.sql).
 SELECT set_eq($$SELECT jobname::text, schedule::text, command::text FROM cron.job WHERE jobname LIKE 'finicom-%'$$,
               $$VALUES ('finicom-expire-invitations', '* * * * *', 'SELECT finicom.expire_invitations()'),
                        ('finicom-purge-sessions', '17 * * * *', 'SELECT finicom.purge_sessions()'),
                        ('finicom-purge-cron-history', '29 3 * * *', 'SELECT finicom.purge_cron_history()'),
-                       ('finicom-seal-audit', '* * * * *', 'SELECT audit.seal_pending()')$$,
+                       ('finicom-seal-audit', '* * * * *', 'SELECT audit.seal_pending()'),
+                       ('finicom-access-review-reminders', '* * * * *', 'SELECT finicom.access_review_remind()')$$,
               'the pg_cron jobs exist with their names, schedules and commands');
 SELECT is((SELECT bool_and(active AND database = current_database()) FROM cron.job WHERE jobname LIKE 'finicom-%'),
           true, 'the jobs are active and run in this database');

@@ -51,7 +51,11 @@ function namer(members, keys, objects) {
 	const objs = new Map(objects.map((o) => [o.id, o.name]));
 	return {
 		learn(events) {
-			for (const e of events) if (e.actor && e.actor.type === 'user' && e.actor.id && e.actor.label) seen.set(e.actor.id, e.actor.label);
+			for (const e of events) {
+				if (e.actor && e.actor.type === 'user' && e.actor.id && e.actor.label) seen.set(e.actor.id, e.actor.label);
+				// Access review decisions record the member's email (sql/0025).
+				if (e.action === 'access_review.decided' && e.target && e.target.id && e.details && e.details.email) seen.set(e.target.id, e.details.email);
+			}
 		},
 		actor(a) {
 			if (!a) return 'Someone';
