@@ -93,6 +93,19 @@ PGresult *tx_begin(struct request_ctx *ctx, const char *const params[6]);
 PGresult *tx_exec(struct request_ctx *ctx, const char *sql, int nparams,
     const char *const *params, bool last);
 
+/*
+ * Commit the request transaction so far and begin another with
+ * finicom.begin_request() again (one round trip), for a request that then
+ * keeps its transaction open for long (the audit export's cursor): the
+ * first begin_request may have stamped the session's last_seen_at and the
+ * member's last_active_at, and those row locks would otherwise hold every
+ * other request of that user to that org until the export ends.  The
+ * second finds the stamps fresh and writes nothing.  Returns its result
+ * (the caller identifies and authorizes the caller again from it and
+ * PQclear()s it), or NULL after writing the error response.
+ */
+PGresult *tx_renew(struct request_ctx *ctx);
+
 /* End the request transaction: COMMIT after a success (unless done), else ROLLBACK. */
 void tx_end(struct request_ctx *ctx);
 

@@ -465,6 +465,8 @@ void
 http_response_init(struct http_response *res)
 {
 	res->status = 0;
+	res->stream = NULL;
+	res->stream_arg = NULL;
 	res->body = NULL;
 	res->raw_body = NULL;
 	res->raw_len = 0;
@@ -596,7 +598,12 @@ http_response_write(const struct http_response *res, const struct http_request *
 	HEAD_PUT_LITERAL(head, &n, "\r\nX-Request-Id: ");
 	head_put(head, sizeof(head), &n, id, strnlen(id, 64));
 	HEAD_PUT_LITERAL(head, &n, "\r\nCache-Control: no-store\r\n");
-	if (body != NULL) {
+	if (res->stream != NULL && body == NULL) {
+		ctype = res->content_type != NULL ? res->content_type : "application/octet-stream";
+		HEAD_PUT_LITERAL(head, &n, "Content-Type: ");
+		head_put(head, sizeof(head), &n, ctype, strnlen(ctype, 128));
+		HEAD_PUT_LITERAL(head, &n, "\r\n");
+	} else if (body != NULL) {
 		HEAD_PUT_LITERAL(head, &n, "Content-Type: ");
 		head_put(head, sizeof(head), &n, ctype, strnlen(ctype, 128));
 		HEAD_PUT_LITERAL(head, &n, "\r\nContent-Length: ");
@@ -611,5 +618,7 @@ http_response_write(const struct http_response *res, const struct http_request *
 		return -1;
 	if (body != NULL && req->method != HTTP_HEAD && body_len > 0)
 		return write(ctx, body, body_len);
+	if (body == NULL && res->stream != NULL && req->method != HTTP_HEAD)
+		return res->stream(res->stream_arg, write, ctx);
 	return 0;
 }

@@ -76,6 +76,14 @@ struct http_request {
 
 struct http_response {
 	int status;
+	/*
+	 * A streamed body instead of body/raw_body (the audit export): after
+	 * the headers (content_type, no Content-Length), stream(stream_arg,
+	 * write, write_ctx) writes the body as it comes, in the request's
+	 * transaction, which stays open until it returns; 0 or -1.
+	 */
+	int (*stream)(void *arg, int (*write)(void *, const char *, size_t), void *write_ctx);
+	void *stream_arg;
 	json_object *body;         /* owned; NULL for no body */
 	const char *raw_body;      /* a static body instead of json (not owned) */
 	size_t raw_len;

@@ -134,6 +134,7 @@ segment_noun(const char *seg, size_t n)
 		{"members", "member"}, {"invitations", "invitation"}, {"api-keys", "API key"},
 		{"sources", "source"}, {"integrations", "integration"}, {"destinations", "destination"},
 		{"connections", "connection"}, {"alerts", "alert"}, {"orgs", "resource"}, {"sessions", "session"},
+		{"access-reviews", "access review"}, {"items", "member in this access review"},
 	};
 
 	for (size_t i = 0; seg != NULL && i < sizeof(nouns) / sizeof(nouns[0]); i++)

@@ -93,6 +93,25 @@ const struct route router_routes[] = {
 	{HTTP_GET, "/api/v1/orgs/{org:uuid}/alert-rules", alert_rules_get, PERM_AUDIT_VIEW, ROUTE_ONE_TRIP, NULL},
 	{HTTP_PATCH, "/api/v1/orgs/{org:uuid}/alert-rules", alert_rules_patch, PERM_SETTINGS_MANAGE,
 	    ROUTE_BODY, &alert_rules_body},
+
+	/* Streamed from a cursor in the request's transaction (src/handlers/export.c). */
+	{HTTP_GET, "/api/v1/orgs/{org:uuid}/audit-events/export", audit_events_export, PERM_AUDIT_VIEW, 0, NULL},
+
+	/* Access reviews (src/handlers/reviews.c): admins only; decided by people (no API keys). */
+	{HTTP_POST, "/api/v1/orgs/{org:uuid}/access-reviews", access_review_create, PERM_MEMBERS_MANAGE,
+	    ROUTE_NO_API_KEY, &review_start_body},
+	{HTTP_GET, "/api/v1/orgs/{org:uuid}/access-reviews", access_reviews_list, PERM_MEMBERS_MANAGE,
+	    ROUTE_ONE_TRIP, NULL},
+	{HTTP_GET, "/api/v1/orgs/{org:uuid}/access-reviews/{id:uuid}", access_review_get, PERM_MEMBERS_MANAGE,
+	    ROUTE_ONE_TRIP, NULL},
+	{HTTP_DELETE, "/api/v1/orgs/{org:uuid}/access-reviews/{id:uuid}", access_review_cancel,
+	    PERM_MEMBERS_MANAGE, ROUTE_NO_API_KEY, NULL},
+	{HTTP_GET, "/api/v1/orgs/{org:uuid}/access-reviews/{id:uuid}/items", access_review_items_list,
+	    PERM_MEMBERS_MANAGE, 0, NULL},
+	{HTTP_PATCH, "/api/v1/orgs/{org:uuid}/access-reviews/{id:uuid}/items/{user_id:uuid}",
+	    access_review_item_patch, PERM_MEMBERS_MANAGE, ROUTE_BODY | ROUTE_NO_API_KEY, &review_decide_body},
+	{HTTP_POST, "/api/v1/orgs/{org:uuid}/access-reviews/{id:uuid}/complete", access_review_complete,
+	    PERM_MEMBERS_MANAGE, ROUTE_NO_API_KEY, NULL},
 	{HTTP_POST, "/api/v1/orgs/{org:uuid}/connections/{id:uuid}/sync", connection_sync, PERM_OBJECTS_WRITE,
 	    0, NULL},
 	{HTTP_GET, "/api/v1/orgs/{org:uuid}/connections/{id:uuid}/runs", connection_runs_list, PERM_ORG_VIEW,

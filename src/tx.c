@@ -165,6 +165,31 @@ tx_exec(struct request_ctx *ctx, const char *sql, int nparams, const char *const
 	return results[0];
 }
 
+PGresult *
+tx_renew(struct request_ctx *ctx)
+{
+	struct db_stmt stmts[3] = {
+		{"COMMIT", 0, NULL},
+		{"BEGIN", 0, NULL},
+		{BEGIN_REQUEST_SQL, 6, ctx->begin.params},
+	};
+	PGresult *results[3];
+
+	if (db_pipeline(ctx->db, stmts, 3, results) < 0) {
+		int bad = !db_ok(results[0]) ? 0 : !db_ok(results[1]) ? 1 : 2;
+		respond_db_error(ctx, results[bad]);
+		for (int i = 0; i < 3; i++)
+			PQclear(results[i]);
+		tx_reset(ctx->db);
+		ctx->in_tx = false;
+		return NULL;
+	}
+	PQclear(results[0]);
+	PQclear(results[1]);
+	ctx->in_tx = true;
+	return results[2];
+}
+
 void
 tx_end(struct request_ctx *ctx)
 {

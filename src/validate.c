@@ -472,3 +472,58 @@ validate_fields(json_object *body, const struct fieldset *fs, json_object **out,
 	}
 	return validate_body(body, optional, fs->n, out, res);
 }
+
+/* Access reviews (src/handlers/reviews.c). */
+
+bool
+valid_decision(json_object *v, const char **why)
+{
+	const char *s;
+
+	if (!want_string(v, why))
+		return false;
+	s = json_object_get_string(v);
+	if (strcmp(s, "keep") && strcmp(s, "remove") && strcmp(s, "change_role")) {
+		*why = "must be keep, remove or change_role";
+		return false;
+	}
+	return true;
+}
+
+bool
+valid_note(json_object *v, const char **why)
+{
+	const char *s;
+	size_t len;
+
+	if (!want_string(v, why))
+		return false;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (strlen(s) != len) {
+		*why = "must not contain NUL characters";
+		return false;
+	}
+	if (utf8_chars(s, len) > ACCESS_REVIEW_NOTE_MAX_CHARS) {
+		*why = "must be at most 500 characters";
+		return false;
+	}
+	return true;
+}
+
+bool
+valid_review_interval(json_object *v, const char **why)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int)) {
+		*why = "must be a whole number of days";
+		return false;
+	}
+	n = json_object_get_int64(v);
+	if (n != 0 && (n < 30 || n > 365)) {
+		*why = "must be 0 (off) or from 30 to 365 days";
+		return false;
+	}
+	return true;
+}

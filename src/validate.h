@@ -100,6 +100,16 @@ struct json_size;
  */
 const char *config_json_text(json_object *v, struct json_size *size);
 
+/*
+ * Access reviews: an item's decision (keep, remove or change_role), its
+ * note (a string of at most ACCESS_REVIEW_NOTE_MAX_CHARS characters, or
+ * null), the org's access_review_interval_days (0, or 30 to 365).
+ */
+#define ACCESS_REVIEW_NOTE_MAX_CHARS 500
+bool valid_decision(json_object *v, const char **why);
+bool valid_note(json_object *v, const char **why);
+bool valid_review_interval(json_object *v, const char **why);
+
 /* The same checks on plain strings (for the CLI; email_ok only says yes or no:
  * email_normalize gives the canonical form). */
 bool email_ok(const char *s, const char **why);

@@ -265,7 +265,9 @@ dispatch(struct request_ctx *ctx, FCGX_Request *fcgx)
 	}
 	if (ctx->res->status == 0)
 		http_error(ctx->res, 500, "internal", "internal error", NULL);
-	tx_end(ctx);
+	/* A streamed body reads from the transaction: worker_run ends it after the write. */
+	if (ctx->res->stream == NULL || ctx->res->status != 200)
+		tx_end(ctx);
 }
 
 int
@@ -336,6 +338,7 @@ worker_run(const struct config *cfg, int listen_fd, int auth_queue_fd)
 		dispatch(&ctx, &fcgx);
 		if (http_response_write(&res, &req, fcgx_write, fcgx.out) < 0)
 			log_msg(LOG_WARN, "could not write the response (client gone)");
+		tx_end(&ctx); /* a streamed body's transaction (no-op otherwise) */
 		tx_reset(&db); /* never carry a transaction into the next request */
 		/* Before Finish: the parameters the request points into are freed there. */
 		elapsed = db_now() - started;

@@ -82,6 +82,20 @@ extern const struct fieldset api_key_body;
 
 /* audit.c */
 void audit_events_list(struct request_ctx *ctx);
+int audit_filters(struct request_ctx *ctx, const char **action, const char **from, const char **to);
+
+/* export.c */
+void audit_events_export(struct request_ctx *ctx);
+
+/* reviews.c */
+void access_review_create(struct request_ctx *ctx);
+void access_reviews_list(struct request_ctx *ctx);
+void access_review_get(struct request_ctx *ctx);
+void access_review_items_list(struct request_ctx *ctx);
+void access_review_item_patch(struct request_ctx *ctx);
+void access_review_complete(struct request_ctx *ctx);
+void access_review_cancel(struct request_ctx *ctx);
+extern const struct fieldset review_start_body, review_decide_body;
 
 /* alerts.c */
 void alerts_list(struct request_ctx *ctx);

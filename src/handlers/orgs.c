@@ -62,20 +62,21 @@ static const struct field org_patch_fields[] = {
 	{"name", valid_name, false},             /* PATCH_NAME */
 	{"invite_ttl_hours", valid_ttl, false},  /* PATCH_TTL */
 	{"require_2fa", valid_bool, false},      /* PATCH_REQUIRE_2FA (sql/0023) */
+	{"access_review_interval_days", valid_review_interval, false}, /* PATCH_REVIEW_INTERVAL */
 };
 const struct fieldset org_patch_body = FIELDSET(org_patch_fields);
 
 /*
- * PATCH /api/v1/orgs/{org} {name?, invite_ttl_hours?, require_2fa?} (admin)
- * 200 org; 400 validation_failed; 403 below admin; 404 non-members;
+ * PATCH /api/v1/orgs/{org} {name?, invite_ttl_hours?, require_2fa?, access_review_interval_days?}
+ * (admin) 200 org; 400 validation_failed; 403 below admin; 404 non-members;
  * 409 two_factor_required when turning require_2fa on without two-factor.
  */
 void
 org_patch(struct request_ctx *ctx)
 {
 	json_object **f = ctx->fields; /* org_patch_body */
-	const char *params[5];
-	char ttl[16];
+	const char *params[6];
+	char ttl[16], interval[16];
 	PGresult *r;
 
 	params[0] = ctx->org_id;
@@ -86,14 +87,18 @@ org_patch(struct request_ctx *ctx)
 	params[3] = f[1] ? ttl : NULL;
 	params[4] = f[2] ? (json_object_get_boolean(f[2]) ? "t" : "f") : NULL;
 	/* Turning require_2fa on without two-factor of one's own: 409 two_factor_required (a trigger, sql/0023). */
+	if (f[3] != NULL)
+		snprintf(interval, sizeof(interval), "%d", json_object_get_int(f[3]));
+	params[5] = f[3] ? interval : NULL;
 	r = tx_exec(ctx,
 	    "WITH changed AS ("
 	    " UPDATE finicom.orgs SET name = coalesce($3, name),"
 	    "  invite_ttl_hours = coalesce($4::integer, invite_ttl_hours),"
-	    "  require_2fa = coalesce($5::boolean, require_2fa)"
+	    "  require_2fa = coalesce($5::boolean, require_2fa),"
+	    "  access_review_interval_days = coalesce($6::integer, access_review_interval_days)"
 	    " WHERE id = $1 RETURNING *)"
 	    " SELECT finicom.org_json(o, $2) FROM changed o",
-	    5, params, true);
+	    6, params, true);
 	if (r != NULL)
 		respond_org(ctx, r, 200);
 }

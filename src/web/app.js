@@ -22,7 +22,8 @@
 import {post, get, orgPath, clearCsrf, session, humanError} from './js/api.js';
 import {h, put, swap, field, ctlOf, errorBox, busy, table, timeEl, say} from './js/dom.js';
 import {state, loadMe, go, PAGES, orgHash, lastOrg, isAdmin, roleLabel} from './js/core.js';
-import {membersPage, reviewPage} from './js/members.js';
+import {membersPage} from './js/members.js';
+import {accessReviewsPage} from './js/reviews.js';
 import {objectsPage, connectionsPage} from './js/objects.js';
 import {apiKeysPage, settingsPage} from './js/admin.js';
 import {auditPage} from './js/audit.js';
@@ -50,7 +51,7 @@ const ORG_PAGES = {
 	settings: settingsPage,
 	audit: auditPage,
 	alerts: alertsPage,
-	review: reviewPage,
+	review: accessReviewsPage,
 };
 
 // Old links: the page that took their place.

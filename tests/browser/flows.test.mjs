@@ -135,8 +135,8 @@ function writes(page) {
 
 const ORG_PAGES = [['members', 'Members'], ['sources', 'Sources'], ['integrations', 'Integrations'],
 	['destinations', 'Destinations'], ['connections', 'Connections'], ['api-keys', 'API keys'],
-	['settings', 'Settings & billing'], ['audit', 'Audit log'], ['alerts', 'Alerts'], ['review', 'Access review']];
-const ADMIN_NAV = ['API keys', 'Settings & billing', 'Audit log', 'Alerts', 'Access review'];
+	['settings', 'Settings & billing'], ['audit', 'Audit log'], ['alerts', 'Alerts'], ['review', 'Access reviews']];
+const ADMIN_NAV = ['API keys', 'Settings & billing', 'Audit log', 'Alerts', 'Access reviews'];
 const DATA_PAGES = [['sources', 'Sources', 'source'], ['integrations', 'Integrations', 'integration'],
 	['destinations', 'Destinations', 'destination'], ['connections', 'Connections', 'connection']];
 

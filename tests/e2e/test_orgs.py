@@ -11,7 +11,7 @@ import client as fc  # noqa: E402
 from client import Client, add_member, assert_error, create_org, psql, signup  # noqa: E402
 
 ORGS = "/api/v1/orgs"
-ORG_KEYS = {"id", "name", "created_at", "role", "invite_ttl_hours", "require_2fa"}
+ORG_KEYS = {"id", "name", "created_at", "role", "invite_ttl_hours", "require_2fa", "access_review_interval_days"}
 BILLING_KEYS = {"plan", "trial_ends_at", "billing_email", "seats_used"}
 
 

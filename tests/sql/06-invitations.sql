@@ -325,8 +325,9 @@ SELECT is((SELECT status::text FROM finicom.invitations WHERE id = :'i2'), 'pend
           'i2 is still pending (every attempt above was rolled back)');
 
 -- ---------------------------------------------------------------------
--- pg_cron: the four jobs, by name and schedule, each calling its function
--- (finicom-seal-audit comes with sql/0010_audit_seal.sql).
+-- pg_cron: the jobs, by name and schedule, each calling its function
+-- (finicom-seal-audit comes with sql/0010_audit_seal.sql,
+-- finicom-access-review-reminders with sql/0025_access_reviews.sql).
 SELECT set_eq($$SELECT jobname::text, schedule::text, command::text FROM cron.job WHERE jobname LIKE 'finicom-%'$$,
               $$VALUES ('finicom-expire-invitations', '* * * * *', 'SELECT finicom.expire_invitations()'),
                        ('finicom-purge-sessions', '17 * * * *', 'SELECT finicom.purge_sessions()'),
@@ -335,7 +336,9 @@ SELECT set_eq($$SELECT jobname::text, schedule::text, command::text FROM cron.jo
                        -- sql/0024_member_governance.sql
                        ('finicom-expire-memberships', '* * * * *', 'SELECT finicom.expire_memberships()'),
                        -- sql/0026_alerts.sql
-                       ('finicom-verify-audit-recent', '* * * * *', 'SELECT audit.verify_recent_chains()')$$,
+                       ('finicom-verify-audit-recent', '* * * * *', 'SELECT audit.verify_recent_chains()'),
+                       -- sql/0025_access_reviews.sql
+                       ('finicom-access-review-reminders', '* * * * *', 'SELECT finicom.access_review_remind()')$$,
               'the pg_cron jobs exist with their names, schedules and commands');
 SELECT is((SELECT bool_and(active AND database = current_database()) FROM cron.job WHERE jobname LIKE 'finicom-%'),
           true, 'the jobs are active and run in this database');

@@ -9,7 +9,8 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SELECT plan(34);
 
--- Tenant tables (those with an org_id, and orgs itself) all carry audit.capture() (the data objects audit.capture_object(), 0016; memberships audit.capture_member(), 0024).
+-- Tenant tables (those with an org_id, and orgs itself) all carry audit.capture() (the data objects audit.capture_object(), 0016;
+-- memberships audit.capture_member(), 0024; access reviews and their items audit.capture_access_review(), 0025).
 SELECT is(
     (SELECT array_agg(c.relname::text ORDER BY c.relname)
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -17,12 +18,13 @@ SELECT is(
         AND (c.relname = 'orgs' OR EXISTS (SELECT 1 FROM pg_attribute a
                                             WHERE a.attrelid = c.oid AND a.attname = 'org_id'))
         -- generated mail and activity stamps are not changes anyone makes
-        AND c.relname NOT IN ('mail_outbox', 'member_activity')
+        -- (nor the reminder job's stamps: its events are written by the job, 0025)
+        AND c.relname NOT IN ('mail_outbox', 'member_activity', 'access_review_reminders')
         -- alerts are raised by the database; acknowledging one and changing
         -- a rule are audited by their own triggers (sql/0026, 26-alerts.sql)
         AND c.relname NOT IN ('alerts', 'alert_rule_settings')
         AND NOT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-                         WHERE t.tgrelid = c.oid AND p.proname IN ('capture', 'capture_object', 'capture_member')
+                         WHERE t.tgrelid = c.oid AND p.proname IN ('capture', 'capture_object', 'capture_member', 'capture_access_review')
                            AND p.pronamespace = 'audit'::regnamespace)),
     NULL, 'every tenant table has an audit trigger');
 

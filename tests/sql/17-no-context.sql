@@ -34,7 +34,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 
 BEGIN;
-SELECT plan(47);
+SELECT plan(48);
 
 SELECT gen_random_uuid() AS o, gen_random_uuid() AS u, gen_random_uuid() AS v, gen_random_uuid() AS k,
        gen_random_uuid() AS i, gen_random_uuid() AS s, gen_random_uuid() AS d, gen_random_uuid() AS g,
@@ -62,6 +62,12 @@ INSERT INTO finicom.sources (org_id, id, name, type) VALUES (:'o', :'s', 'S', 'p
 -- transaction, so its own events raise none).
 INSERT INTO finicom.alerts (org_id, rule, summary, event_ids, mailed) VALUES (:'o', 'db_change', 'A', '{}', false);
 INSERT INTO finicom.alert_rule_settings (org_id, rule, enabled) VALUES (:'o', 'db_change', false);
+-- An open access review of O with an item, and a reminder (sql/0025).
+SELECT gen_random_uuid() AS ar \gset
+INSERT INTO finicom.access_reviews (org_id, id, created_by) VALUES (:'o', :'ar', :'u');
+INSERT INTO finicom.access_review_items (org_id, review_id, user_id, role, joined_at)
+VALUES (:'o', :'ar', :'v', 'read', now());
+INSERT INTO finicom.access_review_reminders (org_id, sent_at) VALUES (:'o', now());
 INSERT INTO finicom.destinations (org_id, id, name, type) VALUES (:'o', :'d', 'D', 's3');
 INSERT INTO finicom.integrations (org_id, id, name, type) VALUES (:'o', :'g', 'G', 'slack');
 INSERT INTO finicom.connections (org_id, id, name, source_id, destination_id) VALUES (:'o', :'c', 'C', :'s', :'d');
@@ -155,6 +161,14 @@ INSERT INTO listed VALUES
     ('finicom.object_delete(text, uuid, uuid)', 'writer', 'deletes nothing: false'),
     ('finicom.sync_request(uuid, uuid)', 'writer', 'sees no connection: F0404'),
     ('finicom.connection_refs_check(uuid, uuid, uuid, uuid[])', 'writer', 'sees no object: F0400'),
+    -- Access reviews (sql/0025): the org is the context's admin org, so without one nothing.
+    ('finicom.person_json(uuid, text, text)', 'reader', 'the JSON of the values passed'),
+    ('finicom.access_review_start(timestamptz)', 'writer', 'needs an admin: F0403'),
+    ('finicom.access_review_lock_open(uuid)', 'writer', 'sees no review: F0404'),
+    ('finicom.access_review_decide(uuid, uuid, finicom.access_review_decision, finicom.role, text)', 'writer',
+     'sees no review: F0404'),
+    ('finicom.access_review_complete(uuid)', 'writer', 'sees no review: F0404'),
+    ('finicom.access_review_cancel(uuid)', 'writer', 'sees no review: F0404'),
     -- Entry points with the owner's rights.
     ('finicom.begin_request(text, bytea, uuid, integer, text, text)', 'definer',
      'the credential check itself: needs the SHA-256 of a live session''s or API key''s token, which '
@@ -313,7 +327,8 @@ SELECT set_eq($$SELECT c.oid::regclass FROM pg_class c
                   AND has_table_privilege('finicom_app', c.oid, 'INSERT')$$,
               $$VALUES ('finicom.memberships'::regclass), ('finicom.invitations'), ('finicom.api_keys'),
                        ('finicom.sources'), ('finicom.integrations'), ('finicom.destinations'),
-                       ('finicom.connections'), ('finicom.connection_integrations'), ('finicom.sync_runs')$$,
+                       ('finicom.connections'), ('finicom.connection_integrations'), ('finicom.sync_runs'),
+                       ('finicom.access_reviews'), ('finicom.access_review_items')$$,
               'finicom_app may INSERT into these tables only (each tried below)');
 SELECT is(ARRAY[
     pg_temp.outcome(format($$INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (%L, %L, 'admin')$$,
@@ -329,8 +344,11 @@ SELECT is(ARRAY[
                              VALUES (%L, 'x', %L, %L)$$, :'o', :'s', :'d')),
     pg_temp.outcome(format($$INSERT INTO finicom.connection_integrations (org_id, connection_id, integration_id)
                              VALUES (%L, %L, %L)$$, :'o', :'c', :'g')),
-    pg_temp.outcome(format($$INSERT INTO finicom.sync_runs (org_id, connection_id) VALUES (%L, %L)$$, :'o', :'c'))],
-    array_fill('SQLSTATE 42501'::text, ARRAY[9]),
+    pg_temp.outcome(format($$INSERT INTO finicom.sync_runs (org_id, connection_id) VALUES (%L, %L)$$, :'o', :'c')),
+    pg_temp.outcome(format($$INSERT INTO finicom.access_reviews (org_id) VALUES (%L)$$, :'o')),
+    pg_temp.outcome(format($$INSERT INTO finicom.access_review_items (org_id, review_id, user_id, role, joined_at)
+                             VALUES (%L, %L, %L, 'admin', now())$$, :'o', :'ar', :'u'))],
+    array_fill('SQLSTATE 42501'::text, ARRAY[11]),
     'an INSERT into O is refused on each of them (row-level security)');
 SELECT is((SELECT array_agg(c.oid::regclass::text || ' ' || p.priv ORDER BY 1) FROM pg_class c
              CROSS JOIN unnest(ARRAY['TRUNCATE', 'REFERENCES', 'TRIGGER']) p (priv)
@@ -393,6 +411,14 @@ SELECT is(pg_temp.outcome(format('SELECT finicom.sync_request(%L, %L)', :'o', :'
           'sync_request of C: not_found (queues no run)');
 SELECT is(pg_temp.outcome(format('SELECT finicom.connection_refs_check(%L, %L, %L, ARRAY[%L]::uuid[])', :'o', :'s', :'d', :'g')),
           'SQLSTATE F0400', 'connection_refs_check of S, D and G: sees none of them');
+SELECT is(ARRAY[
+    pg_temp.outcome('SELECT finicom.access_review_start(NULL)'),
+    pg_temp.outcome(format('SELECT finicom.access_review_lock_open(%L)', :'ar')),
+    pg_temp.outcome(format($$SELECT finicom.access_review_decide(%L, %L, 'remove', NULL, NULL)$$, :'ar', :'v')),
+    pg_temp.outcome(format('SELECT finicom.access_review_complete(%L)', :'ar')),
+    pg_temp.outcome(format('SELECT finicom.access_review_cancel(%L)', :'ar'))],
+    ARRAY['SQLSTATE F0403', 'SQLSTATE F0404', 'SQLSTATE F0404', 'SQLSTATE F0404', 'SQLSTATE F0404'],
+    'access_review_start: F0403; lock_open, decide, complete and cancel of AR: F0404 (AR stays open, undecided)');
 
 -- ---------------------------------------------------------------------
 -- Entry points.

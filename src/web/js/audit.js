@@ -8,7 +8,8 @@
 // action code, ids, request id, address — is one click away in a
 // disclosure under the sentence.  Filters: what happened, who did it, and a
 // date range (from the first day's start to the last day's end, in the
-// browser's time zone; the API's from and to).  Events are cards on narrow
+// browser's time zone; the API's from and to).  Export downloads what the
+// action and the dates select as CSV or NDJSON (GET audit-events/export).  Events are cards on narrow
 // screens and rows on wide ones.
 
 import {get, getAll, orgPath, query} from './api.js';
@@ -25,6 +26,9 @@ const ACTION_GROUPS = [
 	['Invitations', [['invitation.created', 'Invitation sent'], ['invitation.resent', 'Invitation sent again'],
 		['invitation.canceled', 'Invitation canceled'], ['invitation.accepted', 'Invitation accepted'], ['invitation.expired', 'Invitation expired']]],
 	['API keys', [['api_key.created', 'API key created'], ['api_key.revoked', 'API key revoked']]],
+	['Access reviews', [['access_review.created', 'Review started'], ['access_review.decided', 'Decision made'],
+		['access_review.completed', 'Review completed'], ['access_review.canceled', 'Review canceled'],
+		['access_review.reminded', 'Reminder sent']]],
 	...Object.entries(KINDS).map(([one, many]) => [many[0].toUpperCase() + many.slice(1), [
 		[`${one}.created`, `${cap(one)} created`], [`${one}.updated`, `${cap(one)} changed`], [`${one}.deleted`, `${cap(one)} deleted`],
 		...(one === 'connection' ? [['connection.sync_requested', 'Sync requested']] : [])]]),
@@ -47,7 +51,11 @@ function namer(members, keys, objects) {
 	const objs = new Map(objects.map((o) => [o.id, o.name]));
 	return {
 		learn(events) {
-			for (const e of events) if (e.actor && e.actor.type === 'user' && e.actor.id && e.actor.label) seen.set(e.actor.id, e.actor.label);
+			for (const e of events) {
+				if (e.actor && e.actor.type === 'user' && e.actor.id && e.actor.label) seen.set(e.actor.id, e.actor.label);
+				// Access review decisions record the member's email (sql/0025).
+				if (e.action === 'access_review.decided' && e.target && e.target.id && e.details && e.details.email) seen.set(e.target.id, e.details.email);
+			}
 		},
 		actor(a) {
 			if (!a) return 'Someone';
@@ -108,6 +116,18 @@ function describe(e, n) {
 	case 'api_key.created': return say`${A} created the API key ${n.key(tid, d.name)} with the role ${role(d.role)}.`;
 	case 'api_key.revoked': return say`${A} revoked the API key ${n.key(tid, d.name)}.`;
 	case 'api_key.deleted': return say`The API key ${n.key(tid, d.name)} was deleted.`;
+	case 'access_review.created': return say`${A} started an access review.`;
+	case 'access_review.decided': {
+		const what = d.decision === 'keep' ? 'keep' : d.decision === 'remove' ? 'remove' : 'decide about';
+		return d.decision === 'change_role' ? say`${A} decided to change ${T}'s role to ${role(d.new_role)} in an access review.`
+			: say`${A} decided to ${what} ${T} in an access review.`;
+	}
+	case 'access_review.completed': {
+		const n = (k) => (Array.isArray(d[k]) ? d[k].length : 0);
+		return say`${A} completed an access review: ${n('removed') === 1 ? '1 member removed' : `${n('removed')} members removed`}, ${n('role_changed') === 1 ? '1 role changed' : `${n('role_changed')} roles changed`}.`;
+	}
+	case 'access_review.canceled': return say`${A} canceled an access review.`;
+	case 'access_review.reminded': return say`Finicom reminded the admins that an access review is due.`;
 	case 'connection.sync_requested': return say`${A} requested a sync of the connection ${n.object('connection', tid)}.`;
 	default: break;
 	}
@@ -175,9 +195,28 @@ export async function auditPage(main, ctx) {
 	const to = field('To', {type: 'date', name: 'to'});
 
 	const reset = h('button', {type: 'button', class: 'secondary'}, 'Clear filters');
+	// Export: the events the filters' action and dates select, oldest first, as a file (a plain link: the
+	// browser downloads it with the session cookie; the API streams it).
+	const format = field('Export as', {name: 'format', value: 'csv'}, {tag: 'select',
+		options: [['csv', 'CSV (spreadsheets)'], ['ndjson', 'NDJSON (one JSON event per line)']]});
+	const exportLink = h('a', {class: 'button secondary', id: 'audit-export', download: ''}, 'Export');
+	const exportNote = h('small', {class: 'hint', id: 'audit-export-hint'}, 'What happened and the date range apply; oldest first.');
+	exportLink.setAttribute('aria-describedby', exportNote.id);
+	const setExport = () => {
+		let p = {};
+		try {
+			p = params();
+		} catch (err) {
+			/* the dates are the wrong way round: the export takes no range until fixed */
+		}
+		exportLink.href = `/api/v1${base}/export${query({format: ctlOf(format).value, action: p.action, from: p.from, to: p.to})}`;
+	};
 	const form = h('form', {class: 'card filterform', 'aria-label': 'Filter audit events'}, errorBox(),
 		h('div', {class: 'row'}, action, actor, h('div', {class: 'daterange', role: 'group', 'aria-label': 'Date range'}, from, to)),
-		h('div', {class: 'actions'}, h('button', {type: 'submit'}, 'Apply filters'), reset));
+		h('div', {class: 'actions'}, h('button', {type: 'submit'}, 'Apply filters'), reset),
+		h('div', {class: 'row export'}, format, h('div', {class: 'field'}, exportLink, exportNote)));
+	form.addEventListener('change', setExport);
+	form.addEventListener('input', setExport);
 	const summary = h('p', {class: 'muted', role: 'status'});
 	const listSlot = h('div', {class: 'eventlist'});
 	const pager = h('div', {class: 'pager'});
@@ -248,8 +287,10 @@ export async function auditPage(main, ctx) {
 		ctlOf(to).value = '';
 		stack.length = 0;
 		cursor = null;
+		setExport();
 		run();
 	});
+	setExport();
 	put(main, h('p', {class: 'lead'}, 'Everything that changed in this organization, newest first. The database writes these events itself; nobody can edit them.'),
 		form, summary, listSlot, pager);
 	await load();

@@ -45,7 +45,7 @@ export const PAGES = [
 	{id: 'settings', label: 'Settings & billing', admin: true},
 	{id: 'audit', label: 'Audit log', admin: true},
 	{id: 'alerts', label: 'Alerts', admin: true},
-	{id: 'review', label: 'Access review', admin: true},
+	{id: 'review', label: 'Access reviews', admin: true},
 ];
 
 export const orgHash = (org, page = 'members') => `#/o/${org}/${page}`;
