@@ -39,7 +39,12 @@
 --   67335cc4f455cd01ebea0d60b100bfbec4c9a96a385e997928f375c04d3fb47a  0019_auth_role.sql
 --   87f441223bd620af01dc21e2bedfb5eda06b3de3cf6237084d3960496ca88bf9  0020_auditor_verifies.sql
 --   00328ae8db7c56b3af69c98941d916ebd972f57cf2f66ca7928e0881e70fac24  0021_invitation_times.sql
---   9a69d7cfe52063388cd34a6c81f6607a0fd3fc545737caf40ee4c166a46c487f  0025_access_reviews.sql
+--   5f8dccc3700291213dd4a11e84cc7b65ac2d8796a6cd1ff08eb1ee9bc7ef1133  0022_account_self_service.sql
+--   63dcddf47918e52e6a3a9f434d18aabce95689b65189ea18eda40c55b37df89a  0023_totp.sql
+--   ccba25a58ea154c10d29f7a33b35e5fcf092fa074bf0cb73d6ee021840871513  0024_member_governance.sql
+--   580390e25a165424a92fd2a6dae6dc34a1e9172717f76ca424e606ac3e4b4657  0025_access_reviews.sql
+--   a9a565135f2d1fe1aef83435ea7004eadb682d701b89bb47e6c6bcd2e7f2ce2d  0026_alerts.sql
+--   32df4e259d09ec98abc9fa651c1199007f1ebdc9dd0ae0597eae5c19ce254a25  0027_schema_version.sql
 
 --
 -- PostgreSQL database dump
@@ -60,6 +65,26 @@ ALTER SCHEMA audit OWNER TO finicom_owner;
 CREATE SCHEMA finicom;
 
 ALTER SCHEMA finicom OWNER TO finicom_owner;
+
+--
+-- Name: finicom_trgm; Type: SCHEMA; Schema: -; Owner: postgres
+--
+
+CREATE SCHEMA finicom_trgm;
+
+ALTER SCHEMA finicom_trgm OWNER TO postgres;
+
+--
+-- Name: pg_trgm; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA finicom_trgm;
+
+--
+-- Name: EXTENSION pg_trgm; Type: COMMENT; Schema: -; Owner: 
+--
+
+COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
 
 --
 -- Name: access_review_decision; Type: TYPE; Schema: finicom; Owner: finicom_owner
@@ -121,6 +146,90 @@ CREATE TYPE finicom.role AS ENUM (
 );
 
 ALTER TYPE finicom.role OWNER TO finicom_owner;
+
+--
+-- Name: alerts_on_auth_event(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.alerts_on_auth_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_ids uuid[];
+        v_org uuid;
+    BEGIN
+        BEGIN
+            v_ids := ARRAY(SELECT a.id FROM audit.auth_events a
+                           WHERE a.user_id = NEW.user_id AND a.event = 'login.failed' AND a.id <> NEW.id
+                             AND a.at > pg_catalog.clock_timestamp() - interval '10 minutes'
+                           ORDER BY a.at, a.id LIMIT 999) || NEW.id;
+            IF pg_catalog.cardinality(v_ids) >= 10 THEN
+                FOR v_org IN SELECT m.org_id FROM finicom.memberships m WHERE m.user_id = NEW.user_id LOOP
+                    PERFORM finicom.alert_raise(v_org, 'failed_logins', v_ids,
+                        pg_catalog.format('%s failed sign-ins for %s in 10 minutes (last from %s)',
+                            pg_catalog.cardinality(v_ids),
+                            (SELECT u.email FROM finicom.users u WHERE u.id = NEW.user_id),
+                            coalesce(NEW.ip, 'an unknown address')));
+                END LOOP;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'activity alert not evaluated for auth event %: %', NEW.id, SQLERRM;
+        END;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION audit.alerts_on_auth_event() OWNER TO finicom_owner;
+
+--
+-- Name: alerts_on_event(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.alerts_on_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_ids uuid[];
+        v_label text;
+    BEGIN
+        BEGIN
+            IF finicom.org_created_now(NEW.org_id) THEN
+                RETURN NULL;
+            END IF;
+            IF NEW.actor_type = 'db' THEN
+                PERFORM finicom.alert_raise(NEW.org_id, 'db_change', ARRAY[NEW.id],
+                    pg_catalog.format('%s by database role %s, not through the API', NEW.action, NEW.actor_label));
+            END IF;
+            IF (NEW.action = 'member.added' AND NEW.details ->> 'role' = 'admin')
+               OR (NEW.action = 'member.role_changed' AND NEW.details ->> 'new_role' = 'admin') THEN
+                v_label := (SELECT u.email FROM finicom.users u WHERE u.id = NEW.target_id);
+                PERFORM finicom.alert_raise(NEW.org_id, 'admin_granted', ARRAY[NEW.id],
+                    pg_catalog.format('%s became an admin (%s by %s)', coalesce(v_label, 'a user'),
+                        NEW.action, coalesce(NEW.actor_label, NEW.actor_type)));
+            ELSIF NEW.action = 'api_key.created' AND NEW.details ->> 'role' = 'admin' THEN
+                PERFORM finicom.alert_raise(NEW.org_id, 'admin_api_key_created', ARRAY[NEW.id],
+                    pg_catalog.format('admin API key "%s" created by %s', NEW.details ->> 'name',
+                        coalesce(NEW.actor_label, NEW.actor_type)));
+            ELSIF NEW.action = 'member.removed' THEN
+                v_ids := ARRAY(SELECT e.id FROM audit.events e
+                               WHERE e.org_id = NEW.org_id AND e.action = 'member.removed' AND e.id <> NEW.id
+                                 AND e.at > pg_catalog.clock_timestamp() - interval '10 minutes'
+                               ORDER BY e.at, e.id LIMIT 999) || NEW.id;
+                IF pg_catalog.cardinality(v_ids) >= 5 THEN
+                    PERFORM finicom.alert_raise(NEW.org_id, 'mass_removal', v_ids,
+                        pg_catalog.format('%s members removed in 10 minutes', pg_catalog.cardinality(v_ids)));
+                END IF;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'activity alert not evaluated for audit event % (%): %', NEW.id, NEW.action, SQLERRM;
+        END;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION audit.alerts_on_event() OWNER TO finicom_owner;
 
 --
 -- Name: append(uuid, text, text, uuid, jsonb); Type: FUNCTION; Schema: audit; Owner: finicom_owner
@@ -360,6 +469,49 @@ CREATE FUNCTION audit.capture_access_review() RETURNS trigger
     $$;
 
 ALTER FUNCTION audit.capture_access_review() OWNER TO finicom_owner;
+
+--
+-- Name: capture_member(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.capture_member() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_org uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.org_id ELSE NEW.org_id END;
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = v_org) THEN
+            RETURN NULL;
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            PERFORM audit.append(v_org, 'member.added', 'user', NEW.user_id,
+                pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('role', NEW.role,
+                    'expires_at', finicom.ts(NEW.expires_at))));
+        ELSIF TG_OP = 'DELETE' THEN
+            IF OLD.expires_at IS NOT NULL AND OLD.expires_at <= pg_catalog.now() THEN
+                PERFORM audit.append(v_org, 'member.expired', 'user', OLD.user_id,
+                    pg_catalog.jsonb_build_object('role', OLD.role, 'expires_at', finicom.ts(OLD.expires_at)));
+            ELSE
+                PERFORM audit.append(v_org, 'member.removed', 'user', OLD.user_id,
+                    pg_catalog.jsonb_build_object('role', OLD.role));
+            END IF;
+        ELSE
+            IF OLD.role IS DISTINCT FROM NEW.role THEN
+                PERFORM audit.append(v_org, 'member.role_changed', 'user', NEW.user_id,
+                    pg_catalog.jsonb_build_object('old_role', OLD.role, 'new_role', NEW.role));
+            END IF;
+            IF OLD.expires_at IS DISTINCT FROM NEW.expires_at THEN
+                PERFORM audit.append(v_org, 'member.expiry_changed', 'user', NEW.user_id,
+                    pg_catalog.jsonb_build_object('old_expires_at', finicom.ts(OLD.expires_at),
+                        'new_expires_at', finicom.ts(NEW.expires_at)));
+            END IF;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION audit.capture_member() OWNER TO finicom_owner;
 
 --
 -- Name: capture_object(); Type: FUNCTION; Schema: audit; Owner: finicom_owner
@@ -654,32 +806,53 @@ ALTER FUNCTION audit.stamp() OWNER TO finicom_owner;
 --
 
 CREATE FUNCTION audit.verify_chain(p_org uuid) RETURNS TABLE(ok boolean, events bigint, first_bad_seq bigint, first_bad_id uuid, reason text, pending bigint, oldest_pending_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ SELECT * FROM audit.verify_chain_from(p_org, 1) $$;
+
+ALTER FUNCTION audit.verify_chain(p_org uuid) OWNER TO finicom_owner;
+
+--
+-- Name: verify_chain_from(uuid, bigint); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.verify_chain_from(p_org uuid, p_from bigint) RETURNS TABLE(ok boolean, events bigint, first_bad_seq bigint, first_bad_id uuid, reason text, pending bigint, oldest_pending_at timestamp with time zone)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
     DECLARE
         e audit.events%ROWTYPE;
+        v_from bigint := GREATEST(p_from, 1);
         v_prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
-        v_expect bigint := 1;
+        v_expect bigint;
         v_head audit.chain_heads%ROWTYPE;
         v_pending bigint;
         v_oldest timestamptz;
     BEGIN
         SELECT count(*), min(x.at) INTO v_pending, v_oldest
         FROM audit.events x WHERE x.org_id = p_org AND x.seq IS NULL;
-        FOR e IN SELECT * FROM audit.events x WHERE x.org_id = p_org AND x.seq IS NOT NULL ORDER BY x.seq LOOP
+        IF v_from > 1 THEN
+            SELECT x.hash INTO v_prev FROM audit.events x WHERE x.org_id = p_org AND x.seq = v_from - 1;
+            IF NOT FOUND THEN
+                -- Nothing that far back: verify from the first event present.
+                v_from := 1;
+                v_prev := '\x0000000000000000000000000000000000000000000000000000000000000000';
+            END IF;
+        END IF;
+        v_expect := v_from;
+        FOR e IN SELECT * FROM audit.events x WHERE x.org_id = p_org AND x.seq >= v_from ORDER BY x.seq LOOP
             IF e.seq <> v_expect THEN
-                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id,
+                RETURN QUERY SELECT false, v_expect - v_from, e.seq, e.id,
                     pg_catalog.format('event %s is missing before this one', v_expect), v_pending, v_oldest;
                 RETURN;
             END IF;
             IF e.prev_hash <> v_prev THEN
-                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id,
+                RETURN QUERY SELECT false, v_expect - v_from, e.seq, e.id,
                     'prev_hash does not match the event before'::text, v_pending, v_oldest;
                 RETURN;
             END IF;
             IF e.hash <> pg_catalog.sha256(v_prev || audit.canonical(e)) THEN
-                RETURN QUERY SELECT false, v_expect - 1, e.seq, e.id,
+                RETURN QUERY SELECT false, v_expect - v_from, e.seq, e.id,
                     'the event was changed after it was written'::text, v_pending, v_oldest;
                 RETURN;
             END IF;
@@ -688,20 +861,70 @@ CREATE FUNCTION audit.verify_chain(p_org uuid) RETURNS TABLE(ok boolean, events 
         END LOOP;
         SELECT * INTO v_head FROM audit.chain_heads h WHERE h.org_id = p_org;
         IF FOUND AND (v_head.seq <> v_expect - 1 OR v_head.hash <> v_prev) THEN
-            RETURN QUERY SELECT false, v_expect - 1, v_expect, NULL::uuid,
+            RETURN QUERY SELECT false, v_expect - v_from, v_expect, NULL::uuid,
                 'events after the last one present are missing'::text, v_pending, v_oldest;
             RETURN;
         END IF;
         IF NOT FOUND AND v_expect > 1 THEN
-            RETURN QUERY SELECT false, v_expect - 1, v_expect, NULL::uuid,
+            RETURN QUERY SELECT false, v_expect - v_from, v_expect, NULL::uuid,
                 'the chain head is missing'::text, v_pending, v_oldest;
             RETURN;
         END IF;
-        RETURN QUERY SELECT true, v_expect - 1, NULL::bigint, NULL::uuid, NULL::text, v_pending, v_oldest;
+        RETURN QUERY SELECT true, v_expect - v_from, NULL::bigint, NULL::uuid, NULL::text, v_pending, v_oldest;
     END
     $$;
 
-ALTER FUNCTION audit.verify_chain(p_org uuid) OWNER TO finicom_owner;
+ALTER FUNCTION audit.verify_chain_from(p_org uuid, p_from bigint) OWNER TO finicom_owner;
+
+--
+-- Name: verify_recent_chains(integer, integer, uuid, integer); Type: FUNCTION; Schema: audit; Owner: finicom_owner
+--
+
+CREATE FUNCTION audit.verify_recent_chains(p_events integer DEFAULT 1000, p_orgs integer DEFAULT 500, p_org uuid DEFAULT NULL::uuid, p_overlap integer DEFAULT 100) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        h record;
+        v record;
+        n integer := 0;
+    BEGIN
+        FOR h IN SELECT hd.org_id, hd.seq, c.bad_seq, c.bad_reason,
+                        CASE WHEN c.org_id IS NULL OR p_org IS NOT NULL
+                                  OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'
+                             THEN hd.seq - p_events + 1
+                             ELSE LEAST(c.head_seq, hd.seq) - p_overlap + 1 END AS from_seq
+                 FROM audit.chain_heads hd LEFT JOIN audit.chain_checks c ON c.org_id = hd.org_id
+                 WHERE (p_org IS NULL AND (c.org_id IS NULL OR c.head_seq <> hd.seq
+                                           OR c.checked_at < pg_catalog.clock_timestamp() - interval '10 minutes'))
+                    OR hd.org_id = p_org
+                 ORDER BY c.org_id IS NOT NULL, c.head_seq = hd.seq, c.checked_at, hd.org_id
+                 LIMIT p_orgs LOOP
+            BEGIN
+                SELECT * INTO v FROM audit.verify_chain_from(h.org_id, h.from_seq);
+                INSERT INTO audit.chain_checks AS c (org_id, head_seq, checked_at, bad_seq, bad_reason)
+                VALUES (h.org_id, h.seq, pg_catalog.clock_timestamp(),
+                        CASE WHEN NOT v.ok THEN v.first_bad_seq END, CASE WHEN NOT v.ok THEN v.reason END)
+                ON CONFLICT (org_id) DO UPDATE
+                SET head_seq = EXCLUDED.head_seq, checked_at = EXCLUDED.checked_at,
+                    bad_seq = EXCLUDED.bad_seq, bad_reason = EXCLUDED.bad_reason;
+                IF NOT v.ok AND (h.bad_seq IS DISTINCT FROM v.first_bad_seq
+                                 OR h.bad_reason IS DISTINCT FROM v.reason)
+                   AND EXISTS (SELECT FROM finicom.orgs o WHERE o.id = h.org_id) THEN
+                    PERFORM finicom.alert_raise(h.org_id, 'audit_chain_broken',
+                        ARRAY(SELECT v.first_bad_id WHERE v.first_bad_id IS NOT NULL),
+                        pg_catalog.format('the audit chain is broken at event %s: %s', v.first_bad_seq, v.reason));
+                END IF;
+                n := n + 1;
+            EXCEPTION WHEN OTHERS THEN
+                RAISE WARNING 'could not verify the audit chain of org %: %', h.org_id, SQLERRM;
+            END;
+        END LOOP;
+        RETURN n;
+    END
+    $$;
+
+ALTER FUNCTION audit.verify_recent_chains(p_events integer, p_orgs integer, p_org uuid, p_overlap integer) OWNER TO finicom_owner;
 
 --
 -- Name: access_review_cancel(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -888,6 +1111,7 @@ CREATE FUNCTION finicom.access_review_remind() RETURNS integer
             FROM claimed c
             JOIN due d ON d.id = c.org_id
             JOIN finicom.memberships m ON m.org_id = d.id AND m.role = 'admin'
+                AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now()) -- an expired admin is none (0024)
             JOIN finicom.users u ON u.id = m.user_id
             RETURNING org_id
         ), events AS (
@@ -942,6 +1166,242 @@ CREATE FUNCTION finicom.access_review_start(p_due_at timestamp with time zone) R
     $$;
 
 ALTER FUNCTION finicom.access_review_start(p_due_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
+-- Name: alert_acknowledge_stamp(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.alert_acknowledge_stamp() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_type text := finicom.request_actor_type();
+    BEGIN
+        IF OLD.acknowledged_at IS NOT NULL THEN
+            IF NEW.acknowledged_at IS DISTINCT FROM OLD.acknowledged_at
+               OR NEW.acknowledged_by_type IS DISTINCT FROM OLD.acknowledged_by_type
+               OR NEW.acknowledged_by_id IS DISTINCT FROM OLD.acknowledged_by_id
+               OR NEW.acknowledged_by_label IS DISTINCT FROM OLD.acknowledged_by_label THEN
+                RAISE EXCEPTION 'an acknowledged alert stays acknowledged' USING ERRCODE = 'F0409';
+            END IF;
+            RETURN NEW;
+        END IF;
+        IF NEW.acknowledged_at IS NULL THEN
+            RETURN NEW;
+        END IF;
+        NEW.acknowledged_at := pg_catalog.clock_timestamp();
+        IF v_type IS NULL OR v_type = 'system' THEN
+            NEW.acknowledged_by_type := 'db';
+            NEW.acknowledged_by_id := NULL;
+            NEW.acknowledged_by_label := session_user;
+        ELSE
+            NEW.acknowledged_by_type := v_type;
+            NEW.acknowledged_by_id := finicom.request_actor_id();
+            NEW.acknowledged_by_label := CASE v_type
+                WHEN 'user' THEN (SELECT u.email FROM finicom.users u WHERE u.id = NEW.acknowledged_by_id)
+                ELSE (SELECT k.name FROM finicom.api_keys k WHERE k.id = NEW.acknowledged_by_id) END;
+        END IF;
+        PERFORM audit.append(NEW.org_id, 'alert.acknowledged', 'alert', NEW.id,
+            pg_catalog.jsonb_build_object('rule', NEW.rule, 'summary', NEW.summary));
+        RETURN NEW;
+    END
+    $$;
+
+ALTER FUNCTION finicom.alert_acknowledge_stamp() OWNER TO finicom_owner;
+
+--
+-- Name: alert_rule_names(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.alert_rule_names() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT ARRAY['admin_granted', 'admin_api_key_created', 'mass_removal', 'failed_logins',
+                       'db_change', 'audit_chain_broken'] $$;
+
+ALTER FUNCTION finicom.alert_rule_names() OWNER TO finicom_owner;
+
+--
+-- Name: alerts; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.alerts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    rule text NOT NULL,
+    at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    summary text NOT NULL,
+    event_ids uuid[] NOT NULL,
+    mailed boolean NOT NULL,
+    acknowledged_at timestamp with time zone,
+    acknowledged_by_type text,
+    acknowledged_by_id uuid,
+    acknowledged_by_label text,
+    CONSTRAINT alerts_acknowledged_by_type_check CHECK ((acknowledged_by_type = ANY (ARRAY['user'::text, 'api_key'::text, 'db'::text]))),
+    CONSTRAINT alerts_event_ids_check CHECK ((cardinality(event_ids) <= 100)),
+    CONSTRAINT alerts_rule_check CHECK ((rule = ANY (finicom.alert_rule_names()))),
+    CONSTRAINT alerts_summary_check CHECK (((char_length(summary) >= 1) AND (char_length(summary) <= 500)))
+);
+
+ALTER TABLE ONLY finicom.alerts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.alerts OWNER TO finicom_owner;
+
+--
+-- Name: alert_json(finicom.alerts); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.alert_json(a finicom.alerts) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object(
+            'id', a.id, 'rule', a.rule, 'at', finicom.ts(a.at), 'summary', a.summary,
+            'event_ids', pg_catalog.to_json(a.event_ids),
+            'status', CASE WHEN a.acknowledged_at IS NULL THEN 'open' ELSE 'acknowledged' END,
+            'acknowledged_by', CASE WHEN a.acknowledged_at IS NOT NULL THEN
+                pg_catalog.json_build_object('type', a.acknowledged_by_type, 'id', a.acknowledged_by_id,
+                                             'label', a.acknowledged_by_label) END,
+            'acknowledged_at', finicom.ts(a.acknowledged_at))
+    $$;
+
+ALTER FUNCTION finicom.alert_json(a finicom.alerts) OWNER TO finicom_owner;
+
+--
+-- Name: alert_raise(uuid, text, uuid[], text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[], p_summary text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    SET lock_timeout TO '2s'
+    AS $$
+    DECLARE
+        v_alert finicom.alerts%ROWTYPE;
+        v_now timestamptz := pg_catalog.clock_timestamp();
+        v_summary text := pg_catalog.left(pg_catalog.regexp_replace(p_summary, '[[:cntrl:]]+', ' ', 'g'), 500);
+        v_new uuid[];
+        v_mail boolean;
+        v_org_name text;
+    BEGIN
+        IF EXISTS (SELECT FROM finicom.alert_rule_settings s
+                   WHERE s.org_id = p_org AND s.rule = p_rule AND NOT s.enabled) THEN
+            RETURN;
+        END IF;
+        -- An open alert to join: looked up without a lock; only opening a
+        -- new one takes the org's rule lock (held to commit, so a second
+        -- writer waits and then finds the first one's alert).
+        SELECT * INTO v_alert FROM finicom.alerts a
+        WHERE a.org_id = p_org AND a.rule = p_rule AND a.acknowledged_at IS NULL
+          AND a.at > v_now - interval '10 minutes'
+        ORDER BY a.at DESC LIMIT 1;
+        IF NOT FOUND THEN
+            PERFORM pg_catalog.pg_advisory_xact_lock(
+                pg_catalog.hashtextextended('finicom alert ' || p_org || ' ' || p_rule, 0));
+            SELECT * INTO v_alert FROM finicom.alerts a
+            WHERE a.org_id = p_org AND a.rule = p_rule AND a.acknowledged_at IS NULL
+              AND a.at > v_now - interval '10 minutes'
+            ORDER BY a.at DESC LIMIT 1;
+        END IF;
+        IF FOUND THEN
+            -- The event that made this call (the last id) joins the alert;
+            -- a full one (100 events) is left as it is, unless its summary
+            -- counts (mass_removal, failed_logins: rare events).  So a burst
+            -- of psql changes writes the alert row 100 times, not once per
+            -- event, and its writers stop taking turns on that row.
+            v_new := ARRAY(SELECT x FROM pg_catalog.unnest(p_event_ids[pg_catalog.cardinality(p_event_ids):]) x
+                           WHERE x IS NOT NULL AND NOT (x = ANY (v_alert.event_ids)));
+            IF pg_catalog.cardinality(v_alert.event_ids) >= 100 AND p_rule NOT IN ('mass_removal', 'failed_logins') THEN
+                RETURN;
+            END IF;
+            UPDATE finicom.alerts a
+            SET event_ids = CASE WHEN pg_catalog.cardinality(a.event_ids) + pg_catalog.cardinality(v_new) <= 100
+                                 THEN a.event_ids || v_new ELSE a.event_ids END,
+                summary = CASE WHEN p_rule IN ('mass_removal', 'failed_logins') THEN v_summary ELSE a.summary END
+            WHERE a.id = v_alert.id;
+            RETURN;
+        END IF;
+        v_mail := NOT EXISTS (SELECT FROM finicom.alerts a
+                              WHERE a.org_id = p_org AND a.rule = p_rule AND a.mailed
+                                AND a.at > v_now - interval '10 minutes');
+        v_new := ARRAY(SELECT u.x FROM pg_catalog.unnest(p_event_ids) WITH ORDINALITY AS u (x, n)
+                       WHERE u.x IS NOT NULL GROUP BY u.x ORDER BY min(u.n));
+        INSERT INTO finicom.alerts (org_id, rule, at, summary, event_ids, mailed)
+        VALUES (p_org, p_rule, v_now, v_summary, v_new[1:100], v_mail)
+        RETURNING * INTO v_alert;
+        IF NOT v_mail THEN
+            RETURN;
+        END IF;
+        SELECT o.name INTO v_org_name FROM finicom.orgs o WHERE o.id = p_org;
+        -- One mail per admin of the org, and to nobody else.
+        INSERT INTO finicom.mail_outbox (org_id, recipient, subject, body, message_id)
+        SELECT p_org, u.email,
+            pg_catalog.left(pg_catalog.format('Finicom alert in %s: %s', v_org_name, v_summary), 250),
+            pg_catalog.format(E'Hello %s,\n\nAn activity alert was raised in the organization "%s" on Finicom:\n\n  %s\n\nRule: %s (%s)\nTime: %s (UTC)\nAlert: %s\n\nFurther events of this rule in the next 10 minutes are added to this\nalert without another email.  Review and acknowledge it on the Alerts\npage of the dashboard; an admin can turn rules off there too.\n',
+                u.name, v_org_name, v_summary, p_rule, finicom.alert_rule_text(p_rule),
+                pg_catalog.to_char(v_now AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), v_alert.id),
+            '<' || pg_catalog.gen_random_uuid() || '@finicom.invalid>'
+        FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
+        WHERE m.org_id = p_org AND m.role = 'admin'
+          AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now()); -- an expired admin is none (0024)
+        PERFORM pg_catalog.pg_notify('finicom_mail', '');
+    END
+    $$;
+
+ALTER FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[], p_summary text) OWNER TO finicom_owner;
+
+--
+-- Name: alert_rule_audit(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.alert_rule_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF NEW.enabled IS DISTINCT FROM (CASE WHEN TG_OP = 'UPDATE' THEN OLD.enabled ELSE true END) THEN
+            PERFORM audit.append(NEW.org_id, 'alert_rule.updated', 'org', NEW.org_id,
+                pg_catalog.jsonb_build_object('rule', NEW.rule, 'enabled', NEW.enabled));
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION finicom.alert_rule_audit() OWNER TO finicom_owner;
+
+--
+-- Name: alert_rule_text(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.alert_rule_text(p_rule text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+        SELECT CASE p_rule
+            WHEN 'admin_granted' THEN 'someone became an admin'
+            WHEN 'admin_api_key_created' THEN 'an API key with the admin role was created'
+            WHEN 'mass_removal' THEN '5 or more members removed in 10 minutes'
+            WHEN 'failed_logins' THEN '10 or more failed sign-ins for one member''s email in 10 minutes'
+            WHEN 'db_change' THEN 'a change made directly in the database, not through the API'
+            WHEN 'audit_chain_broken' THEN 'the audit trail''s hash chain does not verify'
+        END
+    $$;
+
+ALTER FUNCTION finicom.alert_rule_text(p_rule text) OWNER TO finicom_owner;
+
+--
+-- Name: alert_rules_json(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.alert_rules_json(p_org uuid) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object('rules', pg_catalog.json_agg(
+                   pg_catalog.json_build_object('rule', r.rule, 'enabled', coalesce(s.enabled, true))
+                   ORDER BY r.n))
+        FROM pg_catalog.unnest(finicom.alert_rule_names()) WITH ORDINALITY AS r (rule, n)
+        LEFT JOIN finicom.alert_rule_settings s ON s.org_id = p_org AND s.rule = r.rule
+    $$;
+
+ALTER FUNCTION finicom.alert_rules_json(p_org uuid) OWNER TO finicom_owner;
 
 --
 -- Name: api_key_create(uuid, text, finicom.role, text, bytea, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1116,6 +1576,40 @@ CREATE FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id 
 ALTER FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) OWNER TO finicom_owner;
 
 --
+-- Name: auth_login_proceed(uuid, bytea, integer, text, bytea, text, text, bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea) RETURNS TABLE(totp_required boolean, user_json json)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t
+                       WHERE t.user_id = p_user_id AND t.confirmed_at IS NOT NULL) THEN
+            PERFORM finicom.auth_login_complete(p_user_id, p_token_hash, p_max_age_seconds, p_new_hash,
+                                                p_old_token_hash, p_ip, p_request_id);
+            RETURN QUERY SELECT false, finicom.session_user_json(p_token_hash);
+            RETURN;
+        END IF;
+        IF p_new_hash IS NOT NULL THEN
+            UPDATE finicom.users u SET password_hash = p_new_hash WHERE u.id = p_user_id;
+        END IF;
+        DELETE FROM finicom.login_failures f
+        WHERE f.email = (SELECT finicom.ascii_lower(u.email) FROM finicom.users u WHERE u.id = p_user_id);
+        -- Expired tokens of this user go now: no job needed, no growth.
+        DELETE FROM finicom.totp_login_tokens l
+        WHERE l.user_id = p_user_id AND l.expires_at <= pg_catalog.now();
+        INSERT INTO finicom.totp_login_tokens (token_hash, user_id, expires_at)
+        VALUES (p_login_hash, p_user_id, pg_catalog.now() + interval '5 minutes');
+        PERFORM audit.auth_event('login.totp_required', p_user_id,
+            (SELECT u.email FROM finicom.users u WHERE u.id = p_user_id), p_ip, p_request_id);
+        RETURN QUERY SELECT true, NULL::json;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea) OWNER TO finicom_owner;
+
+--
 -- Name: auth_logout(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1141,6 +1635,153 @@ CREATE FUNCTION finicom.auth_logout(p_token_hash bytea) RETURNS boolean
     $$;
 
 ALTER FUNCTION finicom.auth_logout(p_token_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_password_change(uuid, bytea, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_email text;
+    BEGIN
+        SELECT u.email INTO v_email FROM finicom.sessions s JOIN finicom.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_session_hash AND s.user_id = p_user AND s.expires_at > pg_catalog.now()
+        FOR UPDATE OF u;
+        IF v_email IS NULL THEN
+            RETURN false;
+        END IF;
+        UPDATE finicom.users u SET password_hash = p_new_hash WHERE u.id = p_user;
+        DELETE FROM finicom.sessions s WHERE s.user_id = p_user AND s.token_hash <> p_session_hash;
+        DELETE FROM finicom.login_failures f WHERE f.email = finicom.ascii_lower(v_email);
+        UPDATE finicom.password_resets r SET replaced_at = pg_catalog.now()
+        WHERE r.user_id = p_user AND r.used_at IS NULL AND r.replaced_at IS NULL;
+        PERFORM audit.auth_event('password.changed', p_user, v_email, p_ip, p_request_id);
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_password_change_begin(uuid, bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) RETURNS TABLE(password_hash text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_email text;
+    BEGIN
+        SELECT u.email INTO v_email FROM finicom.sessions s JOIN finicom.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_session_hash AND s.user_id = p_user AND s.expires_at > pg_catalog.now();
+        IF v_email IS NULL THEN
+            RETURN;
+        END IF;
+        RETURN QUERY SELECT b.password_hash FROM finicom.auth_login_begin(v_email) b WHERE b.user_id = p_user;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_password_reset(bytea, text, bytea, integer, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) RETURNS TABLE(outcome text, status text, user_json text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v finicom.password_resets%ROWTYPE;
+        v_user finicom.users%ROWTYPE;
+    BEGIN
+        SELECT * INTO v FROM finicom.password_resets r WHERE r.token_hash = p_token_hash FOR UPDATE;
+        IF NOT FOUND OR v.user_id IS NULL THEN
+            RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+        IF v.used_at IS NOT NULL OR v.replaced_at IS NOT NULL OR v.expires_at <= pg_catalog.now() THEN
+            RETURN QUERY SELECT 'gone'::text, CASE WHEN v.used_at IS NOT NULL THEN 'used'
+                                                  WHEN v.replaced_at IS NOT NULL THEN 'replaced'
+                                                  ELSE 'expired' END, NULL::text;
+            RETURN;
+        END IF;
+        SELECT * INTO v_user FROM finicom.users u WHERE u.id = v.user_id FOR UPDATE;
+        IF v_user.email_verified_at IS NULL THEN
+            PERFORM audit.auth_event('account.taken_over', v_user.id, v_user.email, p_ip, p_request_id);
+        END IF;
+        UPDATE finicom.users u SET password_hash = p_password_hash WHERE u.id = v_user.id;
+        DELETE FROM finicom.sessions s WHERE s.user_id = v_user.id;
+        DELETE FROM finicom.login_failures f WHERE f.email = finicom.ascii_lower(v_user.email);
+        UPDATE finicom.password_resets r SET used_at = pg_catalog.now() WHERE r.id = v.id;
+        UPDATE finicom.password_resets r SET replaced_at = pg_catalog.now()
+        WHERE r.user_id = v_user.id AND r.used_at IS NULL AND r.replaced_at IS NULL;
+        PERFORM finicom.email_verified_mark(v_user.id, p_ip, p_request_id);
+        PERFORM finicom.session_create(v_user.id, p_session_hash, p_max_age_seconds);
+        PERFORM finicom.session_describe(p_session_hash, p_ip, p_user_agent);
+        PERFORM audit.auth_event('password.reset', v_user.id, v_user.email, p_ip, p_request_id);
+        RETURN QUERY SELECT 'ok'::text, NULL::text, finicom.session_user_json(p_session_hash)::text;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_password_reset_request(text, bytea, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_key text := finicom.ascii_lower(p_email);
+        v_user finicom.users%ROWTYPE;
+        v_count bigint;
+        v_oldest timestamptz;
+        v_mail uuid;
+        v_expires timestamptz := pg_catalog.now() + interval '1 hour';
+    BEGIN
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('finicom.password_reset:' || v_key, 0));
+        SELECT pg_catalog.count(*), pg_catalog.min(r.created_at) INTO v_count, v_oldest
+        FROM finicom.password_resets r
+        WHERE finicom.ascii_lower(r.email) = v_key AND r.created_at > pg_catalog.now() - interval '1 hour';
+        IF v_count >= 5 THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                DETAIL = 'too many password reset requests for this email; try again later',
+                HINT = finicom.retry_seconds(v_oldest + interval '1 hour');
+        END IF;
+        SELECT * INTO v_user FROM finicom.users u WHERE finicom.ascii_lower(u.email) = v_key;
+        UPDATE finicom.mail_outbox m
+        SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link replaced)'), link = NULL
+        WHERE m.id IN (SELECT x.id FROM finicom.mail_outbox x JOIN finicom.password_resets r ON r.mail_id = x.id
+                       WHERE finicom.ascii_lower(r.email) = v_key AND r.used_at IS NULL AND r.replaced_at IS NULL
+                         AND x.status = 'queued' FOR UPDATE OF x SKIP LOCKED);
+        UPDATE finicom.password_resets r SET replaced_at = pg_catalog.now()
+        WHERE finicom.ascii_lower(r.email) = v_key AND r.used_at IS NULL AND r.replaced_at IS NULL;
+        -- The same row either way; for an unknown address it is canceled
+        -- from the start (never sent) and holds no link.
+        INSERT INTO finicom.mail_outbox (recipient, subject, body, link, message_id, status)
+        VALUES (coalesce(v_user.email, p_email), 'Reset your Finicom password',
+            pg_catalog.format(E'Hello %s,\n\nSomeone asked to reset the password of the Finicom account for %s.\nTo choose a new password, open this link:\n\n%s\n\nThe link works once and expires at %s (UTC).\nSetting a new password signs the account out everywhere.\nIf you did not ask for this, you can ignore this email: your password stays as it is.\n',
+                coalesce(v_user.name, '-'), coalesce(v_user.email, p_email),
+                CASE WHEN v_user.id IS NOT NULL THEN p_link ELSE '(no account has this address)' END,
+                pg_catalog.to_char(v_expires AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
+            CASE WHEN v_user.id IS NOT NULL THEN p_link END, '<' || gen_random_uuid() || '@finicom.invalid>',
+            CASE WHEN v_user.id IS NOT NULL THEN 'queued' ELSE 'canceled' END)
+        RETURNING id INTO v_mail;
+        INSERT INTO finicom.password_resets (email, user_id, token_hash, mail_id, expires_at)
+        VALUES (coalesce(v_user.email, p_email), v_user.id, p_token_hash, v_mail, v_expires);
+        PERFORM audit.auth_event('password.reset_requested', v_user.id, coalesce(v_user.email, p_email),
+                                 p_ip, p_request_id);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text) OWNER TO finicom_owner;
 
 --
 -- Name: auth_signup(text, text, text, bytea, integer, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -1183,10 +1824,222 @@ CREATE FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password
 ALTER FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) OWNER TO finicom_owner;
 
 --
+-- Name: auth_totp_begin(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_begin(p_session_hash bytea) RETURNS TABLE(user_id uuid, secret_enc text, enabled boolean, last_step bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.totp_session_user(p_session_hash);
+    BEGIN
+        IF v_user IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0401', MESSAGE = 'unauthenticated',
+                DETAIL = 'the session is not valid or has expired';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t WHERE t.user_id = v_user) THEN
+            RETURN;
+        END IF;
+        PERFORM finicom.totp_throttle(v_user);
+        RETURN QUERY SELECT t.user_id, t.secret_enc, t.confirmed_at IS NOT NULL, t.last_step
+                     FROM finicom.totp_credentials t WHERE t.user_id = v_user;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_begin(p_session_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_confirm(bytea, bigint, bytea[], text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.totp_session_user(p_session_hash);
+    BEGIN
+        IF pg_catalog.cardinality(p_codes) <> 10 THEN
+            RAISE EXCEPTION 'ten recovery codes expected';
+        END IF;
+        UPDATE finicom.totp_credentials t SET confirmed_at = pg_catalog.now(), last_step = p_step
+        WHERE t.user_id = v_user AND t.confirmed_at IS NULL
+          AND (t.last_step IS NULL OR t.last_step < p_step);
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        DELETE FROM finicom.totp_recovery_codes c WHERE c.user_id = v_user;
+        INSERT INTO finicom.totp_recovery_codes (user_id, code_hash)
+        SELECT v_user, h FROM pg_catalog.unnest(p_codes) h;
+        DELETE FROM finicom.totp_failures f WHERE f.user_id = v_user;
+        PERFORM audit.auth_event('totp.enabled', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user), p_ip, p_request_id);
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_disable(bytea, bigint, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.totp_session_user(p_session_hash);
+    BEGIN
+        IF v_user IS NULL OR NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t
+                                         WHERE t.user_id = v_user AND t.confirmed_at IS NOT NULL) THEN
+            RETURN false;
+        END IF;
+        IF NOT finicom.totp_accept(v_user, p_step, p_recovery, p_ip, p_request_id) THEN
+            RETURN false;
+        END IF;
+        DELETE FROM finicom.totp_credentials t WHERE t.user_id = v_user;
+        DELETE FROM finicom.totp_recovery_codes c WHERE c.user_id = v_user;
+        DELETE FROM finicom.totp_login_tokens l WHERE l.user_id = v_user;
+        DELETE FROM finicom.totp_failures f WHERE f.user_id = v_user;
+        PERFORM audit.auth_event('totp.disabled', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user), p_ip, p_request_id);
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_enrol(bytea, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.totp_session_user(p_session_hash);
+    BEGIN
+        IF v_user IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0401', MESSAGE = 'unauthenticated',
+                DETAIL = 'the session is not valid or has expired';
+        END IF;
+        INSERT INTO finicom.totp_credentials AS t (user_id, secret_enc)
+        VALUES (v_user, p_secret_enc)
+        ON CONFLICT (user_id) DO UPDATE SET secret_enc = excluded.secret_enc, last_step = NULL,
+            created_at = pg_catalog.now()
+        WHERE t.confirmed_at IS NULL;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'conflict',
+                DETAIL = 'two-factor authentication is already on; turn it off first to enrol again';
+        END IF;
+        PERFORM audit.auth_event('totp.enrolled', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user), p_ip, p_request_id);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_failed(uuid, boolean, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT audit.auth_event(CASE WHEN p_login THEN 'login.totp_failed' ELSE 'totp.failed' END,
+            p_user, (SELECT u.email FROM finicom.users u WHERE u.id = p_user), p_ip, p_request_id)
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_login_begin(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_login_begin(p_login_hash bytea) RETURNS TABLE(user_id uuid, secret_enc text, last_step bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_tok finicom.totp_login_tokens%ROWTYPE;
+    BEGIN
+        SELECT * INTO v_tok FROM finicom.totp_login_tokens l
+        WHERE l.token_hash = p_login_hash AND l.expires_at > pg_catalog.now() FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        PERFORM finicom.totp_throttle(v_tok.user_id);
+        IF v_tok.attempts >= 4 THEN
+            DELETE FROM finicom.totp_login_tokens l WHERE l.token_hash = p_login_hash;
+        ELSE
+            UPDATE finicom.totp_login_tokens l SET attempts = l.attempts + 1
+            WHERE l.token_hash = p_login_hash;
+        END IF;
+        RETURN QUERY SELECT t.user_id, t.secret_enc, t.last_step
+                     FROM finicom.totp_credentials t
+                     WHERE t.user_id = v_tok.user_id AND t.confirmed_at IS NOT NULL;
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_login_begin(p_login_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_login_complete(bytea, bigint, bytea, bytea, integer, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid;
+    BEGIN
+        SELECT l.user_id INTO v_user FROM finicom.totp_login_tokens l
+        WHERE l.token_hash = p_login_hash FOR UPDATE;
+        IF v_user IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT finicom.totp_accept(v_user, p_step, p_recovery, p_ip, p_request_id) THEN
+            RETURN NULL;
+        END IF;
+        DELETE FROM finicom.totp_login_tokens l WHERE l.token_hash = p_login_hash;
+        DELETE FROM finicom.totp_failures f WHERE f.user_id = v_user;
+        IF p_old_token_hash IS NOT NULL THEN
+            DELETE FROM finicom.sessions s WHERE s.token_hash = p_old_token_hash;
+        END IF;
+        PERFORM audit.auth_event('login.totp_succeeded', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user), p_ip, p_request_id);
+        PERFORM finicom.session_create(v_user, p_token_hash, p_max_age_seconds);
+        RETURN finicom.session_user_json(p_token_hash);
+    END
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: auth_totp_user(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.auth_totp_user(p_session_hash bytea) RETURNS TABLE(user_id uuid, email text, enabled boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT u.id, u.email, t.confirmed_at IS NOT NULL
+        FROM finicom.users u LEFT JOIN finicom.totp_credentials t ON t.user_id = u.id
+        WHERE u.id = finicom.totp_session_user(p_session_hash)
+    $$;
+
+ALTER FUNCTION finicom.auth_totp_user(p_session_hash bytea) OWNER TO finicom_owner;
+
+--
 -- Name: begin_request(text, bytea, uuid, integer, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) RETURNS TABLE(actor_type text, actor_id uuid, email text, name text, created_at text, org_id uuid, org_role text)
+CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text) RETURNS TABLE(actor_type text, actor_id uuid, email text, name text, created_at text, org_id uuid, org_role text, two_factor_required boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1200,6 +2053,7 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
         v_role finicom.role;
         v_idle interval;
         v_set boolean;
+        v_2fa boolean := false; -- 0023
     BEGIN
         IF p_token_hash IS NULL OR p_credential IS NULL OR p_credential NOT IN ('api_key', 'session') THEN
             NULL;
@@ -1233,24 +2087,36 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
                     UPDATE finicom.sessions s SET last_seen_at = pg_catalog.now() WHERE s.id = v_session.id;
                 END IF;
                 IF p_org_id IS NOT NULL THEN
-                    SELECT m.org_id, m.role INTO v_org, v_role FROM finicom.memberships m
-                    WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id;
+                    SELECT m.org_id, m.role,
+                           o.require_2fa AND NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t -- 0023
+                               WHERE t.user_id = m.user_id AND t.confirmed_at IS NOT NULL)     -- 0023
+                    INTO v_org, v_role, v_2fa
+                    FROM finicom.memberships m
+                    JOIN finicom.orgs o ON o.id = m.org_id -- 0023
+                    WHERE m.org_id = p_org_id AND m.user_id = v_session.user_id
+                      -- 0024: an expired membership is absent at once, job or no job.
+                      AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now());
+                    v_2fa := coalesce(v_2fa, false); -- 0023
                 END IF;
             END IF;
         END IF;
 
         -- The context: an actor only when the credential verified, an org
-        -- only when the actor holds a role there.  One expression.
+        -- only when the actor holds a role there (and, 0023, has the 2FA
+        -- the org requires).  One expression.
         v_set := finicom.context_guard()
             AND pg_catalog.set_config('finicom.actor_type', coalesce(v_type, ''), true) IS NOT NULL
             AND pg_catalog.set_config('finicom.actor_id', coalesce(v_actor::text, ''), true) IS NOT NULL
-            AND pg_catalog.set_config('finicom.org_id', coalesce(v_org::text, ''), true) IS NOT NULL
-            AND pg_catalog.set_config('finicom.org_role', coalesce(v_role::text, ''), true) IS NOT NULL
+            AND pg_catalog.set_config('finicom.org_id',
+                    CASE WHEN v_2fa THEN '' ELSE coalesce(v_org::text, '') END, true) IS NOT NULL -- 0023
+            AND pg_catalog.set_config('finicom.org_role',
+                    CASE WHEN v_2fa THEN '' ELSE coalesce(v_role::text, '') END, true) IS NOT NULL -- 0023
             AND pg_catalog.set_config('finicom.request_id',
                     pg_catalog.left(coalesce(p_request_id, ''), 200), true) IS NOT NULL
             AND pg_catalog.set_config('finicom.client_ip',
                     pg_catalog.left(coalesce(p_client_ip, ''), 100), true) IS NOT NULL;
 
+        two_factor_required := v_2fa; -- 0023
         IF v_type = 'api_key' THEN
             actor_type := 'api_key';
             actor_id := v_key.id;
@@ -1265,7 +2131,8 @@ CREATE FUNCTION finicom.begin_request(p_credential text, p_token_hash bytea, p_o
             -- every request held the member's activity row until it ended,
             -- and a long one (the audit export) held all of that member's
             -- other requests to the org.  A fresh stamp is now only read.
-            IF v_org IS NOT NULL AND NOT EXISTS (
+            IF v_org IS NOT NULL AND NOT v_2fa -- 0023: a refused request is no activity
+               AND NOT EXISTS (
                 SELECT 1 FROM finicom.member_activity a
                 WHERE a.org_id = v_org AND a.user_id = v_user.id
                   AND a.last_active_at >= pg_catalog.now() - interval '1 minute') THEN
@@ -1370,7 +2237,8 @@ CREATE FUNCTION finicom.context_enter(p_actor_type text, p_actor_id uuid, p_org_
     BEGIN
         IF p_actor_type = 'user' AND p_org_id IS NOT NULL THEN
             SELECT m.org_id, m.role INTO org_id, org_role FROM finicom.memberships m
-            WHERE m.org_id = p_org_id AND m.user_id = p_actor_id;
+            WHERE m.org_id = p_org_id AND m.user_id = p_actor_id
+              AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now());
         ELSIF p_actor_type = 'api_key' AND p_org_id IS NOT NULL THEN
             SELECT k.org_id, k.role INTO org_id, org_role FROM finicom.api_keys k
             WHERE k.id = p_actor_id AND k.org_id = p_org_id
@@ -1486,6 +2354,7 @@ CREATE TABLE finicom.orgs (
     trial_ends_at timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
     billing_email text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    require_2fa boolean DEFAULT false NOT NULL,
     access_review_interval_days integer DEFAULT 90 NOT NULL,
     CONSTRAINT orgs_access_review_interval_days_check CHECK (((access_review_interval_days = 0) OR ((access_review_interval_days >= 30) AND (access_review_interval_days <= 365)))),
     CONSTRAINT orgs_billing_email_check CHECK ((((octet_length(billing_email) >= 3) AND (octet_length(billing_email) <= 254)) AND (billing_email !~ '[^!-~]'::text))),
@@ -1686,6 +2555,45 @@ CREATE FUNCTION finicom.expire_invitations() RETURNS integer
 ALTER FUNCTION finicom.expire_invitations() OWNER TO finicom_owner;
 
 --
+-- Name: expire_memberships(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.expire_memberships() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        n integer;
+    BEGIN
+        PERFORM finicom.context_seal('system', NULL, NULL, NULL, NULL, NULL);
+        DELETE FROM finicom.memberships m WHERE m.expires_at <= pg_catalog.now();
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.expire_memberships() OWNER TO finicom_owner;
+
+--
+-- Name: future_time(timestamp with time zone, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.future_time(p timestamp with time zone, p_field text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF p IS NOT NULL AND p <= pg_catalog.now() THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0400', MESSAGE = 'validation_failed',
+                DETAIL = p_field || ' must be in the future', HINT = p_field;
+        END IF;
+        RETURN p;
+    END
+    $$;
+
+ALTER FUNCTION finicom.future_time(p timestamp with time zone, p_field text) OWNER TO finicom_owner;
+
+--
 -- Name: has_role(uuid, finicom.role); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -1765,6 +2673,9 @@ CREATE TABLE finicom.invitations (
     accepted_by uuid,
     canceled_at timestamp with time zone,
     canceled_by uuid,
+    membership_expires_at timestamp with time zone,
+    cancel_reason text,
+    CONSTRAINT invitations_cancel_reason_check CHECK ((cancel_reason = 'inviter_lost_admin'::text)),
     CONSTRAINT invitations_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
     CONSTRAINT invitations_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
@@ -1784,7 +2695,8 @@ CREATE FUNCTION finicom.invitation_admit(p_inv finicom.invitations, p_user uuid,
     BEGIN
         PERFORM finicom.email_verified_mark(p_user, p_client_ip, p_request_id);
         PERFORM finicom.context_seal('user', p_user, p_inv.org_id, p_inv.role, p_request_id, p_client_ip);
-        INSERT INTO finicom.memberships (org_id, user_id, role) VALUES (p_inv.org_id, p_user, p_inv.role);
+        INSERT INTO finicom.memberships (org_id, user_id, role, expires_at)
+        VALUES (p_inv.org_id, p_user, p_inv.role, p_inv.membership_expires_at);
         UPDATE finicom.invitations i
         SET status = 'accepted', accepted_at = pg_catalog.now(), accepted_by = p_user
         WHERE i.org_id = p_inv.org_id AND i.id = p_inv.id;
@@ -1840,6 +2752,17 @@ ALTER FUNCTION finicom.invitation_cancel(p_org uuid, p_id uuid) OWNER TO finicom
 --
 
 CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) RETURNS text
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ SELECT finicom.invitation_create(p_org, p_email, p_role, p_token_hash, p_link, NULL::timestamptz) $$;
+
+ALTER FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_create(uuid, text, finicom.role, bytea, text, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1850,6 +2773,7 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
             RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
                 DETAIL = 'only admins can invite';
         END IF;
+        PERFORM finicom.future_time(p_membership_expires_at, 'membership_expires_at');
         IF EXISTS (SELECT 1 FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id
                    WHERE m.org_id = p_org AND finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email)) THEN
             RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'already_member',
@@ -1860,9 +2784,12 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
         WHERE i.org_id = p_org AND finicom.ascii_lower(i.email) = finicom.ascii_lower(p_email)
           AND i.status = 'pending' AND i.expires_at <= pg_catalog.now();
         BEGIN
-            INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at)
+            INSERT INTO finicom.invitations (org_id, email, role, token_hash, invited_by, expires_at,
+                                             membership_expires_at)
             SELECT p_org, p_email, p_role, p_token_hash, finicom.current_user_id(),
-                   pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours)
+                   LEAST(pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours),
+                         p_membership_expires_at),
+                   p_membership_expires_at
             FROM finicom.orgs o WHERE o.id = p_org
             RETURNING * INTO v_inv;
         EXCEPTION WHEN unique_violation THEN
@@ -1874,7 +2801,55 @@ CREATE FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finic
     END
     $$;
 
-ALTER FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
+ALTER FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
+-- Name: invitation_create_batch(uuid, json); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitation_create_batch(p_org uuid, p_items json) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_item json;
+        v_out json[] := '{}';
+        v_inv text;
+        v_code text;
+        v_message text;
+        v_field text;
+    BEGIN
+        IF p_org IS DISTINCT FROM finicom.current_org_id() OR NOT finicom.has_role(p_org, 'admin') THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0403', MESSAGE = 'forbidden',
+                DETAIL = 'only admins can invite';
+        END IF;
+        FOR v_item IN SELECT e FROM pg_catalog.json_array_elements(p_items) WITH ORDINALITY AS t(e, n) ORDER BY n
+        LOOP
+            IF v_item -> 'error' IS NOT NULL THEN
+                v_out := v_out || v_item;
+                CONTINUE;
+            END IF;
+            BEGIN
+                v_inv := finicom.invitation_create(p_org, v_item ->> 'email', (v_item ->> 'role')::finicom.role,
+                    pg_catalog.decode(pg_catalog.substr(v_item ->> 'token_hash', 3), 'hex'), v_item ->> 'link',
+                    (v_item ->> 'membership_expires_at')::timestamptz);
+                v_out := v_out || pg_catalog.json_build_object('email', v_item ->> 'email',
+                    'invitation', v_inv::json);
+            EXCEPTION WHEN SQLSTATE 'F0409' OR SQLSTATE 'F0429' OR SQLSTATE 'F0400' THEN
+                GET STACKED DIAGNOSTICS v_code = MESSAGE_TEXT, v_message = PG_EXCEPTION_DETAIL,
+                                        v_field = PG_EXCEPTION_HINT;
+                v_out := v_out || pg_catalog.json_build_object('email', v_item ->> 'email',
+                    'error', pg_catalog.json_strip_nulls(pg_catalog.json_build_object('code', v_code,
+                        'message', v_message,
+                        'field', CASE WHEN v_code = 'validation_failed' THEN nullif(v_field, '') END,
+                        'retry_after', CASE WHEN v_code = 'rate_limited' THEN nullif(v_field, '')::integer END)));
+            END;
+        END LOOP;
+        RETURN pg_catalog.array_to_json(v_out)::text;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitation_create_batch(p_org uuid, p_items json) OWNER TO finicom_owner;
 
 --
 -- Name: invitation_enqueue_mail(finicom.invitations, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2085,6 +3060,90 @@ CREATE FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash by
 ALTER FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) OWNER TO finicom_owner;
 
 --
+-- Name: invitations_cancel_for_inviter(uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitations_cancel_for_inviter(p_org uuid, p_user uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_type text := nullif(pg_catalog.current_setting('finicom.actor_type', true), '');
+        v_actor uuid := nullif(pg_catalog.current_setting('finicom.actor_id', true), '')::uuid;
+        v_org uuid := nullif(pg_catalog.current_setting('finicom.org_id', true), '')::uuid;
+        v_role finicom.role := nullif(pg_catalog.current_setting('finicom.org_role', true), '')::finicom.role;
+        v_request text := nullif(pg_catalog.current_setting('finicom.request_id', true), '');
+        v_ip text := nullif(pg_catalog.current_setting('finicom.client_ip', true), '');
+        v_inv record;
+        n integer := 0;
+    BEGIN
+        -- Nothing to do, or the org itself is being deleted (its invitations go with it).
+        IF NOT EXISTS (SELECT 1 FROM finicom.orgs o WHERE o.id = p_org)
+           OR NOT EXISTS (SELECT 1 FROM finicom.invitations i
+                          WHERE i.org_id = p_org AND i.invited_by = p_user AND i.status = 'pending'
+                            AND i.expires_at > pg_catalog.now()) THEN
+            RETURN 0;
+        END IF;
+        PERFORM finicom.context_seal('system', NULL, NULL, NULL, v_request, v_ip);
+        FOR v_inv IN
+            UPDATE finicom.invitations i
+            SET status = 'canceled', canceled_at = pg_catalog.now(), canceled_by = NULL,
+                cancel_reason = 'inviter_lost_admin'
+            WHERE i.org_id = p_org AND i.invited_by = p_user AND i.status = 'pending'
+              AND i.expires_at > pg_catalog.now()
+            RETURNING i.id, i.email, i.role
+        LOOP
+            PERFORM audit.append(p_org, 'invitation.canceled', 'invitation', v_inv.id,
+                pg_catalog.jsonb_build_object('email', v_inv.email, 'role', v_inv.role,
+                    'old_status', 'pending', 'reason', 'inviter_lost_admin'));
+            UPDATE finicom.mail_outbox m
+            SET status = 'canceled', body = pg_catalog.replace(m.body, m.link, '(link removed)'), link = NULL
+            WHERE m.org_id = p_org AND m.invitation_id = v_inv.id AND m.status = 'queued';
+            n := n + 1;
+        END LOOP;
+        PERFORM finicom.context_seal(v_type, v_actor, v_org, v_role, v_request, v_ip);
+        RETURN n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitations_cancel_for_inviter(p_org uuid, p_user uuid) OWNER TO finicom_owner;
+
+--
+-- Name: invitations_follow_deleted_inviter(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitations_follow_deleted_inviter() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        PERFORM finicom.invitations_cancel_for_inviter(m.org_id, OLD.id)
+        FROM finicom.memberships m WHERE m.user_id = OLD.id AND m.role = 'admin';
+        RETURN OLD;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitations_follow_deleted_inviter() OWNER TO finicom_owner;
+
+--
+-- Name: invitations_follow_inviter(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.invitations_follow_inviter() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF OLD.role = 'admin' AND (TG_OP = 'DELETE' OR NEW.role <> 'admin') THEN
+            PERFORM finicom.invitations_cancel_for_inviter(OLD.org_id, OLD.user_id);
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+ALTER FUNCTION finicom.invitations_follow_inviter() OWNER TO finicom_owner;
+
+--
 -- Name: login_lock_seconds(integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2172,6 +3231,20 @@ CREATE FUNCTION finicom.mail_sent(p_id uuid) RETURNS void
 ALTER FUNCTION finicom.mail_sent(p_id uuid) OWNER TO finicom_owner;
 
 --
+-- Name: me_update(text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.me_update(p_name text) RETURNS json
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        UPDATE finicom.users u SET name = p_name WHERE u.id = finicom.request_user_id()
+        RETURNING finicom.user_json(u)
+    $$;
+
+ALTER FUNCTION finicom.me_update(p_name text) OWNER TO finicom_owner;
+
+--
 -- Name: member_item(uuid, text, text, finicom.role, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2187,6 +3260,21 @@ CREATE FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p
 ALTER FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) OWNER TO finicom_owner;
 
 --
+-- Name: member_item(uuid, text, text, finicom.role, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT pg_catalog.json_build_object(
+            'user', pg_catalog.json_build_object('id', p_user_id, 'email', p_email, 'name', p_name),
+            'role', p_role, 'joined_at', finicom.ts(p_joined_at),
+            'last_active_at', finicom.ts(p_last_active_at), 'expires_at', finicom.ts(p_expires_at))
+    $$;
+
+ALTER FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
 -- Name: memberships; Type: TABLE; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2194,7 +3282,8 @@ CREATE TABLE finicom.memberships (
     org_id uuid NOT NULL,
     user_id uuid NOT NULL,
     role finicom.role NOT NULL,
-    joined_at timestamp with time zone DEFAULT now() NOT NULL
+    joined_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone
 );
 
 ALTER TABLE ONLY finicom.memberships FORCE ROW LEVEL SECURITY;
@@ -2207,9 +3296,48 @@ ALTER TABLE finicom.memberships OWNER TO finicom_owner;
 
 CREATE FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
-    AS $$ SELECT finicom.member_item(m.user_id, p_email, p_name, m.role, m.joined_at, p_last_active_at) $$;
+    AS $$ SELECT finicom.member_item(m.user_id, p_email, p_name, m.role, m.joined_at, p_last_active_at,
+                                     m.expires_at) $$;
 
 ALTER FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) OWNER TO finicom_owner;
+
+--
+-- Name: member_search(integer, timestamp with time zone, uuid, text, finicom.role, integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer) RETURNS TABLE(user_id uuid, email text, name text, role finicom.role, joined_at timestamp with time zone, last_active_at timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+    DECLARE
+        v_org uuid := finicom.request_org_id();
+    BEGIN
+        IF v_org IS NULL THEN
+            RETURN;
+        END IF;
+        RETURN QUERY EXECUTE
+            'SELECT m.user_id, u.email, u.name, m.role, m.joined_at, a.last_active_at, m.expires_at'
+            ' FROM finicom.memberships m JOIN finicom.users u ON u.id = m.user_id'
+            ' LEFT JOIN finicom.member_activity a ON a.org_id = m.org_id AND a.user_id = m.user_id'
+            ' WHERE m.org_id = $1 AND (m.expires_at IS NULL OR m.expires_at > pg_catalog.now())'
+            || CASE WHEN p_after_t IS NOT NULL THEN ' AND (m.joined_at, m.user_id) > ($2, $3)' ELSE '' END
+            || CASE WHEN p_like IS NOT NULL
+                    THEN ' AND u.search_text LIKE $4' ELSE '' END
+            || CASE WHEN p_role IS NOT NULL THEN ' AND m.role = $5' ELSE '' END
+            || CASE WHEN p_inactive_days IS NOT NULL
+                    THEN ' AND (a.last_active_at IS NULL OR a.last_active_at < pg_catalog.now()'
+                         ' - pg_catalog.make_interval(days => $6))' ELSE '' END
+            -- With a role, the same order spelled as the role index's: the
+            -- planner cannot see how rare a role is (row-level security
+            -- hides the statistics from a non-leakproof enum_eq), and so
+            -- would scan the org's rows filtering them instead.
+            || CASE WHEN p_role IS NOT NULL THEN ' ORDER BY m.role, m.joined_at, m.user_id LIMIT $7'
+                    ELSE ' ORDER BY m.joined_at, m.user_id LIMIT $7' END
+            USING v_org, p_after_t, p_after_id, p_like, p_role, p_inactive_days, p_limit;
+    END
+    $_$;
+
+ALTER FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer) OWNER TO finicom_owner;
 
 --
 -- Name: memberships_keep_an_admin(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2220,7 +3348,8 @@ CREATE FUNCTION finicom.memberships_keep_an_admin() RETURNS trigger
     SET search_path TO ''
     AS $$
     BEGIN
-        IF OLD.role <> 'admin' OR (TG_OP = 'UPDATE' AND NEW.role = 'admin') THEN
+        IF OLD.role <> 'admin' OR OLD.expires_at IS NOT NULL
+           OR (TG_OP = 'UPDATE' AND NEW.role = 'admin' AND NEW.expires_at IS NULL) THEN
             RETURN NULL;
         END IF;
         PERFORM 1 FROM finicom.orgs o WHERE o.id = OLD.org_id FOR UPDATE;
@@ -2228,15 +3357,38 @@ CREATE FUNCTION finicom.memberships_keep_an_admin() RETURNS trigger
             RETURN NULL;
         END IF;
         IF NOT EXISTS (SELECT 1 FROM finicom.memberships m
-                       WHERE m.org_id = OLD.org_id AND m.role = 'admin') THEN
+                       WHERE m.org_id = OLD.org_id AND m.role = 'admin' AND m.expires_at IS NULL) THEN
             RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'last_admin',
-                DETAIL = 'an organization must keep at least one admin';
+                DETAIL = 'an organization must keep at least one admin without an expiry';
         END IF;
         RETURN NULL;
     END
     $$;
 
 ALTER FUNCTION finicom.memberships_keep_an_admin() OWNER TO finicom_owner;
+
+--
+-- Name: my_sessions(bytea, integer, integer, timestamp with time zone, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid) RETURNS TABLE(item json, kt timestamp with time zone, ki uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT pg_catalog.json_build_object('id', s.id, 'created_at', finicom.ts(s.created_at),
+                   'last_seen_at', finicom.ts(s.last_seen_at), 'ip', s.ip, 'user_agent', s.user_agent,
+                   'current', s.token_hash = p_current_hash),
+               s.created_at, s.id
+        FROM finicom.sessions s
+        WHERE s.user_id = finicom.request_user_id()
+          AND s.expires_at > pg_catalog.now()
+          AND s.last_seen_at > pg_catalog.now() - pg_catalog.make_interval(secs => p_idle_seconds)
+          AND (p_after_t IS NULL OR (s.created_at, s.id) < (p_after_t, p_after_id))
+        ORDER BY s.created_at DESC, s.id DESC
+        LIMIT p_limit + 1
+    $$;
+
+ALTER FUNCTION finicom.my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid) OWNER TO finicom_owner;
 
 --
 -- Name: object_delete(text, uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2296,6 +3448,16 @@ CREATE FUNCTION finicom.org_create(p_name text) RETURNS SETOF finicom.orgs
 ALTER FUNCTION finicom.org_create(p_name text) OWNER TO finicom_owner;
 
 --
+-- Name: org_created_now(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.org_created_now(p_org uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$ SELECT coalesce((SELECT o.created_at = pg_catalog.now() FROM finicom.orgs o WHERE o.id = p_org), true) $$;
+
+ALTER FUNCTION finicom.org_created_now(p_org uuid) OWNER TO finicom_owner;
+
+--
 -- Name: org_json(finicom.orgs, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2305,10 +3467,54 @@ CREATE FUNCTION finicom.org_json(o finicom.orgs, p_role text) RETURNS json
         SELECT pg_catalog.json_build_object('id', o.id, 'name', o.name,
             'created_at', finicom.ts(o.created_at), 'role', p_role,
             'invite_ttl_hours', o.invite_ttl_hours,
+            'require_2fa', o.require_2fa, -- 0023
             'access_review_interval_days', o.access_review_interval_days)
     $$;
 
 ALTER FUNCTION finicom.org_json(o finicom.orgs, p_role text) OWNER TO finicom_owner;
+
+--
+-- Name: orgs_require_2fa_check(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.orgs_require_2fa_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        IF NEW.require_2fa AND NOT OLD.require_2fa AND finicom.request_actor_type() = 'user'
+           AND NOT EXISTS (SELECT 1 FROM finicom.totp_credentials t
+                           WHERE t.user_id = finicom.request_user_id() AND t.confirmed_at IS NOT NULL) THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'two_factor_required',
+                DETAIL = 'turn on two-factor authentication for your own account before requiring it of the organization';
+        END IF;
+        RETURN NEW;
+    END
+    $$;
+
+ALTER FUNCTION finicom.orgs_require_2fa_check() OWNER TO finicom_owner;
+
+--
+-- Name: password_reset_preview(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.password_reset_preview(p_token_hash bytea) RETURNS TABLE(outcome text, status text, email text, name text, expires_at text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT CASE WHEN r.id IS NULL OR r.user_id IS NULL THEN 'not_found'
+                    WHEN r.used_at IS NOT NULL OR r.replaced_at IS NOT NULL
+                         OR r.expires_at <= pg_catalog.now() THEN 'gone'
+                    ELSE 'ok' END,
+               CASE WHEN r.used_at IS NOT NULL THEN 'used' WHEN r.replaced_at IS NOT NULL THEN 'replaced'
+                    WHEN r.expires_at <= pg_catalog.now() THEN 'expired' END,
+               u.email, u.name, finicom.ts(r.expires_at)
+        FROM (SELECT 1) one
+        LEFT JOIN finicom.password_resets r ON r.token_hash = p_token_hash
+        LEFT JOIN finicom.users u ON u.id = r.user_id
+    $$;
+
+ALTER FUNCTION finicom.password_reset_preview(p_token_hash bytea) OWNER TO finicom_owner;
 
 --
 -- Name: person_json(uuid, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2339,6 +3545,9 @@ CREATE FUNCTION finicom.purge_sessions() RETURNS integer
         DELETE FROM finicom.login_failures f
         WHERE f.last_failed_at <= pg_catalog.now() - interval '15 minutes'
           AND (f.locked_until IS NULL OR f.locked_until <= pg_catalog.now());
+        DELETE FROM finicom.mail_outbox m USING finicom.password_resets r
+        WHERE m.id = r.mail_id AND r.user_id IS NULL AND r.created_at <= pg_catalog.now() - interval '1 day';
+        DELETE FROM finicom.password_resets r WHERE r.created_at <= pg_catalog.now() - interval '1 day';
         RETURN n;
     END
     $$;
@@ -2462,6 +3671,19 @@ CREATE FUNCTION finicom.schedule_ok(p_schedule text) RETURNS boolean
 ALTER FUNCTION finicom.schedule_ok(p_schedule text) OWNER TO finicom_owner;
 
 --
+-- Name: schema_version(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.schema_version() RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT pg_catalog.max(m.version)::integer FROM finicom.schema_migrations m
+    $$;
+
+ALTER FUNCTION finicom.schema_version() OWNER TO finicom_owner;
+
+--
 -- Name: session_create(uuid, bytea, integer); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2478,6 +3700,48 @@ CREATE FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max
 ALTER FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) OWNER TO finicom_owner;
 
 --
+-- Name: session_describe(bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.session_describe(p_token_hash bytea, p_ip text, p_user_agent text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        UPDATE finicom.sessions s
+        SET ip = pg_catalog.left(p_ip, 100), user_agent = pg_catalog.left(p_user_agent, 256)
+        WHERE s.token_hash = p_token_hash AND s.ip IS NULL AND s.user_agent IS NULL
+    $$;
+
+ALTER FUNCTION finicom.session_describe(p_token_hash bytea, p_ip text, p_user_agent text) OWNER TO finicom_owner;
+
+--
+-- Name: session_revoke(uuid, bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.session_revoke(p_id uuid, p_current_hash bytea) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid;
+        v_hash bytea;
+    BEGIN
+        DELETE FROM finicom.sessions s WHERE s.id = p_id AND s.user_id = finicom.request_user_id()
+        RETURNING s.user_id, s.token_hash INTO v_user, v_hash;
+        IF v_user IS NULL THEN
+            RETURN NULL;
+        END IF;
+        PERFORM audit.auth_event('session.revoked', v_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = v_user),
+            nullif(pg_catalog.current_setting('finicom.client_ip', true), ''),
+            nullif(pg_catalog.current_setting('finicom.request_id', true), ''));
+        RETURN CASE WHEN v_hash = p_current_hash THEN 'current' ELSE 'other' END;
+    END
+    $$;
+
+ALTER FUNCTION finicom.session_revoke(p_id uuid, p_current_hash bytea) OWNER TO finicom_owner;
+
+--
 -- Name: session_user_json(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -2491,6 +3755,35 @@ CREATE FUNCTION finicom.session_user_json(p_session_hash bytea) RETURNS json
     $$;
 
 ALTER FUNCTION finicom.session_user_json(p_session_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: sessions_revoke_others(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.sessions_revoke_others(p_current_hash bytea) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user uuid := finicom.request_user_id();
+        v_email text;
+        v_n integer;
+    BEGIN
+        IF v_user IS NULL THEN
+            RETURN 0;
+        END IF;
+        DELETE FROM finicom.sessions s WHERE s.user_id = v_user AND s.token_hash <> p_current_hash;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        SELECT u.email INTO v_email FROM finicom.users u WHERE u.id = v_user;
+        PERFORM audit.auth_event('session.revoked', v_user, v_email,
+            nullif(pg_catalog.current_setting('finicom.client_ip', true), ''),
+            nullif(pg_catalog.current_setting('finicom.request_id', true), ''))
+        FROM pg_catalog.generate_series(1, v_n);
+        RETURN v_n;
+    END
+    $$;
+
+ALTER FUNCTION finicom.sessions_revoke_others(p_current_hash bytea) OWNER TO finicom_owner;
 
 --
 -- Name: sync_request(uuid, uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2554,6 +3847,110 @@ CREATE FUNCTION finicom.sync_run_json(r finicom.sync_runs) RETURNS json
     $$;
 
 ALTER FUNCTION finicom.sync_run_json(r finicom.sync_runs) OWNER TO finicom_owner;
+
+--
+-- Name: totp_accept(uuid, bigint, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_accept(p_user uuid, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT CASE WHEN p_step IS NOT NULL THEN finicom.totp_accept_step(p_user, p_step)
+                    ELSE finicom.totp_spend_recovery(p_user, p_recovery, p_ip, p_request_id) END
+    $$;
+
+ALTER FUNCTION finicom.totp_accept(p_user uuid, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: totp_accept_step(uuid, bigint); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        UPDATE finicom.totp_credentials t SET last_step = p_step
+        WHERE t.user_id = p_user AND (t.last_step IS NULL OR t.last_step < p_step);
+        RETURN FOUND;
+    END
+    $$;
+
+ALTER FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) OWNER TO finicom_owner;
+
+--
+-- Name: totp_session_user(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_session_user(p_session_hash bytea) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        SELECT s.user_id FROM finicom.sessions s
+        WHERE s.token_hash = p_session_hash AND s.expires_at > pg_catalog.now()
+    $$;
+
+ALTER FUNCTION finicom.totp_session_user(p_session_hash bytea) OWNER TO finicom_owner;
+
+--
+-- Name: totp_spend_recovery(uuid, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_spend_recovery(p_user uuid, p_hash bytea, p_ip text, p_request_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    BEGIN
+        UPDATE finicom.totp_recovery_codes c SET used_at = pg_catalog.now()
+        WHERE c.user_id = p_user AND c.code_hash = p_hash AND c.used_at IS NULL;
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        PERFORM audit.auth_event('totp.recovery_code_used', p_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = p_user), p_ip, p_request_id);
+        RETURN true;
+    END
+    $$;
+
+ALTER FUNCTION finicom.totp_spend_recovery(p_user uuid, p_hash bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: totp_throttle(uuid); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_throttle(p_user uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_row finicom.totp_failures%ROWTYPE;
+        v_now timestamptz := pg_catalog.now();
+    BEGIN
+        INSERT INTO finicom.totp_failures (user_id, failures, last_failed_at)
+        VALUES (p_user, 0, v_now) ON CONFLICT (user_id) DO NOTHING;
+        SELECT * INTO v_row FROM finicom.totp_failures f WHERE f.user_id = p_user FOR UPDATE;
+        IF v_row.locked_until IS NOT NULL AND v_row.locked_until > pg_catalog.clock_timestamp() THEN
+            RAISE EXCEPTION USING ERRCODE = 'F0429', MESSAGE = 'rate_limited',
+                DETAIL = 'too many wrong codes for this account; try again later',
+                HINT = GREATEST(1, pg_catalog.ceil(EXTRACT(epoch FROM
+                    v_row.locked_until - pg_catalog.clock_timestamp())))::bigint::text;
+        END IF;
+        IF v_row.failures = 0 OR v_row.last_failed_at <= v_now - interval '15 minutes' THEN
+            v_row.failures := 1;
+        ELSE
+            v_row.failures := v_row.failures + 1;
+        END IF;
+        UPDATE finicom.totp_failures f
+        SET failures = v_row.failures, last_failed_at = v_now,
+            locked_until = CASE WHEN finicom.login_lock_seconds(v_row.failures) > 0
+                THEN pg_catalog.clock_timestamp()
+                     + pg_catalog.make_interval(secs => finicom.login_lock_seconds(v_row.failures)) END
+        WHERE f.user_id = p_user;
+    END
+    $$;
+
+ALTER FUNCTION finicom.totp_throttle(p_user uuid) OWNER TO finicom_owner;
 
 --
 -- Name: touch_updated_at(); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -2622,6 +4019,8 @@ CREATE TABLE finicom.users (
     password_hash text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     email_verified_at timestamp with time zone,
+    search_text text GENERATED ALWAYS AS (finicom.ascii_lower(((email || '
+'::text) || name))) STORED,
     CONSTRAINT users_email_check CHECK ((((octet_length(email) >= 3) AND (octet_length(email) <= 254)) AND (email !~ '[^!-~]'::text))),
     CONSTRAINT users_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text))
@@ -2753,12 +4152,28 @@ CREATE TABLE audit.auth_events (
     email text,
     ip text,
     request_id text,
-    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text])))
+    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text, 'password.reset_requested'::text, 'password.reset'::text, 'password.changed'::text, 'session.revoked'::text, 'totp.enrolled'::text, 'totp.enabled'::text, 'totp.disabled'::text, 'totp.failed'::text, 'totp.recovery_code_used'::text, 'login.totp_required'::text, 'login.totp_succeeded'::text, 'login.totp_failed'::text])))
 );
 
 ALTER TABLE ONLY audit.auth_events FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE audit.auth_events OWNER TO finicom_owner;
+
+--
+-- Name: chain_checks; Type: TABLE; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TABLE audit.chain_checks (
+    org_id uuid NOT NULL,
+    head_seq bigint NOT NULL,
+    checked_at timestamp with time zone NOT NULL,
+    bad_seq bigint,
+    bad_reason text
+);
+
+ALTER TABLE ONLY audit.chain_checks FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.chain_checks OWNER TO finicom_owner;
 
 --
 -- Name: chain_heads; Type: TABLE; Schema: audit; Owner: finicom_owner
@@ -2844,6 +4259,22 @@ CREATE VIEW finicom.access_review_rows WITH (security_barrier='true') AS
   WHERE (r.org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for));
 
 ALTER TABLE finicom.access_review_rows OWNER TO finicom_owner;
+
+--
+-- Name: alert_rule_settings; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.alert_rule_settings (
+    org_id uuid NOT NULL,
+    rule text NOT NULL,
+    enabled boolean NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alert_rule_settings_rule_check CHECK ((rule = ANY (finicom.alert_rule_names())))
+);
+
+ALTER TABLE ONLY finicom.alert_rule_settings FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.alert_rule_settings OWNER TO finicom_owner;
 
 --
 -- Name: connection_integrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
@@ -2991,7 +4422,7 @@ CREATE VIEW finicom.invitation_items WITH (security_invoker='true') AS
         CASE
             WHEN (u.id IS NOT NULL) THEN json_build_object('id', u.id, 'email', u.email, 'name', u.name)
             ELSE NULL::json
-        END, 'created_at', finicom.ts(i.created_at), 'expires_at', finicom.ts(i.expires_at), 'accepted_at', finicom.ts(i.accepted_at), 'canceled_at', finicom.ts(i.canceled_at), 'email_status', ( SELECT m.status
+        END, 'created_at', finicom.ts(i.created_at), 'expires_at', finicom.ts(i.expires_at), 'accepted_at', finicom.ts(i.accepted_at), 'canceled_at', finicom.ts(i.canceled_at), 'membership_expires_at', finicom.ts(i.membership_expires_at), 'email_status', ( SELECT m.status
            FROM finicom.mail_outbox m
           WHERE ((m.org_id = i.org_id) AND (m.invitation_id = i.id))
           ORDER BY m.created_at DESC
@@ -3034,13 +4465,36 @@ CREATE VIEW finicom.member_rows WITH (security_barrier='true') AS
     m.joined_at,
     u.email,
     u.name,
-    a.last_active_at
+    a.last_active_at,
+    m.expires_at
    FROM ((finicom.memberships m
      JOIN finicom.users u ON ((u.id = m.user_id)))
      LEFT JOIN finicom.member_activity a ON (((a.org_id = m.org_id) AND (a.user_id = m.user_id))))
-  WHERE (m.org_id = ( SELECT finicom.request_org_id() AS request_org_id));
+  WHERE ((m.org_id = ( SELECT finicom.request_org_id() AS request_org_id)) AND ((m.expires_at IS NULL) OR (m.expires_at > ( SELECT now() AS now))));
 
 ALTER TABLE finicom.member_rows OWNER TO finicom_owner;
+
+--
+-- Name: password_resets; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.password_resets (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    user_id uuid,
+    token_hash bytea NOT NULL,
+    mail_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    replaced_at timestamp with time zone,
+    CONSTRAINT password_resets_email_check CHECK (((octet_length(email) >= 3) AND (octet_length(email) <= 254))),
+    CONSTRAINT password_resets_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.password_resets FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.password_resets OWNER TO finicom_owner;
 
 --
 -- Name: schema_migrations; Type: TABLE; Schema: finicom; Owner: finicom_owner
@@ -3070,7 +4524,11 @@ CREATE TABLE finicom.sessions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
-    CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32))
+    ip text,
+    user_agent text,
+    CONSTRAINT sessions_ip_check CHECK ((octet_length(ip) <= 100)),
+    CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32)),
+    CONSTRAINT sessions_user_agent_check CHECK ((octet_length(user_agent) <= 256))
 );
 
 ALTER TABLE ONLY finicom.sessions FORCE ROW LEVEL SECURITY;
@@ -3101,11 +4559,84 @@ ALTER TABLE ONLY finicom.sources FORCE ROW LEVEL SECURITY;
 ALTER TABLE finicom.sources OWNER TO finicom_owner;
 
 --
+-- Name: totp_credentials; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.totp_credentials (
+    user_id uuid NOT NULL,
+    secret_enc text NOT NULL,
+    confirmed_at timestamp with time zone,
+    last_step bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT totp_credentials_secret_enc_check CHECK (((secret_enc ~~ 'enc:v1:%'::text) AND (octet_length(secret_enc) <= 200)))
+);
+
+ALTER TABLE ONLY finicom.totp_credentials FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.totp_credentials OWNER TO finicom_owner;
+
+--
+-- Name: totp_failures; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.totp_failures (
+    user_id uuid NOT NULL,
+    failures integer NOT NULL,
+    last_failed_at timestamp with time zone NOT NULL,
+    locked_until timestamp with time zone,
+    CONSTRAINT totp_failures_failures_check CHECK ((failures >= 0))
+);
+
+ALTER TABLE ONLY finicom.totp_failures FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.totp_failures OWNER TO finicom_owner;
+
+--
+-- Name: totp_login_tokens; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.totp_login_tokens (
+    token_hash bytea NOT NULL,
+    user_id uuid NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT totp_login_tokens_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT totp_login_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.totp_login_tokens FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.totp_login_tokens OWNER TO finicom_owner;
+
+--
+-- Name: totp_recovery_codes; Type: TABLE; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TABLE finicom.totp_recovery_codes (
+    user_id uuid NOT NULL,
+    code_hash bytea NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT totp_recovery_codes_code_hash_check CHECK ((octet_length(code_hash) = 32))
+);
+
+ALTER TABLE ONLY finicom.totp_recovery_codes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE finicom.totp_recovery_codes OWNER TO finicom_owner;
+
+--
 -- Name: auth_events auth_events_pkey; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
 --
 
 ALTER TABLE ONLY audit.auth_events
     ADD CONSTRAINT auth_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: chain_checks chain_checks_pkey; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY audit.chain_checks
+    ADD CONSTRAINT chain_checks_pkey PRIMARY KEY (org_id);
 
 --
 -- Name: chain_heads chain_heads_pkey; Type: CONSTRAINT; Schema: audit; Owner: finicom_owner
@@ -3141,6 +4672,20 @@ ALTER TABLE ONLY finicom.access_review_reminders
 
 ALTER TABLE ONLY finicom.access_reviews
     ADD CONSTRAINT access_reviews_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: alert_rule_settings alert_rule_settings_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.alert_rule_settings
+    ADD CONSTRAINT alert_rule_settings_pkey PRIMARY KEY (org_id, rule);
+
+--
+-- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.alerts
+    ADD CONSTRAINT alerts_pkey PRIMARY KEY (id);
 
 --
 -- Name: api_keys api_keys_id_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -3290,6 +4835,20 @@ ALTER TABLE ONLY finicom.orgs
     ADD CONSTRAINT orgs_pkey PRIMARY KEY (id);
 
 --
+-- Name: password_resets password_resets_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.password_resets
+    ADD CONSTRAINT password_resets_pkey PRIMARY KEY (id);
+
+--
+-- Name: password_resets password_resets_token_hash_key; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.password_resets
+    ADD CONSTRAINT password_resets_token_hash_key UNIQUE (token_hash);
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3337,6 +4896,34 @@ ALTER TABLE ONLY finicom.sync_runs
 
 ALTER TABLE ONLY finicom.sync_runs
     ADD CONSTRAINT sync_runs_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: totp_credentials totp_credentials_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_credentials
+    ADD CONSTRAINT totp_credentials_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: totp_failures totp_failures_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_failures
+    ADD CONSTRAINT totp_failures_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: totp_login_tokens totp_login_tokens_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_login_tokens
+    ADD CONSTRAINT totp_login_tokens_pkey PRIMARY KEY (token_hash);
+
+--
+-- Name: totp_recovery_codes totp_recovery_codes_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_recovery_codes
+    ADD CONSTRAINT totp_recovery_codes_pkey PRIMARY KEY (user_id, code_hash);
 
 --
 -- Name: users users_pkey; Type: CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -3410,6 +4997,18 @@ CREATE INDEX access_reviews_org_completed_idx ON finicom.access_reviews USING bt
 --
 
 CREATE INDEX access_reviews_org_created_idx ON finicom.access_reviews USING btree (org_id, created_at, id);
+
+--
+-- Name: alerts_org_at_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX alerts_org_at_idx ON finicom.alerts USING btree (org_id, at DESC, id DESC);
+
+--
+-- Name: alerts_org_rule_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX alerts_org_rule_idx ON finicom.alerts USING btree (org_id, rule, at DESC);
 
 --
 -- Name: api_keys_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
@@ -3514,10 +5113,22 @@ CREATE INDEX mail_outbox_org_created_idx ON finicom.mail_outbox USING btree (org
 CREATE INDEX mail_outbox_org_invitation_idx ON finicom.mail_outbox USING btree (org_id, invitation_id, created_at);
 
 --
+-- Name: member_activity_org_last_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX member_activity_org_last_idx ON finicom.member_activity USING btree (org_id, last_active_at);
+
+--
 -- Name: memberships_admins_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
 CREATE INDEX memberships_admins_idx ON finicom.memberships USING btree (org_id) WHERE (role = 'admin'::finicom.role);
+
+--
+-- Name: memberships_expiry_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX memberships_expiry_idx ON finicom.memberships USING btree (expires_at) WHERE (expires_at IS NOT NULL);
 
 --
 -- Name: memberships_org_joined_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
@@ -3526,10 +5137,28 @@ CREATE INDEX memberships_admins_idx ON finicom.memberships USING btree (org_id) 
 CREATE INDEX memberships_org_joined_idx ON finicom.memberships USING btree (org_id, joined_at, user_id);
 
 --
+-- Name: memberships_org_role_joined_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX memberships_org_role_joined_idx ON finicom.memberships USING btree (org_id, role, joined_at, user_id);
+
+--
 -- Name: memberships_user_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
 CREATE INDEX memberships_user_idx ON finicom.memberships USING btree (user_id, org_id);
+
+--
+-- Name: password_resets_email_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX password_resets_email_idx ON finicom.password_resets USING btree (finicom.ascii_lower(email), created_at);
+
+--
+-- Name: password_resets_live_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX password_resets_live_idx ON finicom.password_resets USING btree (user_id) WHERE ((used_at IS NULL) AND (replaced_at IS NULL));
 
 --
 -- Name: sessions_expires_at_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
@@ -3544,6 +5173,12 @@ CREATE INDEX sessions_expires_at_idx ON finicom.sessions USING btree (expires_at
 CREATE INDEX sessions_user_id_idx ON finicom.sessions USING btree (user_id);
 
 --
+-- Name: sessions_user_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX sessions_user_idx ON finicom.sessions USING btree (user_id, created_at);
+
+--
 -- Name: sources_org_created_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3556,10 +5191,28 @@ CREATE INDEX sources_org_created_idx ON finicom.sources USING btree (org_id, cre
 CREATE INDEX sync_runs_org_connection_idx ON finicom.sync_runs USING btree (org_id, connection_id, requested_at, id);
 
 --
+-- Name: totp_login_tokens_user_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX totp_login_tokens_user_idx ON finicom.totp_login_tokens USING btree (user_id);
+
+--
 -- Name: users_email_ascii_lower_key; Type: INDEX; Schema: finicom; Owner: finicom_owner
 --
 
 CREATE UNIQUE INDEX users_email_ascii_lower_key ON finicom.users USING btree (finicom.ascii_lower(email));
+
+--
+-- Name: users_search_trgm_idx; Type: INDEX; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE INDEX users_search_trgm_idx ON finicom.users USING gin (search_text finicom_trgm.gin_trgm_ops);
+
+--
+-- Name: auth_events auth_events_alerts; Type: TRIGGER; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TRIGGER auth_events_alerts AFTER INSERT ON audit.auth_events FOR EACH ROW WHEN (((new.event = 'login.failed'::text) AND (new.user_id IS NOT NULL))) EXECUTE FUNCTION audit.alerts_on_auth_event();
 
 --
 -- Name: auth_events auth_events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner
@@ -3572,6 +5225,12 @@ CREATE TRIGGER auth_events_append_only BEFORE DELETE OR UPDATE ON audit.auth_eve
 --
 
 CREATE TRIGGER auth_events_no_truncate BEFORE TRUNCATE ON audit.auth_events FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change();
+
+--
+-- Name: events events_alerts; Type: TRIGGER; Schema: audit; Owner: finicom_owner
+--
+
+CREATE TRIGGER events_alerts AFTER INSERT ON audit.events FOR EACH ROW WHEN (((new.actor_type = 'db'::text) OR (new.action = ANY (ARRAY['member.added'::text, 'member.role_changed'::text, 'member.removed'::text, 'api_key.created'::text])))) EXECUTE FUNCTION audit.alerts_on_event();
 
 --
 -- Name: events events_append_only; Type: TRIGGER; Schema: audit; Owner: finicom_owner
@@ -3598,6 +5257,18 @@ CREATE TRIGGER events_seal_links AFTER UPDATE ON audit.events REFERENCING NEW TA
 CREATE TRIGGER events_stamp BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION audit.stamp();
 
 --
+-- Name: alert_rule_settings alert_rule_settings_audit; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER alert_rule_settings_audit AFTER INSERT OR UPDATE ON finicom.alert_rule_settings FOR EACH ROW EXECUTE FUNCTION finicom.alert_rule_audit();
+
+--
+-- Name: alerts alerts_acknowledge; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER alerts_acknowledge BEFORE UPDATE ON finicom.alerts FOR EACH ROW EXECUTE FUNCTION finicom.alert_acknowledge_stamp();
+
+--
 -- Name: connections connections_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3616,16 +5287,34 @@ CREATE TRIGGER destinations_touch BEFORE UPDATE ON finicom.destinations FOR EACH
 CREATE TRIGGER integrations_touch BEFORE UPDATE ON finicom.integrations FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
 
 --
+-- Name: memberships memberships_invitations_follow_inviter; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER memberships_invitations_follow_inviter AFTER DELETE OR UPDATE OF role ON finicom.memberships FOR EACH ROW EXECUTE FUNCTION finicom.invitations_follow_inviter();
+
+--
 -- Name: memberships memberships_keep_an_admin; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE CONSTRAINT TRIGGER memberships_keep_an_admin AFTER DELETE OR UPDATE OF role ON finicom.memberships NOT DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION finicom.memberships_keep_an_admin();
+CREATE CONSTRAINT TRIGGER memberships_keep_an_admin AFTER DELETE OR UPDATE OF role, expires_at ON finicom.memberships NOT DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION finicom.memberships_keep_an_admin();
+
+--
+-- Name: orgs orgs_require_2fa_check; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER orgs_require_2fa_check BEFORE UPDATE OF require_2fa ON finicom.orgs FOR EACH ROW EXECUTE FUNCTION finicom.orgs_require_2fa_check();
 
 --
 -- Name: sources sources_touch; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
 CREATE TRIGGER sources_touch BEFORE UPDATE ON finicom.sources FOR EACH ROW EXECUTE FUNCTION finicom.touch_updated_at();
+
+--
+-- Name: users users_invitations_follow_inviter; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER users_invitations_follow_inviter BEFORE DELETE ON finicom.users FOR EACH ROW EXECUTE FUNCTION finicom.invitations_follow_deleted_inviter();
 
 --
 -- Name: access_review_items zz_audit_access_review_items; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
@@ -3673,13 +5362,19 @@ CREATE TRIGGER zz_audit_integrations AFTER INSERT OR DELETE OR UPDATE ON finicom
 -- Name: invitations zz_audit_invitations; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE TRIGGER zz_audit_invitations AFTER INSERT OR DELETE OR UPDATE ON finicom.invitations FOR EACH ROW EXECUTE FUNCTION audit.capture('invitation');
+CREATE TRIGGER zz_audit_invitations AFTER INSERT OR DELETE ON finicom.invitations FOR EACH ROW EXECUTE FUNCTION audit.capture('invitation');
+
+--
+-- Name: invitations zz_audit_invitations_update; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE TRIGGER zz_audit_invitations_update AFTER UPDATE ON finicom.invitations FOR EACH ROW WHEN ((NOT (new.cancel_reason IS DISTINCT FROM old.cancel_reason))) EXECUTE FUNCTION audit.capture('invitation');
 
 --
 -- Name: memberships zz_audit_memberships; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE TRIGGER zz_audit_memberships AFTER INSERT OR DELETE OR UPDATE ON finicom.memberships FOR EACH ROW EXECUTE FUNCTION audit.capture('member');
+CREATE TRIGGER zz_audit_memberships AFTER INSERT OR DELETE OR UPDATE ON finicom.memberships FOR EACH ROW EXECUTE FUNCTION audit.capture_member();
 
 --
 -- Name: orgs zz_audit_orgs; Type: TRIGGER; Schema: finicom; Owner: finicom_owner
@@ -3747,6 +5442,20 @@ ALTER TABLE ONLY finicom.access_reviews
 
 ALTER TABLE ONLY finicom.access_reviews
     ADD CONSTRAINT access_reviews_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: alert_rule_settings alert_rule_settings_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.alert_rule_settings
+    ADD CONSTRAINT alert_rule_settings_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: alerts alerts_org_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.alerts
+    ADD CONSTRAINT alerts_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
 
 --
 -- Name: api_keys api_keys_created_by_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
@@ -3889,6 +5598,13 @@ ALTER TABLE ONLY finicom.memberships
     ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
 
 --
+-- Name: password_resets password_resets_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.password_resets
+    ADD CONSTRAINT password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
 -- Name: sessions sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
 --
 
@@ -3917,6 +5633,34 @@ ALTER TABLE ONLY finicom.sync_runs
     ADD CONSTRAINT sync_runs_org_id_fkey FOREIGN KEY (org_id) REFERENCES finicom.orgs(id) ON DELETE CASCADE;
 
 --
+-- Name: totp_credentials totp_credentials_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_credentials
+    ADD CONSTRAINT totp_credentials_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: totp_failures totp_failures_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_failures
+    ADD CONSTRAINT totp_failures_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: totp_login_tokens totp_login_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_login_tokens
+    ADD CONSTRAINT totp_login_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
+-- Name: totp_recovery_codes totp_recovery_codes_user_id_fkey; Type: FK CONSTRAINT; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE ONLY finicom.totp_recovery_codes
+    ADD CONSTRAINT totp_recovery_codes_user_id_fkey FOREIGN KEY (user_id) REFERENCES finicom.users(id) ON DELETE CASCADE;
+
+--
 -- Name: auth_events; Type: ROW SECURITY; Schema: audit; Owner: finicom_owner
 --
 
@@ -3933,6 +5677,24 @@ CREATE POLICY auth_events_auditor ON audit.auth_events FOR SELECT TO finicom_aud
 --
 
 CREATE POLICY auth_events_owner ON audit.auth_events TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: chain_checks; Type: ROW SECURITY; Schema: audit; Owner: finicom_owner
+--
+
+ALTER TABLE audit.chain_checks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: chain_checks chain_checks_auditor; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY chain_checks_auditor ON audit.chain_checks FOR SELECT TO finicom_auditor USING (true);
+
+--
+-- Name: chain_checks chain_checks_owner; Type: POLICY; Schema: audit; Owner: finicom_owner
+--
+
+CREATE POLICY chain_checks_owner ON audit.chain_checks TO finicom_owner USING (true) WITH CHECK (true);
 
 --
 -- Name: chain_heads; Type: ROW SECURITY; Schema: audit; Owner: finicom_owner
@@ -4065,6 +5827,60 @@ CREATE POLICY access_reviews_select ON finicom.access_reviews FOR SELECT TO fini
 --
 
 CREATE POLICY access_reviews_update ON finicom.access_reviews FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: alert_rule_settings; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.alert_rule_settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_rule_settings alert_rule_settings_app_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY alert_rule_settings_app_insert ON finicom.alert_rule_settings FOR INSERT TO finicom_app WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: alert_rule_settings alert_rule_settings_app_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY alert_rule_settings_app_select ON finicom.alert_rule_settings FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: alert_rule_settings alert_rule_settings_app_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY alert_rule_settings_app_update ON finicom.alert_rule_settings FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: alert_rule_settings alert_rule_settings_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY alert_rule_settings_owner ON finicom.alert_rule_settings TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: alerts; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.alerts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alerts alerts_app_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY alerts_app_select ON finicom.alerts FOR SELECT TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: alerts alerts_app_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY alerts_app_update ON finicom.alerts FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: alerts alerts_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY alerts_owner ON finicom.alerts TO finicom_owner USING (true) WITH CHECK (true);
 
 --
 -- Name: api_keys; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
@@ -4358,7 +6174,7 @@ ALTER TABLE finicom.memberships ENABLE ROW LEVEL SECURITY;
 -- Name: memberships memberships_delete; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY memberships_delete ON finicom.memberships FOR DELETE TO finicom_app USING (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) OR ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) AND (user_id = ( SELECT finicom.request_user_id() AS request_user_id)))));
+CREATE POLICY memberships_delete ON finicom.memberships FOR DELETE TO finicom_app USING ((((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) OR ((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) AND (user_id = ( SELECT finicom.request_user_id() AS request_user_id)))) AND ((expires_at IS NULL) OR (expires_at > ( SELECT now() AS now)))));
 
 --
 -- Name: memberships memberships_insert; Type: POLICY; Schema: finicom; Owner: finicom_owner
@@ -4376,13 +6192,13 @@ CREATE POLICY memberships_owner ON finicom.memberships TO finicom_owner USING (t
 -- Name: memberships memberships_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY memberships_select ON finicom.memberships FOR SELECT TO finicom_app USING (((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) OR (user_id = ( SELECT finicom.request_user_id() AS request_user_id))));
+CREATE POLICY memberships_select ON finicom.memberships FOR SELECT TO finicom_app USING ((((org_id = ( SELECT finicom.request_org_id() AS request_org_id)) OR (user_id = ( SELECT finicom.request_user_id() AS request_user_id))) AND ((expires_at IS NULL) OR (expires_at > ( SELECT now() AS now)))));
 
 --
 -- Name: memberships memberships_update; Type: POLICY; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE POLICY memberships_update ON finicom.memberships FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+CREATE POLICY memberships_update ON finicom.memberships FOR UPDATE TO finicom_app USING (((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)) AND ((expires_at IS NULL) OR (expires_at > ( SELECT now() AS now))))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
 
 --
 -- Name: orgs; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
@@ -4415,6 +6231,18 @@ CREATE POLICY orgs_select ON finicom.orgs FOR SELECT TO finicom_app USING (((id 
 --
 
 CREATE POLICY orgs_update ON finicom.orgs FOR UPDATE TO finicom_app USING ((id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for))) WITH CHECK ((id = ( SELECT finicom.request_org_for('admin'::finicom.role) AS request_org_for)));
+
+--
+-- Name: password_resets; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.password_resets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: password_resets password_resets_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY password_resets_owner ON finicom.password_resets TO finicom_owner USING (true) WITH CHECK (true);
 
 --
 -- Name: schema_migrations; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
@@ -4513,6 +6341,60 @@ CREATE POLICY sync_runs_select ON finicom.sync_runs FOR SELECT TO finicom_app US
 CREATE POLICY sync_runs_update ON finicom.sync_runs FOR UPDATE TO finicom_app USING ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for))) WITH CHECK ((org_id = ( SELECT finicom.request_org_for('write'::finicom.role) AS request_org_for)));
 
 --
+-- Name: totp_credentials; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.totp_credentials ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_credentials totp_credentials_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_credentials_owner ON finicom.totp_credentials TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: totp_credentials totp_credentials_select; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_credentials_select ON finicom.totp_credentials FOR SELECT TO finicom_app USING ((user_id = ( SELECT finicom.request_user_id() AS request_user_id)));
+
+--
+-- Name: totp_failures; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.totp_failures ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_failures totp_failures_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_failures_owner ON finicom.totp_failures TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: totp_login_tokens; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.totp_login_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_login_tokens totp_login_tokens_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_login_tokens_owner ON finicom.totp_login_tokens TO finicom_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: totp_recovery_codes; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
+--
+
+ALTER TABLE finicom.totp_recovery_codes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_recovery_codes totp_recovery_codes_owner; Type: POLICY; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE POLICY totp_recovery_codes_owner ON finicom.totp_recovery_codes TO finicom_owner USING (true) WITH CHECK (true);
+
+--
 -- Name: users; Type: ROW SECURITY; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4547,6 +6429,24 @@ GRANT USAGE ON SCHEMA audit TO finicom_mailer;
 GRANT USAGE ON SCHEMA finicom TO finicom_app;
 GRANT USAGE ON SCHEMA finicom TO finicom_mailer;
 GRANT USAGE ON SCHEMA finicom TO finicom_auth;
+
+--
+-- Name: SCHEMA finicom_trgm; Type: ACL; Schema: -; Owner: postgres
+--
+
+GRANT USAGE ON SCHEMA finicom_trgm TO finicom_owner;
+
+--
+-- Name: FUNCTION alerts_on_auth_event(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.alerts_on_auth_event() FROM PUBLIC;
+
+--
+-- Name: FUNCTION alerts_on_event(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.alerts_on_event() FROM PUBLIC;
 
 --
 -- Name: FUNCTION append(p_org uuid, p_action text, p_target_type text, p_target_id uuid, p_details jsonb); Type: ACL; Schema: audit; Owner: finicom_owner
@@ -4585,6 +6485,12 @@ REVOKE ALL ON FUNCTION audit.capture() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION audit.capture_access_review() FROM PUBLIC;
+
+--
+-- Name: FUNCTION capture_member(); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.capture_member() FROM PUBLIC;
 
 --
 -- Name: FUNCTION capture_object(); Type: ACL; Schema: audit; Owner: finicom_owner
@@ -4643,6 +6549,19 @@ REVOKE ALL ON FUNCTION audit.stamp() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION audit.verify_chain(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.verify_chain(p_org uuid) TO finicom_auditor;
+
+--
+-- Name: FUNCTION verify_chain_from(p_org uuid, p_from bigint); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.verify_chain_from(p_org uuid, p_from bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.verify_chain_from(p_org uuid, p_from bigint) TO finicom_auditor;
+
+--
+-- Name: FUNCTION verify_recent_chains(p_events integer, p_orgs integer, p_org uuid, p_overlap integer); Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION audit.verify_recent_chains(p_events integer, p_orgs integer, p_org uuid, p_overlap integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION access_review_cancel(p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4720,6 +6639,64 @@ REVOKE ALL ON FUNCTION finicom.access_review_remind() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION finicom.access_review_start(p_due_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.access_review_start(p_due_at timestamp with time zone) TO finicom_app;
+
+--
+-- Name: FUNCTION alert_acknowledge_stamp(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.alert_acknowledge_stamp() FROM PUBLIC;
+
+--
+-- Name: FUNCTION alert_rule_names(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.alert_rule_names() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.alert_rule_names() TO finicom_app;
+
+--
+-- Name: TABLE alerts; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.alerts TO finicom_app;
+GRANT SELECT ON TABLE finicom.alerts TO finicom_auditor;
+
+--
+-- Name: COLUMN alerts.acknowledged_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(acknowledged_at) ON TABLE finicom.alerts TO finicom_app;
+
+--
+-- Name: FUNCTION alert_json(a finicom.alerts); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.alert_json(a finicom.alerts) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.alert_json(a finicom.alerts) TO finicom_app;
+
+--
+-- Name: FUNCTION alert_raise(p_org uuid, p_rule text, p_event_ids uuid[], p_summary text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.alert_raise(p_org uuid, p_rule text, p_event_ids uuid[], p_summary text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION alert_rule_audit(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.alert_rule_audit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION alert_rule_text(p_rule text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.alert_rule_text(p_rule text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION alert_rules_json(p_org uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.alert_rules_json(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.alert_rules_json(p_org uuid) TO finicom_app;
 
 --
 -- Name: FUNCTION api_key_create(p_org uuid, p_name text, p_role finicom.role, p_prefix text, p_token_hash bytea, p_expires_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4839,11 +6816,46 @@ REVOKE ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_requ
 GRANT ALL ON FUNCTION finicom.auth_login_failed(p_email text, p_ip text, p_request_id text) TO finicom_auth;
 
 --
+-- Name: FUNCTION auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer, p_new_hash text, p_old_token_hash bytea, p_ip text, p_request_id text, p_login_hash bytea) TO finicom_auth;
+
+--
 -- Name: FUNCTION auth_logout(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.auth_logout(p_token_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.auth_logout(p_token_hash bytea) TO finicom_app;
+
+--
+-- Name: FUNCTION auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_change(p_user uuid, p_session_hash bytea, p_new_hash text, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_password_change_begin(p_user uuid, p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text) TO finicom_auth;
 
 --
 -- Name: FUNCTION auth_signup(p_email text, p_name text, p_password_hash text, p_token_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4857,6 +6869,62 @@ REVOKE ALL ON FUNCTION finicom.auth_signup(p_email text, p_name text, p_password
 
 REVOKE ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.auth_signup_verify(p_email text, p_name text, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_verify_hash bytea, p_verify_link text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_begin(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_begin(p_session_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_begin(p_session_hash bytea) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_confirm(p_session_hash bytea, p_step bigint, p_codes bytea[], p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_disable(p_session_hash bytea, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_enrol(p_session_hash bytea, p_secret_enc text, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_failed(p_user uuid, p_login boolean, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_login_begin(p_login_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_login_begin(p_login_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_login_begin(p_login_hash bytea) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_login_complete(p_login_hash bytea, p_step bigint, p_recovery bytea, p_token_hash bytea, p_max_age_seconds integer, p_old_token_hash bytea, p_ip text, p_request_id text) TO finicom_auth;
+
+--
+-- Name: FUNCTION auth_totp_user(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.auth_totp_user(p_session_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_totp_user(p_session_hash bytea) TO finicom_auth;
 
 --
 -- Name: FUNCTION begin_request(p_credential text, p_token_hash bytea, p_org_id uuid, p_idle_seconds integer, p_request_id text, p_client_ip text); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -4976,6 +7044,12 @@ GRANT UPDATE(plan) ON TABLE finicom.orgs TO finicom_app;
 GRANT UPDATE(billing_email) ON TABLE finicom.orgs TO finicom_app;
 
 --
+-- Name: COLUMN orgs.require_2fa; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(require_2fa) ON TABLE finicom.orgs TO finicom_app;
+
+--
 -- Name: COLUMN orgs.access_review_interval_days; Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -5019,6 +7093,19 @@ GRANT ALL ON FUNCTION finicom.email_verify(p_token_hash bytea, p_ip text, p_requ
 --
 
 REVOKE ALL ON FUNCTION finicom.expire_invitations() FROM PUBLIC;
+
+--
+-- Name: FUNCTION expire_memberships(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.expire_memberships() FROM PUBLIC;
+
+--
+-- Name: FUNCTION future_time(p timestamp with time zone, p_field text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.future_time(p timestamp with time zone, p_field text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.future_time(p timestamp with time zone, p_field text) TO finicom_app;
 
 --
 -- Name: FUNCTION has_role(p_org uuid, p_min finicom.role); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -5091,6 +7178,20 @@ REVOKE ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_rol
 GRANT ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text) TO finicom_app;
 
 --
+-- Name: FUNCTION invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_create(p_org uuid, p_email text, p_role finicom.role, p_token_hash bytea, p_link text, p_membership_expires_at timestamp with time zone) TO finicom_app;
+
+--
+-- Name: FUNCTION invitation_create_batch(p_org uuid, p_items json); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitation_create_batch(p_org uuid, p_items json) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.invitation_create_batch(p_org uuid, p_items json) TO finicom_app;
+
+--
 -- Name: FUNCTION invitation_enqueue_mail(i finicom.invitations, p_link text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -5131,6 +7232,24 @@ REVOKE ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_
 GRANT ALL ON FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash bytea, p_link text) TO finicom_app;
 
 --
+-- Name: FUNCTION invitations_cancel_for_inviter(p_org uuid, p_user uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitations_cancel_for_inviter(p_org uuid, p_user uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invitations_follow_deleted_inviter(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitations_follow_deleted_inviter() FROM PUBLIC;
+
+--
+-- Name: FUNCTION invitations_follow_inviter(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.invitations_follow_inviter() FROM PUBLIC;
+
+--
 -- Name: FUNCTION login_lock_seconds(p_failures integer); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -5165,11 +7284,25 @@ REVOKE ALL ON FUNCTION finicom.mail_sent(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.mail_sent(p_id uuid) TO finicom_mailer;
 
 --
+-- Name: FUNCTION me_update(p_name text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.me_update(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.me_update(p_name text) TO finicom_app;
+
+--
 -- Name: FUNCTION member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone) TO finicom_app;
+
+--
+-- Name: FUNCTION member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.member_item(p_user_id uuid, p_email text, p_name text, p_role finicom.role, p_joined_at timestamp with time zone, p_last_active_at timestamp with time zone, p_expires_at timestamp with time zone) TO finicom_app;
 
 --
 -- Name: TABLE memberships; Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -5184,6 +7317,12 @@ GRANT SELECT,INSERT,DELETE ON TABLE finicom.memberships TO finicom_app;
 GRANT UPDATE(role) ON TABLE finicom.memberships TO finicom_app;
 
 --
+-- Name: COLUMN memberships.expires_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(expires_at) ON TABLE finicom.memberships TO finicom_app;
+
+--
 -- Name: FUNCTION member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
@@ -5191,10 +7330,24 @@ REVOKE ALL ON FUNCTION finicom.member_json(m finicom.memberships, p_email text, 
 GRANT ALL ON FUNCTION finicom.member_json(m finicom.memberships, p_email text, p_name text, p_last_active_at timestamp with time zone) TO finicom_app;
 
 --
+-- Name: FUNCTION member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.member_search(p_limit integer, p_after_t timestamp with time zone, p_after_id uuid, p_like text, p_role finicom.role, p_inactive_days integer) TO finicom_app;
+
+--
 -- Name: FUNCTION memberships_keep_an_admin(); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.memberships_keep_an_admin() FROM PUBLIC;
+
+--
+-- Name: FUNCTION my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.my_sessions(p_current_hash bytea, p_idle_seconds integer, p_limit integer, p_after_t timestamp with time zone, p_after_id uuid) TO finicom_app;
 
 --
 -- Name: FUNCTION object_delete(p_kind text, p_org uuid, p_id uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -5211,11 +7364,30 @@ REVOKE ALL ON FUNCTION finicom.org_create(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.org_create(p_name text) TO finicom_app;
 
 --
+-- Name: FUNCTION org_created_now(p_org uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.org_created_now(p_org uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION org_json(o finicom.orgs, p_role text); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.org_json(o finicom.orgs, p_role text) TO finicom_app;
+
+--
+-- Name: FUNCTION orgs_require_2fa_check(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.orgs_require_2fa_check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION password_reset_preview(p_token_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.password_reset_preview(p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.password_reset_preview(p_token_hash bytea) TO finicom_app;
 
 --
 -- Name: FUNCTION person_json(p_id uuid, p_email text, p_name text); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -5305,10 +7477,31 @@ REVOKE ALL ON FUNCTION finicom.schedule_ok(p_schedule text) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.schedule_ok(p_schedule text) TO finicom_app;
 
 --
+-- Name: FUNCTION schema_version(); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.schema_version() FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.schema_version() TO finicom_app;
+
+--
 -- Name: FUNCTION session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
 REVOKE ALL ON FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea, p_max_age_seconds integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION session_describe(p_token_hash bytea, p_ip text, p_user_agent text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.session_describe(p_token_hash bytea, p_ip text, p_user_agent text) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.session_describe(p_token_hash bytea, p_ip text, p_user_agent text) TO finicom_auth;
+
+--
+-- Name: FUNCTION session_revoke(p_id uuid, p_current_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.session_revoke(p_id uuid, p_current_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.session_revoke(p_id uuid, p_current_hash bytea) TO finicom_app;
 
 --
 -- Name: FUNCTION session_user_json(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -5317,6 +7510,13 @@ REVOKE ALL ON FUNCTION finicom.session_create(p_user_id uuid, p_token_hash bytea
 REVOKE ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) TO finicom_app;
 GRANT ALL ON FUNCTION finicom.session_user_json(p_session_hash bytea) TO finicom_auth;
+
+--
+-- Name: FUNCTION sessions_revoke_others(p_current_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.sessions_revoke_others(p_current_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.sessions_revoke_others(p_current_hash bytea) TO finicom_app;
 
 --
 -- Name: FUNCTION sync_request(p_org uuid, p_connection uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -5355,6 +7555,36 @@ GRANT UPDATE(finished_at) ON TABLE finicom.sync_runs TO finicom_app;
 
 REVOKE ALL ON FUNCTION finicom.sync_run_json(r finicom.sync_runs) FROM PUBLIC;
 GRANT ALL ON FUNCTION finicom.sync_run_json(r finicom.sync_runs) TO finicom_app;
+
+--
+-- Name: FUNCTION totp_accept(p_user uuid, p_step bigint, p_recovery bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_accept(p_user uuid, p_step bigint, p_recovery bytea, p_ip text, p_request_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_accept_step(p_user uuid, p_step bigint); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_session_user(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_session_user(p_session_hash bytea) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_spend_recovery(p_user uuid, p_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_spend_recovery(p_user uuid, p_hash bytea, p_ip text, p_request_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_throttle(p_user uuid); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_throttle(p_user uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION touch_updated_at(); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -5481,6 +7711,12 @@ GRANT SELECT ON TABLE audit.access_reviews TO finicom_auditor;
 GRANT SELECT ON TABLE audit.auth_events TO finicom_auditor;
 
 --
+-- Name: TABLE chain_checks; Type: ACL; Schema: audit; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE audit.chain_checks TO finicom_auditor;
+
+--
 -- Name: TABLE chain_heads; Type: ACL; Schema: audit; Owner: finicom_owner
 --
 
@@ -5509,6 +7745,37 @@ GRANT SELECT ON TABLE finicom.access_review_reminders TO finicom_app;
 --
 
 GRANT SELECT ON TABLE finicom.access_review_rows TO finicom_app;
+
+--
+-- Name: TABLE alert_rule_settings; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT ON TABLE finicom.alert_rule_settings TO finicom_app;
+GRANT SELECT ON TABLE finicom.alert_rule_settings TO finicom_auditor;
+
+--
+-- Name: COLUMN alert_rule_settings.org_id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT INSERT(org_id) ON TABLE finicom.alert_rule_settings TO finicom_app;
+
+--
+-- Name: COLUMN alert_rule_settings.rule; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT INSERT(rule) ON TABLE finicom.alert_rule_settings TO finicom_app;
+
+--
+-- Name: COLUMN alert_rule_settings.enabled; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT INSERT(enabled),UPDATE(enabled) ON TABLE finicom.alert_rule_settings TO finicom_app;
+
+--
+-- Name: COLUMN alert_rule_settings.updated_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT UPDATE(updated_at) ON TABLE finicom.alert_rule_settings TO finicom_app;
 
 --
 -- Name: TABLE connection_integrations; Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -5689,6 +7956,18 @@ GRANT UPDATE(type) ON TABLE finicom.sources TO finicom_app;
 --
 
 GRANT UPDATE(config) ON TABLE finicom.sources TO finicom_app;
+
+--
+-- Name: COLUMN totp_credentials.user_id; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(user_id) ON TABLE finicom.totp_credentials TO finicom_app;
+
+--
+-- Name: COLUMN totp_credentials.confirmed_at; Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+GRANT SELECT(confirmed_at) ON TABLE finicom.totp_credentials TO finicom_app;
 
 --
 -- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: finicom_owner
