@@ -99,6 +99,27 @@ replace_all(const char *text, const struct secret_rekey *k)
 }
 
 /*
+ * A batch's transaction begun (read-only unless rewrite) and its rows
+ * selected; NULL, rolled back and printed, on a database error.
+ */
+static PGresult *
+batch_rows(PGconn *conn, bool rewrite, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *rows;
+
+	if (!ctl_command_ok(conn, rewrite ? "BEGIN" : "BEGIN READ ONLY"))
+		return NULL;
+	rows = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(rows) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "finicomctl: %s", PQerrorMessage(conn));
+		PQclear(rows);
+		ctl_command_ok(conn, "ROLLBACK");
+		return NULL;
+	}
+	return rows;
+}
+
+/*
  * One batch of one table after (org, id): up to batch rows that hold a
  * ciphertext (with rewrite: one under another key).  Returns the number of
  * rows looked at, -1 on a database error; last_org and last_id advance.
@@ -125,15 +146,9 @@ one_batch(PGconn *conn, const char *table, const char *kind, bool rewrite, int b
 	params[1] = last_id;
 	params[2] = pattern;
 	params[3] = limit;
-	if (!ctl_command_ok(conn, rewrite ? "BEGIN" : "BEGIN READ ONLY"))
+	rows = batch_rows(conn, rewrite, sql, 4, params);
+	if (rows == NULL)
 		return -1;
-	rows = PQexecParams(conn, sql, 4, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(rows) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "finicomctl: %s", PQerrorMessage(conn));
-		PQclear(rows);
-		ctl_command_ok(conn, "ROLLBACK");
-		return -1;
-	}
 	n = PQntuples(rows);
 	for (int i = 0; i < n; i++) {
 		const char *org = PQgetvalue(rows, i, 0), *id = PQgetvalue(rows, i, 1);
@@ -205,20 +220,14 @@ one_totp_batch(PGconn *conn, bool rewrite, int batch, char *last_user, struct to
 		snprintf(pattern, sizeof(pattern), "^enc:v1:(?!%s:)[0-9a-f]{8}:", secret_key_id());
 	else
 		snprintf(pattern, sizeof(pattern), "^enc:v1:");
-	if (!ctl_command_ok(conn, rewrite ? "BEGIN" : "BEGIN READ ONLY"))
-		return -1;
-	rows = PQexecParams(conn, rewrite
+	rows = batch_rows(conn, rewrite, rewrite
 	    ? "SELECT user_id::text, secret_enc FROM finicom.totp_credentials"
 	      " WHERE user_id > $1::uuid AND secret_enc ~ $2 ORDER BY user_id LIMIT $3::int FOR UPDATE"
 	    : "SELECT user_id::text, secret_enc FROM finicom.totp_credentials"
 	      " WHERE user_id > $1::uuid AND secret_enc ~ $2 ORDER BY user_id LIMIT $3::int",
-	    3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(rows) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "finicomctl: %s", PQerrorMessage(conn));
-		PQclear(rows);
-		ctl_command_ok(conn, "ROLLBACK");
+	    3, params);
+	if (rows == NULL)
 		return -1;
-	}
 	n = PQntuples(rows);
 	for (int i = 0; i < n; i++) {
 		const char *user = PQgetvalue(rows, i, 0), *stored = PQgetvalue(rows, i, 1);
