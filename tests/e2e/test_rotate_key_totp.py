@@ -15,7 +15,6 @@ it reloads finicomd."""
 import base64
 import os
 import pathlib
-import re
 import subprocess
 
 import pytest
@@ -24,7 +23,7 @@ import client as fc
 import totp_util as tu
 from client import psql
 from conftest import auth_pids, master_pid, wait_until
-from test_rotate_key import conninfo, ctl, decrypt, key_of
+from test_rotate_key import conninfo, ctl, decrypt, key_files, key_of, put_back
 from test_signup_mode import reload_with
 
 pytestmark = pytest.mark.destructive
@@ -66,14 +65,8 @@ def all_kids():
 
 
 def test_rotate_key_covers_totp_secrets(env, base_url):
-    conf_path = os.environ["FINICOM_CONF"]
-    original = open(conf_path).read()
-    key_path = re.search(r"^secret_key_file = (.+)$", original, re.M).group(1)
-    new_path, old_path = key_path + ".new", key_path + ".old"
-    for p in (new_path, old_path):
-        if os.path.exists(p):
-            os.unlink(p)
-    old_id, old_key = key_of(key_path)
+    files = key_files()
+    conf_path, original, key_path, new_path, old_path, old_id, old_key = files
     keys = {old_id: old_key}
     # One user per phase (a code is accepted once per 30-s step and account).
     users = [user() for _ in range(6)]
@@ -153,10 +146,4 @@ def test_rotate_key_covers_totp_secrets(env, base_url):
         r = tu.confirm(pending, pending.secret)
         assert r.status_code == 200, r.text
     finally:
-        if not rotated and os.path.exists(old_path):
-            os.replace(old_path, key_path)  # put the stack's key back as it was
-        for p in (new_path, old_path):
-            if os.path.exists(p):
-                os.unlink(p)
-        if open(conf_path).read() != original:
-            reload_all(conf_path, original, base_url, env)
+        put_back(files, rotated, lambda text: reload_all(conf_path, text, base_url, env))
