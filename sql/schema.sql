@@ -45,6 +45,7 @@
 --   580390e25a165424a92fd2a6dae6dc34a1e9172717f76ca424e606ac3e4b4657  0025_access_reviews.sql
 --   a9a565135f2d1fe1aef83435ea7004eadb682d701b89bb47e6c6bcd2e7f2ce2d  0026_alerts.sql
 --   32df4e259d09ec98abc9fa651c1199007f1ebdc9dd0ae0597eae5c19ce254a25  0027_schema_version.sql
+--   2fbf5ced8dcf52e158b162cecd7174003abe0bde16ecb01e05f173f765a82cf7  0028_reset_two_factor.sql
 
 --
 -- PostgreSQL database dump
@@ -1688,10 +1689,10 @@ CREATE FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash b
 ALTER FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) OWNER TO finicom_owner;
 
 --
--- Name: auth_password_reset(bytea, text, bytea, integer, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+-- Name: auth_password_reset(bytea, text, bytea, integer, text, text, text, bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
-CREATE FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) RETURNS TABLE(outcome text, status text, user_json text)
+CREATE FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text, p_login_hash bytea) RETURNS TABLE(outcome text, status text, user_json text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1721,14 +1722,21 @@ CREATE FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash 
         UPDATE finicom.password_resets r SET replaced_at = pg_catalog.now()
         WHERE r.user_id = v_user.id AND r.used_at IS NULL AND r.replaced_at IS NULL;
         PERFORM finicom.email_verified_mark(v_user.id, p_ip, p_request_id);
+        PERFORM audit.auth_event('password.reset', v_user.id, v_user.email, p_ip, p_request_id);
+        IF EXISTS (SELECT 1 FROM finicom.totp_credentials t
+                   WHERE t.user_id = v_user.id AND t.confirmed_at IS NOT NULL) THEN
+            -- Two-factor on: the second step of a sign-in, not a session.
+            PERFORM finicom.totp_login_token_create(v_user.id, p_login_hash, p_ip, p_request_id);
+            RETURN QUERY SELECT 'totp_required'::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
         PERFORM finicom.session_create(v_user.id, p_session_hash, p_max_age_seconds);
         PERFORM finicom.session_describe(p_session_hash, p_ip, p_user_agent);
-        PERFORM audit.auth_event('password.reset', v_user.id, v_user.email, p_ip, p_request_id);
         RETURN QUERY SELECT 'ok'::text, NULL::text, finicom.session_user_json(p_session_hash)::text;
     END
     $$;
 
-ALTER FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) OWNER TO finicom_owner;
+ALTER FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text, p_login_hash bytea) OWNER TO finicom_owner;
 
 --
 -- Name: auth_password_reset_request(text, bytea, text, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
@@ -3880,6 +3888,57 @@ CREATE FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) RETURNS boo
 ALTER FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) OWNER TO finicom_owner;
 
 --
+-- Name: totp_disable_by_operator(text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_disable_by_operator(p_email text, p_request_id text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    DECLARE
+        v_user finicom.users%ROWTYPE;
+        v_on boolean;
+    BEGIN
+        SELECT * INTO v_user FROM finicom.users u
+        WHERE finicom.ascii_lower(u.email) = finicom.ascii_lower(p_email) FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        v_on := EXISTS (SELECT 1 FROM finicom.totp_credentials t
+                        WHERE t.user_id = v_user.id AND t.confirmed_at IS NOT NULL);
+        DELETE FROM finicom.totp_credentials t WHERE t.user_id = v_user.id;
+        DELETE FROM finicom.totp_recovery_codes c WHERE c.user_id = v_user.id;
+        DELETE FROM finicom.totp_login_tokens l WHERE l.user_id = v_user.id;
+        DELETE FROM finicom.totp_failures f WHERE f.user_id = v_user.id;
+        IF NOT v_on THEN
+            RETURN NULL;
+        END IF;
+        PERFORM audit.auth_event('totp.disabled_by_operator', v_user.id, v_user.email, NULL, p_request_id);
+        RETURN v_user.id;
+    END
+    $$;
+
+ALTER FUNCTION finicom.totp_disable_by_operator(p_email text, p_request_id text) OWNER TO finicom_owner;
+
+--
+-- Name: totp_login_token_create(uuid, bytea, text, text); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
+--
+
+CREATE FUNCTION finicom.totp_login_token_create(p_user uuid, p_login_hash bytea, p_ip text, p_request_id text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+        DELETE FROM finicom.totp_login_tokens l
+        WHERE l.user_id = p_user AND l.expires_at <= pg_catalog.now();
+        INSERT INTO finicom.totp_login_tokens (token_hash, user_id, expires_at)
+        VALUES (p_login_hash, p_user, pg_catalog.now() + interval '5 minutes');
+        SELECT audit.auth_event('login.totp_required', p_user,
+            (SELECT u.email FROM finicom.users u WHERE u.id = p_user), p_ip, p_request_id);
+    $$;
+
+ALTER FUNCTION finicom.totp_login_token_create(p_user uuid, p_login_hash bytea, p_ip text, p_request_id text) OWNER TO finicom_owner;
+
+--
 -- Name: totp_session_user(bytea); Type: FUNCTION; Schema: finicom; Owner: finicom_owner
 --
 
@@ -4152,7 +4211,7 @@ CREATE TABLE audit.auth_events (
     email text,
     ip text,
     request_id text,
-    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text, 'password.reset_requested'::text, 'password.reset'::text, 'password.changed'::text, 'session.revoked'::text, 'totp.enrolled'::text, 'totp.enabled'::text, 'totp.disabled'::text, 'totp.failed'::text, 'totp.recovery_code_used'::text, 'login.totp_required'::text, 'login.totp_succeeded'::text, 'login.totp_failed'::text])))
+    CONSTRAINT auth_events_event_check CHECK ((event = ANY (ARRAY['signup'::text, 'login.succeeded'::text, 'login.failed'::text, 'logout'::text, 'email.verified'::text, 'account.taken_over'::text, 'password.reset_requested'::text, 'password.reset'::text, 'password.changed'::text, 'session.revoked'::text, 'totp.enrolled'::text, 'totp.enabled'::text, 'totp.disabled'::text, 'totp.failed'::text, 'totp.recovery_code_used'::text, 'login.totp_required'::text, 'login.totp_succeeded'::text, 'login.totp_failed'::text, 'totp.disabled_by_operator'::text])))
 );
 
 ALTER TABLE ONLY audit.auth_events FORCE ROW LEVEL SECURITY;
@@ -6844,11 +6903,11 @@ REVOKE ALL ON FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session
 GRANT ALL ON FUNCTION finicom.auth_password_change_begin(p_user uuid, p_session_hash bytea) TO finicom_auth;
 
 --
--- Name: FUNCTION auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text); Type: ACL; Schema: finicom; Owner: finicom_owner
+-- Name: FUNCTION auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text, p_login_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner
 --
 
-REVOKE ALL ON FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) FROM PUBLIC;
-GRANT ALL ON FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text) TO finicom_auth;
+REVOKE ALL ON FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text, p_login_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION finicom.auth_password_reset(p_token_hash bytea, p_password_hash text, p_session_hash bytea, p_max_age_seconds integer, p_ip text, p_request_id text, p_user_agent text, p_login_hash bytea) TO finicom_auth;
 
 --
 -- Name: FUNCTION auth_password_reset_request(p_email text, p_token_hash bytea, p_link text, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
@@ -7567,6 +7626,18 @@ REVOKE ALL ON FUNCTION finicom.totp_accept(p_user uuid, p_step bigint, p_recover
 --
 
 REVOKE ALL ON FUNCTION finicom.totp_accept_step(p_user uuid, p_step bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_disable_by_operator(p_email text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_disable_by_operator(p_email text, p_request_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION totp_login_token_create(p_user uuid, p_login_hash bytea, p_ip text, p_request_id text); Type: ACL; Schema: finicom; Owner: finicom_owner
+--
+
+REVOKE ALL ON FUNCTION finicom.totp_login_token_create(p_user uuid, p_login_hash bytea, p_ip text, p_request_id text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION totp_session_user(p_session_hash bytea); Type: ACL; Schema: finicom; Owner: finicom_owner

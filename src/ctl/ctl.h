@@ -15,6 +15,7 @@ bool ctl_command_ok(PGconn *conn, const char *sql);
 int ctl_check_config(int argc, char **argv);
 int ctl_migrate(int argc, char **argv);
 int ctl_create_user(int argc, char **argv);
+int ctl_disable_2fa(int argc, char **argv);
 int ctl_create_org(int argc, char **argv);
 int ctl_set_plan(int argc, char **argv);
 int ctl_verify_audit(int argc, char **argv);

@@ -21,6 +21,7 @@ static const struct {
 	    "migrate [--database CONNINFO] [--sql-dir DIR] [--without-pg-cron] [--to VERSION]"},
 	{"create-user", ctl_create_user,
 	    "create-user --email EMAIL --name NAME [--database CONNINFO] [< password]"},
+	{"disable-2fa", ctl_disable_2fa, "disable-2fa EMAIL [--database CONNINFO]"},
 	{"create-org", ctl_create_org,
 	    "create-org --name NAME --admin EMAIL [--member EMAIL=ROLE]... [--database CONNINFO]"},
 	{"set-plan", ctl_set_plan, "set-plan --org ID --plan free|trial|pro [--database CONNINFO]"},

@@ -21,6 +21,12 @@
  * ciphertext and counts them by key; exit status 0 when every one decrypts
  * and is under the current key (the old key can go), 1 otherwise.
  *
+ * The TOTP secrets of two-factor authentication (finicom.totp_credentials,
+ * secret_enc: one stored form each, AAD "totp:<user id>", made and read by
+ * the auth processes; docs/two-factor.md) are rotated the same way, by
+ * user id, after the objects' configs; a row is rewritten only if its
+ * ciphertext is still the one read (an enrolment may replace it meanwhile).
+ *
  * The connection is a superuser's, as for migrate (it reads every org's
  * rows); each changed row is audited as the database role's (actor type db).
  */
@@ -33,6 +39,7 @@
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 
 #include "config.h"
 #include "ctl/ctl.h"
@@ -92,6 +99,27 @@ replace_all(const char *text, const struct secret_rekey *k)
 }
 
 /*
+ * A batch's transaction begun (read-only unless rewrite) and its rows
+ * selected; NULL, rolled back and printed, on a database error.
+ */
+static PGresult *
+batch_rows(PGconn *conn, bool rewrite, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *rows;
+
+	if (!ctl_command_ok(conn, rewrite ? "BEGIN" : "BEGIN READ ONLY"))
+		return NULL;
+	rows = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(rows) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "finicomctl: %s", PQerrorMessage(conn));
+		PQclear(rows);
+		ctl_command_ok(conn, "ROLLBACK");
+		return NULL;
+	}
+	return rows;
+}
+
+/*
  * One batch of one table after (org, id): up to batch rows that hold a
  * ciphertext (with rewrite: one under another key).  Returns the number of
  * rows looked at, -1 on a database error; last_org and last_id advance.
@@ -118,15 +146,9 @@ one_batch(PGconn *conn, const char *table, const char *kind, bool rewrite, int b
 	params[1] = last_id;
 	params[2] = pattern;
 	params[3] = limit;
-	if (!ctl_command_ok(conn, rewrite ? "BEGIN" : "BEGIN READ ONLY"))
+	rows = batch_rows(conn, rewrite, sql, 4, params);
+	if (rows == NULL)
 		return -1;
-	rows = PQexecParams(conn, sql, 4, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(rows) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "finicomctl: %s", PQerrorMessage(conn));
-		PQclear(rows);
-		ctl_command_ok(conn, "ROLLBACK");
-		return -1;
-	}
 	n = PQntuples(rows);
 	for (int i = 0; i < n; i++) {
 		const char *org = PQgetvalue(rows, i, 0), *id = PQgetvalue(rows, i, 1);
@@ -180,6 +202,84 @@ one_batch(PGconn *conn, const char *table, const char *kind, bool rewrite, int b
 	return ctl_command_ok(conn, "COMMIT") ? n : -1;
 }
 
+/*
+ * One batch of TOTP secrets after last_user (as one_batch): decrypt each
+ * (AAD "totp:<user id>"), count it by key, and with rewrite store it again
+ * under the current key.  Returns the rows looked at, -1 on a database error.
+ */
+static int
+one_totp_batch(PGconn *conn, bool rewrite, int batch, char *last_user, struct totals *t)
+{
+	char limit[16], pattern[64];
+	const char *params[3] = {last_user, pattern, limit};
+	PGresult *rows;
+	int n;
+
+	snprintf(limit, sizeof(limit), "%d", batch);
+	if (rewrite)
+		snprintf(pattern, sizeof(pattern), "^enc:v1:(?!%s:)[0-9a-f]{8}:", secret_key_id());
+	else
+		snprintf(pattern, sizeof(pattern), "^enc:v1:");
+	rows = batch_rows(conn, rewrite, rewrite
+	    ? "SELECT user_id::text, secret_enc FROM finicom.totp_credentials"
+	      " WHERE user_id > $1::uuid AND secret_enc ~ $2 ORDER BY user_id LIMIT $3::int FOR UPDATE"
+	    : "SELECT user_id::text, secret_enc FROM finicom.totp_credentials"
+	      " WHERE user_id > $1::uuid AND secret_enc ~ $2 ORDER BY user_id LIMIT $3::int",
+	    3, params);
+	if (rows == NULL)
+		return -1;
+	n = PQntuples(rows);
+	for (int i = 0; i < n; i++) {
+		const char *user = PQgetvalue(rows, i, 0), *stored = PQgetvalue(rows, i, 1);
+		char aad[64], kid[SECRET_KEY_ID_CHARS + 1];
+		size_t len = 0;
+		char *plain, *fresh;
+
+		t->rows++;
+		snprintf(aad, sizeof(aad), "totp:%s", user);
+		plain = secret_decrypt(stored, aad, &len);
+		if (plain == NULL || !secret_stored_key_id(stored, kid)) {
+			fprintf(stderr, "finicomctl: the TOTP secret of user %s does not decrypt with the loaded keys\n",
+			    user);
+			t->failed++;
+			free(plain);
+			continue;
+		}
+		if (!strcmp(kid, secret_key_id()))
+			t->current++;
+		else
+			t->other++;
+		if (rewrite && strcmp(kid, secret_key_id()) != 0) {
+			const char *up[3];
+			PGresult *r;
+
+			fresh = secret_encrypt(plain, len, aad);
+			up[0] = fresh, up[1] = user, up[2] = stored;
+			r = fresh ? PQexecParams(conn, "UPDATE finicom.totp_credentials SET secret_enc = $1"
+			    " WHERE user_id = $2::uuid AND secret_enc = $3", 3, NULL, up, NULL, NULL, 0) : NULL;
+			free(fresh);
+			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+				fprintf(stderr, "finicomctl: the TOTP secret of user %s: %s", user,
+				    r ? PQerrorMessage(conn) : "could not encrypt\n");
+				PQclear(r);
+				OPENSSL_cleanse(plain, len);
+				free(plain);
+				PQclear(rows);
+				ctl_command_ok(conn, "ROLLBACK");
+				return -1;
+			}
+			PQclear(r);
+			t->rewritten++;
+		}
+		OPENSSL_cleanse(plain, len);
+		free(plain);
+	}
+	if (n > 0)
+		snprintf(last_user, 37, "%s", PQgetvalue(rows, n - 1, 0));
+	PQclear(rows);
+	return ctl_command_ok(conn, "COMMIT") ? n : -1;
+}
+
 static void
 pause_ms(long ms)
 {
@@ -205,6 +305,15 @@ one_pass(PGconn *conn, bool rewrite, int batch, long pause, struct totals *t)
 		if (n < 0)
 			return -1;
 		pause_ms(pause);
+	}
+	{
+		char user[37] = "00000000-0000-0000-0000-000000000000";
+		int n;
+
+		while ((n = one_totp_batch(conn, rewrite, batch, user, t)) == batch)
+			pause_ms(pause);
+		if (n < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -108,3 +108,67 @@ out:
 	OPENSSL_cleanse(hash, sizeof(hash));
 	return rc;
 }
+
+/*
+ * finicomctl disable-2fa EMAIL: turn off the two-factor authentication of
+ * the account with that address, for a user who lost both the device and
+ * the recovery codes (docs/two-factor.md, "When a user is locked out").
+ * Its secret, recovery codes and pending login tokens go; its sessions
+ * stay; the auth event 'totp.disabled_by_operator' records it
+ * (finicom.totp_disable_by_operator, sql/0028).  Exit status 1 when no
+ * account has the address or its two-factor is not on.  The connection
+ * needs finicom_owner's rights (a superuser, as for create-user).
+ */
+int
+ctl_disable_2fa(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"database", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *conninfo = "", *why = NULL, *params[2];
+	char canonical[EMAIL_MAX + 1];
+	PGconn *conn;
+	PGresult *r;
+	int opt, rc = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
+		if (opt != 'd') {
+			optind = argc + 1;
+			break;
+		}
+		conninfo = optarg;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: finicomctl disable-2fa EMAIL [--database CONNINFO]\n");
+		return 2;
+	}
+	if (email_normalize(argv[optind], strlen(argv[optind]), canonical, &why) < 0) {
+		fprintf(stderr, "finicomctl: email %s\n", why);
+		return 2;
+	}
+	conn = PQconnectdb(conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "finicomctl: could not connect to the database: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return 1;
+	}
+	params[0] = canonical;
+	params[1] = "finicomctl disable-2fa";
+	r = PQexecParams(conn, "SELECT finicom.totp_disable_by_operator($1, $2)::text", 2, NULL, params, NULL,
+	    NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "finicomctl: could not turn two-factor off: %s", PQerrorMessage(conn));
+	} else if (PQgetisnull(r, 0, 0)) {
+		fprintf(stderr, "finicomctl: no account with email \"%s\" has two-factor authentication on\n",
+		    canonical);
+	} else {
+		printf("two-factor authentication is off for %s (user %s); its recovery codes are gone\n",
+		    canonical, PQgetvalue(r, 0, 0));
+		rc = 0;
+	}
+	PQclear(r);
+	PQfinish(conn);
+	return rc;
+}

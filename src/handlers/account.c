@@ -143,6 +143,9 @@ const struct fieldset password_reset_body = FIELDSET(reset_fields);
  * 200 {user, csrf_token} and a fresh session cookie: the password is
  * replaced, every other session of the account has ended, the token is
  * spent and the address verified (an unverified account is taken over).
+ * When the account has two-factor on, the same but no session: 200
+ * {totp_required: true, login_token}, as POST /auth/login's first step
+ * (sql/0028), and POST /auth/login/totp completes the sign-in.
  * 400 validation_failed (field "password": also on the common list, or
  * equal to the account's email or name); 404 and 410 as the preview, and
  * then nothing has changed.
@@ -172,6 +175,11 @@ password_reset_complete(struct request_ctx *ctx)
 			respond_reset_gone(ctx, status != NULL ? status : "expired");
 		else
 			reset_not_found(ctx);
+		return;
+	}
+	if (rc == PRIVSEP_TOTP) {
+		respond_totp_required(ctx, session.login_token);
+		OPENSSL_cleanse(session.login_token, sizeof(session.login_token));
 		return;
 	}
 	if (rc != PRIVSEP_OK)

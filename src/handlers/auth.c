@@ -150,10 +150,7 @@ auth_login(struct request_ctx *ctx)
 		http_error(ctx->res, 401, "invalid_credentials", "the email or password is incorrect", NULL);
 	if (rc == PRIVSEP_TOTP) {
 		/* Two-factor on: no session yet; the second step is POST /auth/login/totp (totp.c). */
-		json_object *body = json_object_new_object();
-		json_object_object_add(body, "totp_required", json_object_new_boolean(1));
-		json_object_object_add(body, "login_token", json_object_new_string(session.login_token));
-		http_respond(ctx->res, 200, body);
+		respond_totp_required(ctx, session.login_token);
 		OPENSSL_cleanse(session.login_token, sizeof(session.login_token));
 		return;
 	}
@@ -161,6 +158,16 @@ auth_login(struct request_ctx *ctx)
 		return;
 	respond_session(ctx, 200, session.user_json, session.token);
 	OPENSSL_cleanse(session.token, sizeof(session.token));
+}
+
+void
+respond_totp_required(struct request_ctx *ctx, const char *login_token)
+{
+	json_object *body = json_object_new_object();
+
+	json_object_object_add(body, "totp_required", json_object_new_boolean(1));
+	json_object_object_add(body, "login_token", json_object_new_string(login_token));
+	http_respond(ctx->res, 200, body);
 }
 
 /*

@@ -26,6 +26,8 @@ void auth_verify(struct request_ctx *ctx);
 void auth_verify_resend(struct request_ctx *ctx);
 /* Reply status {user, csrf_token} and the cookie of the new session token. */
 void respond_session(struct request_ctx *ctx, int status, const char *user_json, const char *token);
+/* 200 {totp_required: true, login_token}, no session (auth.c): the second step is POST /auth/login/totp. */
+void respond_totp_required(struct request_ctx *ctx, const char *login_token);
 
 /* account.c */
 void password_reset_request(struct request_ctx *ctx);

@@ -442,14 +442,17 @@ enum { RESET_OUTCOME, RESET_STATUS, RESET_USER };
  * RESET: hash the new password, then in one statement the password
  * replaced, every session of the account ended and a new one made, the
  * token spent and the address verified (finicom.auth_password_reset,
- * sql/0022); R_REFUSED for a token that is unknown or gone.  The worker
- * checked the new-password rule before it asked.
+ * sql/0022 and 0028); R_REFUSED for a token that is unknown or gone.  When
+ * the account has two-factor on, no session is made: R_TOTP_REQUIRED with
+ * a login token, as LOGIN's, so the mailbox alone does not sign anyone in.
+ * The worker checked the new-password rule before it asked.
  */
 static void
 handle_reset(const struct config *cfg, struct db *db, const struct authp_msg *m, struct reply *rep)
 {
 	char hash[PASSWORD_HASH_MAX], token[TOKEN_CHARS + 1], token_hash[2 + 64 + 1], max_age[16];
-	const char *params[7];
+	char login_token[TOKEN_CHARS + 1], login_hash[2 + 64 + 1];
+	const char *params[8];
 	PGresult *r;
 
 	if (!authp_hash_ok(m->field[AUTHP_RESET_TOKEN])) {
@@ -457,11 +460,15 @@ handle_reset(const struct config *cfg, struct db *db, const struct authp_msg *m,
 		reply_start(rep, AUTHP_R_FAILED);
 		return;
 	}
-	if (password_hash(m->field[AUTHP_RESET_PASSWORD], hash) < 0 || token_generate(token) < 0) {
+	if (password_hash(m->field[AUTHP_RESET_PASSWORD], hash) < 0 || token_generate(token) < 0 ||
+	    token_generate(login_token) < 0) {
+		OPENSSL_cleanse(hash, sizeof(hash));
+		OPENSSL_cleanse(token, sizeof(token));
 		reply_start(rep, AUTHP_R_FAILED);
 		return;
 	}
 	sha256_bytea(token, token_hash);
+	sha256_bytea(login_token, login_hash);
 	snprintf(max_age, sizeof(max_age), "%d", cfg->session_max_age);
 	params[0] = m->field[AUTHP_RESET_TOKEN];
 	params[1] = hash;
@@ -470,14 +477,19 @@ handle_reset(const struct config *cfg, struct db *db, const struct authp_msg *m,
 	params[4] = m->field[AUTHP_RESET_IP];
 	params[5] = m->field[AUTHP_RESET_REQUEST_ID];
 	params[6] = m->field[AUTHP_RESET_USER_AGENT];
-	r = auth_exec(db, rep, "SELECT outcome, status, user_json FROM finicom.auth_password_reset($1, $2, $3, $4, $5, $6, $7)",
-	    7, params);
+	params[7] = login_hash;
+	r = auth_exec(db, rep,
+	    "SELECT outcome, status, user_json FROM finicom.auth_password_reset($1, $2, $3, $4, $5, $6, $7, $8)",
+	    8, params);
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (r != NULL && PQntuples(r) != 1) {
 		log_msg(LOG_ERROR, "auth_password_reset returned %d rows", PQntuples(r));
 		reply_start(rep, AUTHP_R_FAILED);
 	} else if (r != NULL && !strcmp(PQgetvalue(r, 0, RESET_OUTCOME), "ok")) {
 		reply_session(rep, token, PQgetvalue(r, 0, RESET_USER));
+	} else if (r != NULL && !strcmp(PQgetvalue(r, 0, RESET_OUTCOME), "totp_required")) {
+		reply_start(rep, AUTHP_R_TOTP_REQUIRED);
+		reply_set(rep, 0, login_token);
 	} else if (r != NULL) {
 		reply_start(rep, AUTHP_R_REFUSED);
 		reply_set(rep, AUTHP_REFUSED_OUTCOME, PQgetvalue(r, 0, RESET_OUTCOME));
@@ -485,6 +497,7 @@ handle_reset(const struct config *cfg, struct db *db, const struct authp_msg *m,
 	}
 	PQclear(r);
 	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(login_token, sizeof(login_token));
 }
 
 /*

@@ -365,6 +365,8 @@ privsep_reset(struct request_ctx *ctx, const char *token_hash, const char *passw
 		*outcome = copy_field(ctx, rep.field[AUTHP_REFUSED_OUTCOME]);
 		*status = copy_field(ctx, rep.field[AUTHP_REFUSED_STATUS]);
 		rc = PRIVSEP_REFUSED;
+	} else if (rc == 0 && rep.type == AUTHP_R_TOTP_REQUIRED) {
+		rc = take_login_token(ctx, &rep, out); /* two-factor on: the second step's token */
 	} else if (rc == 0) {
 		rc = rep.type == AUTHP_R_SESSION ? take_session(ctx, &rep, out) : unexpected(ctx, &rep);
 	}

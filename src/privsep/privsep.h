@@ -82,7 +82,9 @@ int privsep_accept(struct request_ctx *ctx, const char *invitation_hash, const c
  * {public_url}/reset/{token} (no worker ever holds one) and queues the mail
  * when an account has the address, the same work either way: PRIVSEP_OK.
  * privsep_reset: PRIVSEP_OK with the new session in *out (every other
- * session of the account ended), or PRIVSEP_REFUSED with *outcome
+ * session of the account ended), PRIVSEP_TOTP with out->login_token and no
+ * session when the account has two-factor on (every session ended), or
+ * PRIVSEP_REFUSED with *outcome
  * "not_found" or "gone" and *status ("used", "replaced", "expired"), in
  * the arena.  privsep_password_change: the actor's password, checked
  * against current (PRIVSEP_INVALID when wrong), becomes new_password; the

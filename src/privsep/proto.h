@@ -35,7 +35,8 @@
  *           makes the reset token and its link {public_url}/reset/{token}
  *           and queues the mail (for a known address)   → R_DONE
  *   RESET   reset token's hash, new password, client address, request id,
- *           User-Agent                    → R_SESSION or R_REFUSED
+ *           User-Agent                    → R_SESSION or R_REFUSED, or
+ *           R_TOTP_REQUIRED when the account has two-factor on
  *   PASSWORD  user id, the asking session's hash, current password, new
  *           password, client address, request id
  *                                         → R_DONE or R_INVALID

@@ -10,7 +10,9 @@
 // nobody here wrote), save the recovery codes (Copy puts all ten on the
 // clipboard), sign out, and sign in again: password, then a wrong code
 // (said in words), then the right one.  A recovery code signs in too, and
-// once only.  Then the org can require two-factor.  Every state passes the
+// once only.  Then the org can require two-factor.  A password reset does
+// not get around it: forgot password → the mail → the reset page → the
+// code → signed in.  Every state passes the
 // harness checks and axe at 1280 and 390 px.  Runs against the nginx of a
 // deploy/dev stack (FINICOM_URL, FINICOM_MAILDIR).
 
@@ -20,7 +22,7 @@ import {execFileSync} from 'node:child_process';
 import {mkdirSync} from 'node:fs';
 import {join, dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {open as openWatched, shot as shotIn, launch, heading, verifyLinks} from './lib/harness.mjs';
+import {open as openWatched, shot as shotIn, launch, heading, verifyLinks, mailLinks} from './lib/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.FINICOM_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -274,6 +276,37 @@ describe('two-factor authentication', () => {
 		await page.reload();
 		await heading(page, 'Settings & billing');
 		assert.equal(await page.getByLabel('Require two-factor authentication of every member').isChecked(), true, 'stored');
+		await t.close();
+	});
+
+	test('a password reset asks for the code too: forgot → mail → reset → code → signed in', async () => {
+		const t = await open({width: 390});
+		const {page} = t;
+		await page.goto(`${BASE}/#/signin`);
+		await heading(page, 'Sign in');
+		await page.getByRole('link', {name: 'Forgot password?'}).click();
+		await heading(page, 'Reset your password');
+		await page.getByLabel('Email').fill(ADMIN.email);
+		await page.getByRole('button', {name: 'Email me a link'}).click();
+		await page.getByText(`If an account uses ${ADMIN.email}, a link to choose a new password is on its way`).waitFor();
+		const [link] = await mailLinks(BASE, MAILDIR, ADMIN.email, 'reset');
+		await page.goto(link);
+		await heading(page, 'Choose a new password');
+		await page.getByLabel('New password', {exact: true}).fill(`${PASSWORD} ${RUN}`);
+		await page.getByRole('button', {name: 'Set password and sign in'}).click();
+		// the password is set, but the mailbox alone does not sign in: the second step
+		const step = page.getByRole('form', {name: 'Two-factor authentication'});
+		await step.getByRole('heading', {name: 'Enter your code'}).waitFor();
+		await step.getByText('Your new password is set.').waitFor();
+		assert.equal((await page.context().cookies()).filter((c) => c.name === 'finicom_session').length, 0,
+			'no session before the code');
+		await t.check('the reset\'s second step');
+		await t.axe('the reset\'s second step');
+		await shot(page, 'totp-reset-second-step-390');
+		await step.getByLabel('Code from your app, or a recovery code').fill(await freshCode());
+		await step.getByRole('button', {name: 'Verify and sign in'}).click();
+		await heading(page, 'Members');
+		await t.check('signed in after the reset and the code');
 		await t.close();
 	});
 });

@@ -60,7 +60,7 @@ def test_bad_command_line_exits_2_with_usage(name, args):
 def test_finicomctl_help_lists_every_command():
     out = run(exe("finicomctl"), "--help").stdout
     for cmd in ("check-config", "migrate", "create-user", "create-org", "set-plan", "verify-audit",
-                "audit-anchor", "gen-key", "rotate-key", "normalize-emails"):
+                "audit-anchor", "gen-key", "rotate-key", "normalize-emails", "disable-2fa"):
         assert "finicomctl %s" % cmd in out, cmd
 
 
@@ -75,7 +75,7 @@ def test_manual_page_renders_without_warnings(page):
 def test_manual_page_documents_help_and_version(page):
     text = (REPO / page).read_text()
     if page.endswith("finicomctl.8"):
-        for cmd in ("gen-key", "rotate-key", "migrate", "create-user", "create-org"):
+        for cmd in ("gen-key", "rotate-key", "migrate", "create-user", "create-org", "disable-2fa"):
             assert "Cm %s" % cmd in text, cmd
     assert "-help" in text and "-version" in text
 

@@ -106,7 +106,10 @@ def check_all(c, org, ids, expected, keys, want_kid=None):
         assert r.status_code == 200 and r.json()["config"] == MASKED, r.text
 
 
-def test_rotate_key_online(env, base_url):
+def key_files():
+    """The stack's configuration (path, text), its key file, the paths of the
+    new and the old key during a rotation (none there yet), and the key's id
+    and bytes (test_rotate_key_totp.py too)."""
     conf_path = os.environ["FINICOM_CONF"]
     original = open(conf_path).read()
     key_path = re.search(r"^secret_key_file = (.+)$", original, re.M).group(1)
@@ -114,7 +117,25 @@ def test_rotate_key_online(env, base_url):
     for p in (new_path, old_path):
         if os.path.exists(p):
             os.unlink(p)
-    old_id, old_key = key_of(key_path)
+    return (conf_path, original, key_path, new_path, old_path) + key_of(key_path)
+
+
+def put_back(files, rotated, reload):
+    """After a rotation test: the stack's key as it was (unless rotated), no
+    new or old key file left, the configuration as it was (reload(text))."""
+    conf_path, original, key_path, new_path, old_path = files[:5]
+    if not rotated and os.path.exists(old_path):
+        os.replace(old_path, key_path)  # put the stack's key back as it was
+    for p in (new_path, old_path):
+        if os.path.exists(p):
+            os.unlink(p)
+    if open(conf_path).read() != original:
+        reload(original)
+
+
+def test_rotate_key_online(env, base_url):
+    files = key_files()
+    conf_path, original, key_path, new_path, old_path, old_id, old_key = files
     keys = {old_id: old_key}
 
     admin = signup(name="Rotation Admin")
@@ -206,10 +227,4 @@ def test_rotate_key_online(env, base_url):
         assert int(psql("SELECT count(*) FROM audit.events WHERE org_id = $1 AND action = "
                         "'source.updated' AND actor_type = 'db'", org["id"])) >= 1
     finally:
-        if not rotated and os.path.exists(old_path):
-            os.replace(old_path, key_path)  # put the stack's key back as it was
-        for p in (new_path, old_path):
-            if os.path.exists(p):
-                os.unlink(p)
-        if open(conf_path).read() != original:
-            reload_with(conf_path, original, base_url, env)
+        put_back(files, rotated, lambda text: reload_with(conf_path, text, base_url, env))

@@ -1,5 +1,7 @@
 -- 21-accounts: password reset, password change, the profile's name and
--- one's own sessions (sql/0022_account_self_service.sql).
+-- one's own sessions (sql/0022_account_self_service.sql; the reset's last
+-- argument, the login token's hash of sql/0028, is NULL: no account here has
+-- two-factor on).
 --
 -- Words:
 --   U      a verified user with two sessions (sha256('u-s1'), sha256('u-s2'))
@@ -39,7 +41,7 @@ SELECT table_privs_are('finicom', 'password_resets', 'finicom_auth', ARRAY[]::te
                        'finicom_auth has no privilege on password_resets');
 SELECT is((SELECT array_agg(f ORDER BY f) FROM unnest(ARRAY[
               'finicom.auth_password_reset_request(text, bytea, text, text, text)',
-              'finicom.auth_password_reset(bytea, text, bytea, integer, text, text, text)',
+              'finicom.auth_password_reset(bytea, text, bytea, integer, text, text, text, bytea)',
               'finicom.auth_password_change_begin(uuid, bytea)',
               'finicom.auth_password_change(uuid, bytea, text, text, text)',
               'finicom.session_describe(bytea, text, text)']) f
@@ -108,13 +110,13 @@ RESET ROLE;
 -- ---------------------------------------------------------------------
 -- Completing a reset.
 SET LOCAL ROLE finicom_auth;
-SELECT is((SELECT outcome FROM finicom.auth_password_reset(sha256('r1'::bytea), :'h2', sha256('u-new'::bytea), 3600, '192.0.2.2', 'rid-4', 'UA')),
+SELECT is((SELECT outcome FROM finicom.auth_password_reset(sha256('r1'::bytea), :'h2', sha256('u-new'::bytea), 3600, '192.0.2.2', 'rid-4', 'UA', NULL)),
           'gone', 'the replaced token cannot reset');
 RESET ROLE;
 SELECT is((SELECT password_hash FROM finicom.users WHERE id = :'u'), :'h', 'and U''s password is as it was');
 SET LOCAL ROLE finicom_auth;
 SELECT is((SELECT (outcome, (user_json::json)->>'email')::text
-             FROM finicom.auth_password_reset(sha256('r2'::bytea), :'h2', sha256('u-new'::bytea), 3600, '192.0.2.2', 'rid-5', 'Agent/1')),
+             FROM finicom.auth_password_reset(sha256('r2'::bytea), :'h2', sha256('u-new'::bytea), 3600, '192.0.2.2', 'rid-5', 'Agent/1', NULL)),
           ('ok', :'u_email')::text, 'the live token resets U''s password: ok, U''s user object');
 RESET ROLE;
 SELECT is((SELECT password_hash FROM finicom.users WHERE id = :'u'), :'h2', 'U''s hash is the new one');
@@ -128,9 +130,9 @@ SELECT ok(EXISTS (SELECT FROM audit.auth_events WHERE event = 'password.reset' A
 SELECT ok(NOT EXISTS (SELECT FROM audit.auth_events WHERE event = 'account.taken_over' AND user_id = :'u'),
           'U was verified: no takeover');
 SET LOCAL ROLE finicom_auth;
-SELECT is((SELECT (outcome, status)::text FROM finicom.auth_password_reset(sha256('r2'::bytea), :'h', sha256('u-new2'::bytea), 3600, NULL, 'rid-6', NULL)),
+SELECT is((SELECT (outcome, status)::text FROM finicom.auth_password_reset(sha256('r2'::bytea), :'h', sha256('u-new2'::bytea), 3600, NULL, 'rid-6', NULL, NULL)),
           ('gone', 'used')::text, 'a second use: gone, used');
-SELECT is((SELECT outcome FROM finicom.auth_password_reset(sha256('guess'::bytea), :'h', sha256('u-new2'::bytea), 3600, NULL, 'rid', NULL)),
+SELECT is((SELECT outcome FROM finicom.auth_password_reset(sha256('guess'::bytea), :'h', sha256('u-new2'::bytea), 3600, NULL, 'rid', NULL, NULL)),
           'not_found', 'a guessed token: not_found');
 SELECT lives_ok(format($$SELECT finicom.auth_password_reset_request(%L, sha256('w1'::bytea), 'http://x/reset/W1', NULL, 'rid-7')$$, :'w_email'),
                 'a request for W, unverified');
@@ -138,11 +140,11 @@ RESET ROLE;
 UPDATE finicom.password_resets SET expires_at = now() - interval '1 second', created_at = now() - interval '2 hours'
 WHERE token_hash = sha256('w1'::bytea);
 SET LOCAL ROLE finicom_auth;
-SELECT is((SELECT (outcome, status)::text FROM finicom.auth_password_reset(sha256('w1'::bytea), :'h2', sha256('w-new'::bytea), 3600, NULL, 'rid', NULL)),
+SELECT is((SELECT (outcome, status)::text FROM finicom.auth_password_reset(sha256('w1'::bytea), :'h2', sha256('w-new'::bytea), 3600, NULL, 'rid', NULL, NULL)),
           ('gone', 'expired')::text, 'its token, once expired: gone, expired');
 SELECT lives_ok(format($$SELECT finicom.auth_password_reset_request(%L, sha256('w2'::bytea), 'http://x/reset/W2', NULL, 'rid-8')$$, :'w_email'),
                 'a new request for W');
-SELECT is((SELECT outcome FROM finicom.auth_password_reset(sha256('w2'::bytea), :'h2', sha256('w-new'::bytea), 3600, NULL, 'rid-9', NULL)),
+SELECT is((SELECT outcome FROM finicom.auth_password_reset(sha256('w2'::bytea), :'h2', sha256('w-new'::bytea), 3600, NULL, 'rid-9', NULL, NULL)),
           'ok', 'W resets with the new token');
 RESET ROLE;
 SELECT is((SELECT (email_verified_at IS NOT NULL, password_hash = :'h2')::text FROM finicom.users WHERE id = :'w'),

@@ -5,13 +5,17 @@
 // server knows (the API answers 202 {} either way).  /reset/{token}
 // previews the link (no sign-in needed: the token is the proof), then takes
 // the new password; the reply signs this browser in (every other session
-// of the account has ended) and the dashboard opens.  A used, replaced or
+// of the account has ended) and the dashboard opens.  When the account has
+// two-factor on, the reply is the sign-in's second step instead
+// ({totp_required, login_token}): the code form of security.js, then the
+// dashboard.  A used, replaced or
 // expired link (410) and one that is not valid (404) each get a plain
 // message and a way to ask for a new link.
 
 import {get, post, humanError} from './api.js';
 import {h, put, swap, say, field, ctlOf, errorBox, busy, relTime, fmtTime} from './dom.js';
 import {loadMe, go} from './core.js';
+import {totpStep} from './security.js';
 
 const GONE = {
 	used: ['This link was already used', 'Each password reset link works once. If you set a new password with it, sign in with that password.'],
@@ -76,8 +80,9 @@ export async function resetPage(box, token) {
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
 		busy(form, async () => {
+			let r;
 			try {
-				await post(path, {password: ctlOf(pw).value});
+				r = await post(path, {password: ctlOf(pw).value});
 			} catch (err) {
 				if (err.status === 410) {
 					const [t, x] = GONE[err.body.status] || GONE.expired;
@@ -86,8 +91,12 @@ export async function resetPage(box, token) {
 				if (err.status === 404) return stop(box, 'This password reset link is not valid', 'Ask for a new one.');
 				throw err;
 			}
-			await loadMe();
-			go('#/');
+			const signedIn = async () => {
+				await loadMe();
+				go('#/');
+			};
+			if (r && r.totp_required) return totpStep(box, r.login_token, signedIn, 'Your new password is set.');
+			await signedIn();
 		});
 	});
 	put(box, form);

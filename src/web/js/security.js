@@ -140,18 +140,20 @@ export async function securityPage(m) {
 	put(m, h('p', {class: 'lead'}, say`Your account: ${state.me.user.email}.`), slot);
 }
 
-// totpStep(m, loginToken, done): the sign-in's second step in m; done()
+// totpStep(m, loginToken, done, lead): the sign-in's second step in m; done()
 // once signed in.  A wrong code may be tried again; after 5 minutes or 5
-// wrong codes the sign-in starts over.
-export function totpStep(m, loginToken, done) {
+// wrong codes the sign-in starts over.  lead: what comes first (the
+// password reset's "Your new password is set."), or nothing.
+export function totpStep(m, loginToken, done, lead) {
 	const code = codeField(true);
 	const again = h('a', {href: '/#/signin', onclick: (e) => {
+		if (location.pathname !== '/') return; // from /reset/{token}: the link loads the sign-in page
 		e.preventDefault();
 		window.dispatchEvent(new Event('finicom:route'));
 	}}, 'Start over');
 	const form = h('form', {class: 'card narrow', 'aria-label': 'Two-factor authentication'},
 		h('h2', {}, 'Enter your code'),
-		h('p', {}, 'Your account has two-factor authentication on. Open your authenticator app for the code.'),
+		h('p', {}, lead ? `${lead} ` : '', 'Your account has two-factor authentication on. Open your authenticator app for the code.'),
 		errorBox(), code, h('div', {class: 'actions'}, h('button', {type: 'submit'}, 'Verify and sign in')));
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();

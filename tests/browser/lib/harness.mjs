@@ -223,7 +223,14 @@ export async function heading(page, text) {
 // at least n (30 s at most); each on the stack under test (base), whatever
 // public_url says.
 export async function verifyLinks(base, maildir, email, n = 1) {
+	return mailLinks(base, maildir, email, 'verify', n);
+}
+
+// mailLinks(base, maildir, email, kind, n): the {base}/{kind}/{token} links
+// of the mails to email ('verify', 'reset'), oldest first, polled until there are n.
+export async function mailLinks(base, maildir, email, kind, n = 1) {
 	const dir = join(maildir, 'new');
+	const re = new RegExp(`^\\s*(\\S*/${kind}/[A-Za-z0-9_-]+)\\s*$`, 'm');
 	const deadline = Date.now() + 30000;
 	const needle = email.toLowerCase();
 	for (;;) {
@@ -238,11 +245,11 @@ export async function verifyLinks(base, maildir, email, n = 1) {
 			const f = join(dir, name);
 			const text = readFileSync(f, 'utf8');
 			if (!text.toLowerCase().includes(needle)) continue;
-			const m = /^\s*(\S*\/verify\/[A-Za-z0-9_-]+)\s*$/m.exec(text);
-			if (m) found.push({at: statSync(f).mtimeMs, link: base + m[1].slice(m[1].indexOf('/verify/'))});
+			const m = re.exec(text);
+			if (m) found.push({at: statSync(f).mtimeMs, link: base + m[1].slice(m[1].indexOf(`/${kind}/`))});
 		}
 		if (found.length >= n) return found.sort((a, b) => a.at - b.at).map((x) => x.link);
-		if (Date.now() > deadline) throw new Error(`fewer than ${n} verification mails for ${email} in ${dir} after 30 s`);
+		if (Date.now() > deadline) throw new Error(`fewer than ${n} ${kind} mails for ${email} in ${dir} after 30 s`);
 		await new Promise((r) => setTimeout(r, 250));
 	}
 }
