@@ -105,8 +105,9 @@ export async function accountPage(main, ctx) {
 				onSubmit: () => del(`/me/sessions/${encodeURIComponent(s.id)}`).then(() => true)});
 		if (!ok) return;
 		if (s.current) return signedOutHere();
-		showNotice(sessionsBox, say`${what} is signed out.`);
+		// The list first, then the notice: it never stands beside a list that still shows the session.
 		await loadSessions();
+		showNotice(sessionsBox, say`${what} is signed out.`);
 	};
 
 	const loadSessions = async () => {
@@ -145,8 +146,8 @@ export async function accountPage(main, ctx) {
 			'Sign out everywhere else', {returnFocus: others, cancelLabel: 'Keep them',
 				onSubmit: () => del('/me/sessions').then(() => true)});
 		if (!ok) return;
-		showNotice(sessionsBox, 'Every other session is signed out.');
 		await loadSessions();
+		showNotice(sessionsBox, 'Every other session is signed out.');
 	});
 
 	// ------------------------------------------------- more sections (2FA)
