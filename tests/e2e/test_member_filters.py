@@ -34,7 +34,9 @@ def people():
     with a member whose name matches everything the tests look for."""
     admin = signup(name="Filter Admin")
     org = create_org(admin)
-    tag = uuid.uuid4().hex[:8]
+    # No "a" in the tag: the emails carry it, and the filters below count on
+    # which names and emails hold an "a" (q="a"); a hex tag holds one 4 times in 10.
+    tag = uuid.uuid4().hex[:8].replace("a", "0")
     rows = [  # name, email local part, role, days since last active (None: never)
         ("Alice Archer", "alice.archer", "write", 0),
         ("Bob Builder", "bob", "read", 40),
