@@ -12,15 +12,16 @@ SELECT pg_catalog.json_build_object(
         'user', pg_catalog.json_build_object('id', p.user_id, 'email', u.email, 'name', u.name),
         'role', p.role,
         'joined_at', to_char(p.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.MS"Z"'),
-        'last_active_at', to_char(a.last_active_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.MS"Z"'))
+        'last_active_at', to_char(a.last_active_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.MS"Z"'),
+        'expires_at', to_char(p.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.MS"Z"'))
         ORDER BY p.n) FILTER (WHERE p.n <= 50), '[]'),
     'next_cursor', CASE WHEN count(*) > 50 THEN translate(encode(convert_to(
         max(to_char(p.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"') || ',' || p.user_id)
             FILTER (WHERE p.n = 50), 'UTF8'), 'base64'), E'+/=\n', '-_') END)::text
-FROM (SELECT m.org_id, m.user_id, m.role, m.joined_at,
+FROM (SELECT m.org_id, m.user_id, m.role, m.joined_at, m.expires_at,
              row_number() OVER (ORDER BY m.joined_at, m.user_id) AS n
       FROM finicom.memberships m
-      WHERE m.org_id = :org
+      WHERE m.org_id = :org AND (m.expires_at IS NULL OR m.expires_at > now())
       ORDER BY m.joined_at, m.user_id
       LIMIT 51) p
 JOIN finicom.users u ON u.id = p.user_id
