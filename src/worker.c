@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -79,6 +80,27 @@ close_plainly_if_drained(FCGX_Request *fcgx)
 
 	if (pfd.fd >= 0 && !fcgx->keepConnection && poll(&pfd, 1, 0) == 0)
 		FCGX_Detach(fcgx);
+}
+
+/*
+ * A streamed body that stopped part way (a failed FETCH, a client gone):
+ * its status line went out long ago, so the reply must not look complete.
+ * Ending the request normally would send FCGI_END_REQUEST, and nginx would
+ * then close the chunked body with its last chunk: a truncated export that
+ * parses as a whole one.  Shutting the connection down instead leaves
+ * nginx an upstream that closed early ("upstream prematurely closed"):
+ * it drops the client's connection without the last chunk, which every
+ * HTTP client reports as an incomplete transfer.  FCGX_Finish_r's writes
+ * then fail quietly and it closes the connection.
+ */
+static void
+abort_stream(FCGX_Request *fcgx)
+{
+	log_msg(LOG_WARN, "a streamed reply stopped part way: the connection is cut so the client "
+	    "sees an incomplete transfer");
+	if (fcgx->ipcFd >= 0)
+		shutdown(fcgx->ipcFd, SHUT_RDWR);
+	fcgx->keepConnection = 0;
 }
 
 /* Read the declared body (at most HTTP_BODY_MAX, checked by the parser). */
@@ -336,8 +358,12 @@ worker_run(const struct config *cfg, int listen_fd, int auth_queue_fd)
 		req.method_name = "-";
 		req.path = "-";
 		dispatch(&ctx, &fcgx);
-		if (http_response_write(&res, &req, fcgx_write, fcgx.out) < 0)
-			log_msg(LOG_WARN, "could not write the response (client gone)");
+		if (http_response_write(&res, &req, fcgx_write, fcgx.out) < 0) {
+			if (res.stream != NULL)
+				abort_stream(&fcgx);
+			else
+				log_msg(LOG_WARN, "could not write the response (client gone)");
+		}
 		tx_end(&ctx); /* a streamed body's transaction (no-op otherwise) */
 		tx_reset(&db); /* never carry a transaction into the next request */
 		/* Before Finish: the parameters the request points into are freed there. */

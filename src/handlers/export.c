@@ -9,10 +9,13 @@
  * is then a streamed body (http_response.stream): worker.c writes the
  * headers and calls export_stream, which FETCHes EXPORT_CHUNK rows at a
  * time and writes each row to libfcgi's output stream as it goes.  libfcgi
- * buffers at most one record (8 KiB) and writes it to nginx when full; the
- * reply carries X-Accel-Buffering: no, so nginx passes it on to the client
- * as it comes instead of spooling it to a temporary file.  A slow client
- * therefore slows the FETCHes down (the socket is the back-pressure); the
+ * buffers at most one record (8 KiB) and writes it to nginx when full;
+ * nginx's export location buffers in memory only (no temporary file) and
+ * passes it on to the client as it comes (X-Accel-Buffering: no does the
+ * same on a site without that location).  A slow client therefore slows
+ * the FETCHes down (the sockets are the back-pressure); a stream cut short
+ * is cut at the FastCGI connection too (worker.c, abort_stream), so the
+ * client sees an incomplete transfer (docs/audit-export.md); the
  * worker holds one chunk's PGresult at a time, whatever the size of the
  * export.  The cursor has a transaction of its own (tx_renew: the
  * request's first one, which may have stamped the session's and the

@@ -21,11 +21,12 @@ import threading
 import time
 
 import pytest
+import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import client as fc  # noqa: E402
 from client import add_member, assert_error, create_org, psql, signup  # noqa: E402
-from conftest import master_pid, worker_pids  # noqa: E402
+from conftest import master_pid, wait_until, worker_pids  # noqa: E402
 
 COLUMNS = ["id", "at", "action", "actor_type", "actor_id", "actor_label", "target_type", "target_id",
            "ip", "request_id", "details"]
@@ -309,3 +310,33 @@ def test_export_reads_one_snapshot(admin_org):
     # The next export has them.
     r = admin.get(export_path(org, "?format=ndjson&action=org.updated"))
     assert len(r.text.splitlines()) == 2
+
+
+def test_export_cut_short_is_an_incomplete_transfer(admin_org):
+    """A FETCH that fails part way (here: the worker's database connection
+    terminated mid-export) must not end the body as a whole one would: the
+    status line is long gone, so the client must see an incomplete transfer
+    (no last chunk), never a shorter file that parses."""
+    admin, org = admin_org
+    # 20,000 events of about 2 KB each: far more than the socket buffers and
+    # nginx's hold between the worker and a client that has paused.
+    superuser_sql("INSERT INTO audit.events (org_id, action, target_type, target_id, details)"
+                  " SELECT $1, 'bulk.test', 'org', $1, jsonb_build_object('n', g, 'pad', repeat('x', 2000))"
+                  " FROM generate_series(1, 20000) g", org["id"])
+    r = open_stream(admin, export_path(org, "?format=csv"))
+    assert r.status_code == 200, r.text
+    it = r.iter_content(chunk_size=16384)
+    got = next(it)
+    # The export's backend (its cursor open, a FETCH done) is terminated.
+    killed = wait_until(lambda: superuser_sql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE query LIKE 'FETCH % FROM finicom_audit_export'") == "1", 5, 0.05)
+    assert killed, "no backend of the export found"
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for chunk in it:
+            got += chunk
+    assert got.count(b"\r\n") < 20000, "the client got the whole file after all"
+    # The worker connects again and serves the next export whole.
+    r = admin.get(export_path(org, "?format=csv&action=org.created"))
+    assert r.status_code == 200, r.text
+    assert len(parse_csv(r.text)) == 1
