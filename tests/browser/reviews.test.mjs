@@ -4,7 +4,8 @@
 //
 // Its own org: an admin, a writer and a reader signed up through the API,
 // the two members added by the stack's superuser (psql, from dev.env).
-// The admin starts a review, decides each row (keep, remove, change role),
+// The admin starts a review, decides each row (keep, remove, change role)
+// with notes,
 // completes it and finds it in the history and in the audit log; a review
 // that would leave no admin is refused and changes nothing; the audit log
 // exports as CSV and NDJSON with its date range.
@@ -114,16 +115,39 @@ describe('access reviews and the audit export', () => {
 		await page.getByRole('button', {name: 'Complete review'}).click();
 		await page.getByText('Decide about every member first: 3 members are not decided yet.').waitFor();
 
+		const saved = () => page.waitForResponse((r) => r.request().method() === 'PATCH' && /\/access-reviews\/[0-9a-f-]+\/items\//.test(r.url()));
+		const noteOf = (who) => psql(`SELECT coalesce(note, '(none)') FROM finicom.access_review_items WHERE org_id = '${org.id}' AND user_id = '${who.id}' AND decision IS NOT NULL`);
 		await decide(page, P.admin, 'Keep');
 		await decide(page, P.writer, 'Remove');
+		// A note on a decided row is saved on its own; one written before the
+		// decision goes with it.
+		let done = saved();
+		await row(page, P.writer).getByLabel(`Note for ${P.writer.name}`).fill('Left the team in June');
+		await row(page, P.writer).getByLabel(`Note for ${P.writer.name}`).press('Tab');
+		assert.equal((await done).status(), 200);
+		assert.equal(noteOf(P.writer), 'Left the team in June');
+		await row(page, P.reader).getByLabel(`Note for ${P.reader.name}`).fill('Now edits the sources');
+		await row(page, P.reader).getByLabel(`Note for ${P.reader.name}`).press('Tab');
+		done = saved();
 		await decide(page, P.reader, 'Change role to write');
+		assert.equal((await done).status(), 200);
+		assert.equal(noteOf(P.reader), 'Now edits the sources');
 		await page.getByText('All 3 members are decided: the review can be completed.').waitFor();
+		// Changing the decision keeps the note.
+		done = saved();
+		await decide(page, P.writer, 'Keep');
+		await done;
+		done = saved();
+		await decide(page, P.writer, 'Remove');
+		await done;
+		assert.equal(noteOf(P.writer), 'Left the team in June');
 		await t.check('every member decided');
 		// The decisions are stored as they are chosen.
 		await page.reload();
 		await heading(page, 'Access reviews');
 		assert.equal(await row(page, P.writer).getByLabel(`Decision for ${P.writer.name}`).inputValue(), 'remove');
 		assert.equal(await row(page, P.reader).getByLabel(`Decision for ${P.reader.name}`).inputValue(), 'role:write');
+		assert.equal(await row(page, P.writer).getByLabel(`Note for ${P.writer.name}`).inputValue(), 'Left the team in June');
 
 		await page.getByRole('button', {name: 'Complete review'}).click();
 		const dlg = page.getByRole('dialog', {name: 'Complete this access review?'});
@@ -142,7 +166,8 @@ describe('access reviews and the audit export', () => {
 		await hist.first().getByRole('button', {name: 'View decisions'}).click();
 		const detail = page.locator('#review-detail');
 		await detail.getByRole('heading', {name: /Review of .* \(completed\)/}).waitFor();
-		assert.match(await detail.locator(`tr[data-email="${P.writer.email}"]`).innerText(), /Remove[\s\S]*by Ava Reviewer/);
+		assert.match(await detail.locator(`tr[data-email="${P.writer.email}"]`).innerText(), /Remove[\s\S]*by Ava Reviewer[\s\S]*Left the team in June/);
+		assert.match(await detail.locator(`tr[data-email="${P.admin.email}"]`).innerText(), /Keep[\s\S]*none/);
 		await t.check('the history');
 		await t.axe('the history with its decisions');
 

@@ -3,7 +3,8 @@
 //
 // With no review open: a "Start a review" form (an optional due date).
 // With one open: every member of its snapshot in a table, each with a
-// Decision select (Keep, Remove, Change role to …) saved as it changes,
+// Decision select (Keep, Remove, Change role to …) saved as it changes and
+// an optional note (why) saved with it,
 // the count of decisions, and "Complete review" (a dialog says what will be
 // applied; the API applies all of it or nothing) and "Cancel review".
 // Below: how often this organization asks for a review (the org's
@@ -35,6 +36,14 @@ function dayEnd(value) {
 	return m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 23, 59, 59).toISOString() : null;
 }
 
+// decisionBody(it, value): the PATCH body of a decision, with the row's note
+// (the API stores what each PATCH sends: a note left out is cleared).
+function decisionBody(it, v) {
+	const body = v.startsWith('role:') ? {decision: 'change_role', new_role: v.slice(5)} : {decision: v};
+	if (it.note) body.note = it.note;
+	return body;
+}
+
 // decisionSelect(ctx, review, it, onSaved, scope): the row's control, saving on change.
 function decisionSelect(ctx, review, it, onSaved, scope) {
 	const name = it.user.name || it.user.email;
@@ -45,8 +54,7 @@ function decisionSelect(ctx, review, it, onSaved, scope) {
 		ROLES.filter(([r]) => r !== it.role).map(([r, label]) => h('option', {value: `role:${r}`}, say`Change role to ${label.toLowerCase()}`)));
 	sel.value = decisionValue(it);
 	sel.addEventListener('change', async () => {
-		const v = sel.value;
-		const body = v.startsWith('role:') ? {decision: 'change_role', new_role: v.slice(5)} : {decision: v};
+		const body = decisionBody(it, sel.value);
 		sel.disabled = true;
 		clearError(scope);
 		try {
@@ -63,9 +71,39 @@ function decisionSelect(ctx, review, it, onSaved, scope) {
 	return sel;
 }
 
-// itemsTable(items, decide): the members of a review; decide(it) gives the
-// Decision cell (a select while open, words afterwards).
-function itemsTable(caption, items, decide) {
+// noteInput(ctx, review, it, scope): why the decision was taken (optional,
+// at most 500 characters).  Saved with the decision: on its own once the
+// row is decided, else with the decision when it is chosen.
+function noteInput(ctx, review, it, scope) {
+	const name = it.user.name || it.user.email;
+	const input = h('input', {type: 'text', name: `note-${it.user.id}`, maxlength: 500, autocomplete: 'off',
+		'aria-label': say`Note for ${name}`, placeholder: 'Why (optional)', value: it.note || ''});
+	input.addEventListener('change', async () => {
+		const before = it.note || null;
+		it.note = input.value.trim() || null;
+		if (!it.decision || it.note === before) return;
+		input.disabled = true;
+		clearError(scope);
+		try {
+			const saved = await patch(orgPath(ctx.org.id, `/access-reviews/${review.id}/items/${it.user.id}`),
+				decisionBody(it, decisionValue(it)));
+			Object.assign(it, saved);
+			input.dataset.saved = 'true';
+		} catch (err) {
+			it.note = before;
+			input.value = before || '';
+			showError(scope, err);
+		} finally {
+			input.disabled = false;
+		}
+	});
+	return input;
+}
+
+// itemsTable(items, decide, note): the members of a review; decide(it)
+// gives the Decision cell (a select while open, words afterwards), note(it)
+// the Note cell.
+function itemsTable(caption, items, decide, note) {
 	const me = state.me.user.id;
 	return table(caption, [
 		{label: 'Member', cell: (it) => [it.user.name || it.user.email, it.user.id === me ? h('span', {class: 'muted'}, ' (you)') : null]},
@@ -73,6 +111,7 @@ function itemsTable(caption, items, decide) {
 		{label: 'Role', cell: (it) => badge(roleLabel(it.role), it.role)},
 		{label: 'Last active', cell: (it) => timeEl(it.last_active_at, true, 'never')},
 		{label: 'Decision', cell: decide},
+		{label: 'Note', cell: note},
 	], items, {rowAttrs: (it) => ({'data-user': it.user.id, 'data-email': it.user.email}), empty: 'This review has no members.'});
 }
 
@@ -124,7 +163,8 @@ function openSection(ctx, review, items, done) {
 		h('p', {}, say`Started by ${person(review.created_by)} `, timeEl(review.created_at),
 			review.due_at ? [say`, due `, timeEl(review.due_at, false)] : null, '.'),
 		errorBox(), progress,
-		itemsTable('Members of the open review', items, (it) => decisionSelect(ctx, review, it, drawProgress, box)),
+		itemsTable('Members of the open review', items, (it) => decisionSelect(ctx, review, it, drawProgress, box),
+			(it) => noteInput(ctx, review, it, box)),
 		h('div', {class: 'actions'}, complete, cancel));
 }
 
@@ -184,7 +224,8 @@ function history(ctx, reviews) {
 		swap(detail, h('section', {'aria-labelledby': 'detail-h', class: 'card'},
 			h('h3', {id: 'detail-h', tabindex: '-1'}, say`Review of ${new Date(r.created_at).toLocaleDateString('en')} (${STATUS[r.status].toLowerCase()})`),
 			itemsTable('Decisions of the review', items, (it) => [decisionWords(it),
-				it.decided_by ? h('span', {class: 'muted'}, say` by ${person(it.decided_by)}`) : null])));
+				it.decided_by ? h('span', {class: 'muted'}, say` by ${person(it.decided_by)}`) : null],
+			(it) => it.note || h('span', {class: 'muted'}, 'none'))));
 		detail.querySelector('h3').focus();
 		button.setAttribute('aria-expanded', 'true');
 	};
