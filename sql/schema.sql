@@ -46,6 +46,7 @@
 --   a9a565135f2d1fe1aef83435ea7004eadb682d701b89bb47e6c6bcd2e7f2ce2d  0026_alerts.sql
 --   32df4e259d09ec98abc9fa651c1199007f1ebdc9dd0ae0597eae5c19ce254a25  0027_schema_version.sql
 --   2fbf5ced8dcf52e158b162cecd7174003abe0bde16ecb01e05f173f765a82cf7  0028_reset_two_factor.sql
+--   86b70324457d6dc2ce8ad251ee3c2c599a157e5efa06a4f7c2a874f09551cd80  0029_login_token_once.sql
 
 --
 -- PostgreSQL database dump
@@ -1597,13 +1598,7 @@ CREATE FUNCTION finicom.auth_login_proceed(p_user_id uuid, p_token_hash bytea, p
         END IF;
         DELETE FROM finicom.login_failures f
         WHERE f.email = (SELECT finicom.ascii_lower(u.email) FROM finicom.users u WHERE u.id = p_user_id);
-        -- Expired tokens of this user go now: no job needed, no growth.
-        DELETE FROM finicom.totp_login_tokens l
-        WHERE l.user_id = p_user_id AND l.expires_at <= pg_catalog.now();
-        INSERT INTO finicom.totp_login_tokens (token_hash, user_id, expires_at)
-        VALUES (p_login_hash, p_user_id, pg_catalog.now() + interval '5 minutes');
-        PERFORM audit.auth_event('login.totp_required', p_user_id,
-            (SELECT u.email FROM finicom.users u WHERE u.id = p_user_id), p_ip, p_request_id);
+        PERFORM finicom.totp_login_token_create(p_user_id, p_login_hash, p_ip, p_request_id); -- 0029
         RETURN QUERY SELECT true, NULL::json;
     END
     $$;
