@@ -97,18 +97,27 @@ db_connection(struct db *db)
 		 * An idle connection has nothing to read unless the server
 		 * closed it (shutdown, restart, terminated backend) or sent a
 		 * notice.  Consume it and see whether the connection survived.
+		 * A server that closes first sends why (a FATAL error): libpq
+		 * reads that as a notice and still calls the connection fine,
+		 * and only its next read finds the end.  So read while there is
+		 * something to read (a few times at most: an idle server sends
+		 * little), or the request would be the one to find it (a 503).
 		 */
-		if (pfd.fd >= 0 && poll(&pfd, 1, 0) > 0) {
+		int reads = 0;
+
+		while (pfd.fd >= 0 && reads < 4 && poll(&pfd, 1, 0) > 0) {
 			PGnotify *n;
+
+			reads++;
 			if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
 				log_msg(LOG_WARN, "database connection lost; reconnecting");
 				db_event(DB_EVENT_LOST);
 				PQfinish(db->conn);
 				db->conn = NULL;
-			} else {
-				while ((n = PQnotifies(db->conn)) != NULL)
-					PQfreemem(n);
+				break;
 			}
+			while ((n = PQnotifies(db->conn)) != NULL)
+				PQfreemem(n);
 		}
 	} else if (db->conn != NULL) {
 		db_event(DB_EVENT_LOST);

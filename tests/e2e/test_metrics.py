@@ -175,9 +175,8 @@ def _dev(env, command):
 
 def fresh_children(env, base_url):
     """After PostgreSQL came back: SIGHUP, so every worker and auth process is
-    replaced by one with a fresh connection (a child's first statement on a
-    connection the restart broke is a 503), and the tests after this one find
-    the stack as it was."""
+    replaced by one with a fresh connection and the tests after this one find
+    the stack as it was (fresh processes, counters aside)."""
     master = master_pid(env)
     workers, auths = worker_pids(master), auth_pids(master)
     os.kill(master, signal.SIGHUP)

@@ -72,6 +72,48 @@ def test_killed_worker_is_replaced(env, base_url):
     assert master_pid(env) == master
 
 
+def test_connections_the_server_closed_are_replaced_before_a_request_uses_them(env, base_url):
+    """A server that ends an idle connection (a restart, a terminated
+    backend) first sends the reason, a FATAL error, then closes.  libpq
+    reads the error as a notice and still calls the connection fine; only
+    the next read finds the end.  Each worker looks before a request uses
+    its connection (db.c, db_connection), and must read to that end: the
+    first request after such a close is answered (here 401 for a key that
+    does not exist), never a 503."""
+    killed = client.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                         "WHERE usename = 'finicom_app' AND application_name = 'finicomd'")
+    assert int(killed) >= 1, killed
+    time.sleep(0.3)  # the FATALs and the closes reach the workers' sockets
+    statuses = []
+
+    def one():
+        r = requests.get(base_url + "/api/v1/me", headers={"Authorization": UNKNOWN_KEY}, timeout=10)
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=one) for _ in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for _ in range(2 * WORKERS):
+        one()
+    assert statuses == [401] * len(statuses), statuses
+    assert int(client.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'finicom_app' "
+                           "AND application_name = 'finicomd'")) >= 1
+
+    # The auth processes' connections (a sign-in's password check) alike.
+    killed = client.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                         "WHERE usename = 'finicom_auth'")
+    assert int(killed) >= 1, killed
+    time.sleep(0.3)
+    logins = []
+    for i in range(2 * WORKERS):
+        r = requests.post(base_url + "/api/v1/auth/login", timeout=10,
+                          json={"email": client.unique_email("closed%d" % i), "password": "not the password"})
+        logins.append(r.status_code)
+    assert logins == [401] * len(logins), logins
+
+
 def test_database_stop_and_start(env, base_url):
     master = master_pid(env)
     try:
