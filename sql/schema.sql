@@ -47,6 +47,7 @@
 --   32df4e259d09ec98abc9fa651c1199007f1ebdc9dd0ae0597eae5c19ce254a25  0027_schema_version.sql
 --   2fbf5ced8dcf52e158b162cecd7174003abe0bde16ecb01e05f173f765a82cf7  0028_reset_two_factor.sql
 --   86b70324457d6dc2ce8ad251ee3c2c599a157e5efa06a4f7c2a874f09551cd80  0029_login_token_once.sql
+--   46eb5970517eff12025795a7c18b3e4d36c792befb0d0892808d63e1835ba57e  0030_resend_within_membership.sql
 
 --
 -- PostgreSQL database dump
@@ -3044,10 +3045,16 @@ CREATE FUNCTION finicom.invitation_resend(p_org uuid, p_id uuid, p_token_hash by
             RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'not_pending',
                 DETAIL = 'an accepted or canceled invitation cannot be resent; invite again';
         END IF;
+        IF v_inv.membership_expires_at <= pg_catalog.now() THEN -- 0030
+            RAISE EXCEPTION USING ERRCODE = 'F0409', MESSAGE = 'conflict',
+                DETAIL = 'the membership this invitation offers has already ended (membership_expires_at); '
+                         'invite again with a later end or none';
+        END IF;
         BEGIN
         UPDATE finicom.invitations i
         SET token_hash = p_token_hash, status = 'pending',
-            expires_at = pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours)
+            expires_at = LEAST(pg_catalog.now() + pg_catalog.make_interval(hours => o.invite_ttl_hours),
+                               i.membership_expires_at) -- 0030: LEAST ignores a NULL
         FROM finicom.orgs o
         WHERE o.id = i.org_id AND i.org_id = p_org AND i.id = p_id
         RETURNING i.* INTO v_inv;

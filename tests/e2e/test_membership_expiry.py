@@ -189,6 +189,41 @@ def test_an_invitation_carries_the_membership_expiry(team):
     assert any(user_id in e and inv["membership_expires_at"] in e for e in added), added
 
 
+def test_a_resend_never_outlives_the_membership_it_offers(team):
+    """0030: a resend's new expiry is capped at membership_expires_at, as at
+    creation (it was now + invite_ttl_hours, so accepting could make a
+    membership that had already ended)."""
+    org, admin, _ = team
+    when = ahead(3600)  # the org's links last 72 h: the membership's end is sooner
+    invitee = fc.unique_email("resend-capped")
+    r = admin.post(org_path(org, "/invitations"), {"email": invitee, "role": "read", "membership_expires_at": when})
+    assert r.status_code == 201, r.text
+    inv = r.json()
+    r = admin.post(org_path(org, "/invitations/%s/resend" % inv["id"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["expires_at"] == inv["membership_expires_at"], r.json()
+    assert psql("SELECT expires_at = membership_expires_at FROM finicom.invitations WHERE id = $1", inv["id"]) == "t"
+
+
+def test_a_resend_after_the_membership_ended_is_refused_and_changes_nothing(team):
+    org, admin, _ = team
+    invitee = fc.unique_email("resend-ended")
+    r = admin.post(org_path(org, "/invitations"), {"email": invitee, "role": "read", "membership_expires_at": ahead(2)})
+    assert r.status_code == 201, r.text
+    inv = r.json()
+    wait_token(invitee)
+    time.sleep(2.5)
+    before = psql("SELECT token_hash::text || ' ' || expires_at::text || ' ' || status FROM finicom.invitations "
+                  "WHERE id = $1", inv["id"])
+    mails = psql("SELECT count(*) FROM finicom.mail_outbox WHERE recipient = $1", invitee)
+    r = admin.post(org_path(org, "/invitations/%s/resend" % inv["id"]))
+    assert_error(r, 409, "conflict")
+    assert "membership_expires_at" in r.json()["error"]["message"], r.json()
+    assert psql("SELECT token_hash::text || ' ' || expires_at::text || ' ' || status FROM finicom.invitations "
+                "WHERE id = $1", inv["id"]) == before
+    assert psql("SELECT count(*) FROM finicom.mail_outbox WHERE recipient = $1", invitee) == mails
+
+
 @pytest.mark.parametrize("value", ["2020-01-01T00:00:00Z", "soon", 5])
 def test_a_bad_membership_expires_at_is_400(team, value):
     org, admin, _ = team
