@@ -1,4 +1,4 @@
-// members.js: the Members section and the Access review page.
+// members.js: the Members section.
 //
 // Members is what the product page ("Team Access & Roles") describes: the
 // current members with their role and last activity, and for admins the
@@ -8,7 +8,7 @@
 // error or choice is left over from the last time.  Role changes and
 // removals ask first and say what changes for the person; demoting an
 // admin, and changing your own role, need a tick that you understand.
-// Everyone can leave.  Access review is an admin page.
+// Everyone can leave.  The Access reviews page is reviews.js.
 
 import {post, patch, del, getAll, orgPath, sentence, waitWords} from './api.js';
 import {h, put, swap, say, field, ctlOf, choices, chosen, errorBox, noticeBox, table, timeEl, relTime, fmtTime, badge, busy,
@@ -175,7 +175,6 @@ export async function membersPage(main, ctx) {
 	const f = FILTERS;
 	if (ctx.org.id !== FILTERS.org) Object.assign(FILTERS, {org: ctx.org.id, q: '', role: '', inactive_days: ''});
 
-	let all = [];
 	const actions = (m) => {
 		const ch = h('button', {type: 'button', class: 'secondary small', 'aria-label': say`Change role of ${memberName(m)}`}, 'Change role');
 		ch.addEventListener('click', () => {
@@ -220,7 +219,6 @@ export async function membersPage(main, ctx) {
 				admin ? getAll(orgPath(ctx.org.id, '/invitations'), {status: 'pending'}) : [],
 			]);
 			const invs = invitations.filter((i) => matchesFilters(i, f)).map((i) => ({...i, kind: 'invitation'}));
-			all = members;
 			const filtered = f.q || f.role || f.inactive_days;
 			const found = [members.length === 1 ? '1 member' : say`${members.length} members`,
 				admin ? (invs.length === 1 ? '1 pending invitation' : say`${invs.length} pending invitations`) : null].filter(Boolean).join(' and ');
@@ -467,50 +465,4 @@ function invitationsSection(ctx, first, box, opts = {}) {
 		h('div', {class: 'sectionhead'}, head, h('div', {class: 'filters'}, filter)),
 		listWrap);
 	return {el, load};
-}
-
-// ---------------------------------------------------------- access review
-
-export async function reviewPage(main, ctx) {
-	const [members, pending] = await Promise.all([
-		getAll(orgPath(ctx.org.id, '/members')),
-		getAll(orgPath(ctx.org.id, '/invitations'), {status: 'pending'}),
-	]);
-	const me = state.me.user.id;
-	const box = h('div', {}, errorBox(), noticeBox());
-	const days = field('Inactive for at least (days)', {type: 'number', name: 'days', min: 1, max: 3650, value: '30', inputmode: 'numeric'});
-	const out = h('div', {'aria-live': 'polite'});
-	const counts = ROLES.map(([r, label]) => say`${members.filter((m) => m.role === r).length} ${label.toLowerCase()}`).join(', ');
-
-	const draw = () => {
-		const v = parseInt(ctlOf(days).value, 10);
-		const n = Number.isFinite(v) ? Math.max(1, v) : 30;
-		const limit = Date.now() - n * 86400000;
-		const idle = members.filter((m) => !m.last_active_at || Date.parse(m.last_active_at) < limit);
-		swap(out,
-			h('p', {}, idle.length ? say`${idle.length} of ${members.length} members were not active in the last ${n} days.`
-				: say`Every member was active in the last ${n} days.`),
-			table('Inactive members', [
-				{label: 'Name', cell: memberName},
-				{label: 'Email', cell: (m) => m.user.email},
-				{label: 'Role', cell: (m) => badge(roleLabel(m.role), m.role)},
-				{label: 'Last active', cell: (m) => timeEl(m.last_active_at, true, 'never')},
-				{label: 'Joined', cell: (m) => timeEl(m.joined_at, false)},
-				{label: 'Actions', cell: (m) => {
-					if (m.user.id === me) return h('span', {class: 'muted'}, 'you');
-					const b = h('button', {type: 'button', class: 'danger small', 'aria-label': say`Remove ${memberName(m)}`}, 'Remove');
-					b.addEventListener('click', () => removeMember(ctx, m, b, box));
-					return b;
-				}},
-			], idle, {empty: 'No inactive members.'}));
-	};
-	ctlOf(days).addEventListener('input', draw);
-	draw();
-	const invs = invitationsSection(ctx, pending, box);
-	put(main,
-		h('p', {class: 'lead'}, 'Review who has access: remove members who no longer need it, lower roles to the minimum, cancel invitations nobody will use.'),
-		h('p', {}, say`Roles: ${counts}.`),
-		box,
-		h('section', {'aria-labelledby': 'idle-h'}, h('h2', {id: 'idle-h'}, 'Inactive members'), h('div', {class: 'filters'}, days), out),
-		invs.el);
 }

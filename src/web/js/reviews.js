@@ -44,6 +44,26 @@ function decisionBody(it, v) {
 	return body;
 }
 
+// saveItem(ctx, review, it, value, ctl, scope, undo): PATCH the row's decision
+// (value, as decisionValue gives it) with its note, ctl disabled meanwhile;
+// the saved item is merged into it.  On failure undo() puts the control
+// back and the error shows in scope.  Resolves true when saved.
+async function saveItem(ctx, review, it, value, ctl, scope, undo) {
+	ctl.disabled = true;
+	clearError(scope);
+	try {
+		Object.assign(it, await patch(orgPath(ctx.org.id, `/access-reviews/${review.id}/items/${it.user.id}`),
+			decisionBody(it, value)));
+		return true;
+	} catch (err) {
+		undo();
+		showError(scope, err);
+		return false;
+	} finally {
+		ctl.disabled = false;
+	}
+}
+
 // decisionSelect(ctx, review, it, onSaved, scope): the row's control, saving on change.
 function decisionSelect(ctx, review, it, onSaved, scope) {
 	const name = it.user.name || it.user.email;
@@ -54,19 +74,7 @@ function decisionSelect(ctx, review, it, onSaved, scope) {
 		ROLES.filter(([r]) => r !== it.role).map(([r, label]) => h('option', {value: `role:${r}`}, say`Change role to ${label.toLowerCase()}`)));
 	sel.value = decisionValue(it);
 	sel.addEventListener('change', async () => {
-		const body = decisionBody(it, sel.value);
-		sel.disabled = true;
-		clearError(scope);
-		try {
-			const saved = await patch(orgPath(ctx.org.id, `/access-reviews/${review.id}/items/${it.user.id}`), body);
-			Object.assign(it, saved);
-			onSaved();
-		} catch (err) {
-			sel.value = decisionValue(it);
-			showError(scope, err);
-		} finally {
-			sel.disabled = false;
-		}
+		if (await saveItem(ctx, review, it, sel.value, sel, scope, () => { sel.value = decisionValue(it); })) onSaved();
 	});
 	return sel;
 }
@@ -82,20 +90,10 @@ function noteInput(ctx, review, it, scope) {
 		const before = it.note || null;
 		it.note = input.value.trim() || null;
 		if (!it.decision || it.note === before) return;
-		input.disabled = true;
-		clearError(scope);
-		try {
-			const saved = await patch(orgPath(ctx.org.id, `/access-reviews/${review.id}/items/${it.user.id}`),
-				decisionBody(it, decisionValue(it)));
-			Object.assign(it, saved);
-			input.dataset.saved = 'true';
-		} catch (err) {
+		await saveItem(ctx, review, it, decisionValue(it), input, scope, () => {
 			it.note = before;
 			input.value = before || '';
-			showError(scope, err);
-		} finally {
-			input.disabled = false;
-		}
+		});
 	});
 	return input;
 }
