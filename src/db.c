@@ -13,6 +13,12 @@
 
 /* Do not retry a failed connect more often than this (seconds). */
 #define RECONNECT_INTERVAL 0.2
+/*
+ * Reads of an idle connection before a request uses it (db_connection): a
+ * closing server sends its FATAL, then the end; two reads see both, the
+ * rest is room for a notice or a parameter change sent alongside.
+ */
+#define IDLE_READS_MAX 4
 
 void (*db_event_hook)(int event);
 
@@ -100,12 +106,13 @@ db_connection(struct db *db)
 		 * A server that closes first sends why (a FATAL error): libpq
 		 * reads that as a notice and still calls the connection fine,
 		 * and only its next read finds the end.  So read while there is
-		 * something to read (a few times at most: an idle server sends
-		 * little), or the request would be the one to find it (a 503).
+		 * something to read (IDLE_READS_MAX times at most: an idle server
+		 * sends little), or the request would be the one to find it (a
+		 * 503).
 		 */
 		int reads = 0;
 
-		while (pfd.fd >= 0 && reads < 4 && poll(&pfd, 1, 0) > 0) {
+		while (pfd.fd >= 0 && reads < IDLE_READS_MAX && poll(&pfd, 1, 0) > 0) {
 			PGnotify *n;
 
 			reads++;
